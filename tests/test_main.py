@@ -1,0 +1,82 @@
+"""`python main.py`: exit codes, messages, and nothing written on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import Synth, run_main
+
+
+def test_bad_config_exits_non_zero_and_writes_nothing(
+    tmp_path: Path, example: dict[str, Any]
+) -> None:
+    example["environments"][0]["projects"][0]["name"] = "bad_name"
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml.safe_dump(example), encoding="utf-8")
+    outdir = tmp_path / "cdktf.out"
+    result = run_main(config, outdir)
+    assert result.returncode == 2
+    assert (
+        "environments[0].projects[0].name: 'bad_name' is not a name SageMaker accepts"
+        in result.stderr
+    )
+    assert not outdir.exists()
+    assert list(tmp_path.iterdir()) == [config]
+
+
+def test_bad_config_leaves_previous_output_untouched(
+    tmp_path: Path, example_synth: Synth, example: dict[str, Any]
+) -> None:
+    outdir = tmp_path / "cdktf.out"
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(example), encoding="utf-8")
+    assert run_main(good, outdir).returncode == 0
+    before = {p: p.read_bytes() for p in outdir.rglob("*") if p.is_file()}
+    example["environments"][0]["region"] = "nowhere"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(example), encoding="utf-8")
+    result = run_main(bad, outdir)
+    assert result.returncode == 2
+    after = {p: p.read_bytes() for p in outdir.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_main(tmp_path / "missing.yaml", tmp_path / "out")
+    assert result.returncode == 2
+    assert "file not found" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_summary_names_stacks_counts_and_next_steps(example_synth: Synth) -> None:
+    out = example_synth.stdout
+    assert "Synthesized 2 stack(s)" in out
+    assert "dev " in out and "prod " in out
+    assert " aws" in out and " github" in out
+    assert "make deploy" in out
+
+
+def test_no_node_or_jsii_banner(example_synth: Synth) -> None:
+    text = (example_synth.stdout + example_synth.stderr).lower()
+    for banner in ("node.js", "end-of-life", "jsii", "deprecated", "warning"):
+        assert banner not in text, f"unexpected {banner!r} in output:\n{text}"
+
+
+def test_synth_keeps_terraform_files_in_stack_dirs(tmp_path: Path, example: dict[str, Any]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(example), encoding="utf-8")
+    outdir = tmp_path / "cdktf.out"
+    assert run_main(config, outdir).returncode == 0
+    keep = outdir / "stacks" / "dev" / ".terraform.lock.hcl"
+    keep.write_text("# lock\n")
+    (outdir / "stacks" / "dev" / ".terraform").mkdir()
+    example["environments"] = example["environments"][:1]
+    config.write_text(yaml.safe_dump(example), encoding="utf-8")
+    assert run_main(config, outdir).returncode == 0
+    assert keep.read_text() == "# lock\n"
+    assert (outdir / "stacks" / "dev" / ".terraform").is_dir()
+    # the removed environment's generated files are gone
+    assert not (outdir / "stacks" / "prod" / "cdk.tf.json").exists()
