@@ -1,0 +1,421 @@
+"""End-to-end tests of handler.handler against moto_server (AWS) and a fake GitHub API."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import handler
+import pytest
+from github_trigger.errors import (
+    DispatchInProgressError,
+    GitHubRateLimitedError,
+    GitHubRequestRejectedError,
+    GitHubUnavailableError,
+    InvalidEventError,
+    NonRetryableError,
+    PreviouslyFailedError,
+    RetryableError,
+    TokenSecretError,
+)
+
+from tests.lambda_src.trigger_support import (
+    SECRET_NAME,
+    TABLE_NAME,
+    TOKEN,
+    LambdaContext,
+    TriggerEnv,
+    load_fixture,
+)
+from tests.support.fake_github import FakeResponse
+
+APPROVED = "model_package_approved"
+ARN = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model-p-abc123def456/3"
+DISPATCH_PATH = "/repos/acme-user/churn-model/actions/workflows/deploy.yml/dispatches"
+RUN_DETAILS = {
+    "workflow_run_id": 22334455,
+    "run_url": "https://api.github.com/repos/acme-user/churn-model/actions/runs/22334455",
+    "html_url": "https://github.com/acme-user/churn-model/actions/runs/22334455",
+}
+
+
+def invoke(payload: dict[str, Any]) -> dict[str, Any]:
+    return handler.handler(payload, LambdaContext())
+
+
+def log_lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(autouse=True)
+def _token_never_printed(capsys: pytest.CaptureFixture[str]) -> Any:
+    yield
+    captured = capsys.readouterr()
+    assert TOKEN not in captured.out
+    assert TOKEN not in captured.err
+
+
+def test_approved_dispatches_once_with_ref_and_input(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=200, body=RUN_DETAILS))
+
+    result = invoke(load_fixture(APPROVED))
+
+    [request] = trigger_env.github.requests
+    assert request.method == "POST"
+    assert request.path == DISPATCH_PATH
+    assert request.body == {
+        "ref": "main",
+        "inputs": {"model_package_arn": ARN},
+        "return_run_details": True,
+    }
+    assert request.headers["authorization"] == f"token {TOKEN}"
+    assert result["outcome"] == "dispatched"
+    assert result["run_url"] == RUN_DETAILS["html_url"]
+    assert result["workflow_run_id"] == 22334455
+    item = trigger_env.item(ARN)
+    assert item is not None
+    assert item["status"] == {"S": "DISPATCHED"}
+    assert item["run_url"] == {"S": RUN_DETAILS["html_url"]}
+    assert int(item["expires_at"]["N"]) > time.time() + 86000
+    [line] = [entry for entry in log_lines(capsys.readouterr().out) if entry.get("outcome")]
+    assert line["outcome"] == "dispatched"
+    assert line["model_package_arn"] == ARN
+    assert line["repository"] == "acme-user/churn-model"
+    assert line["run_url"] == RUN_DETAILS["html_url"]
+    assert line["run_api_url"] == RUN_DETAILS["run_url"]
+    assert line["aws_request_id"] == LambdaContext.aws_request_id
+
+
+def test_dispatch_without_run_details_still_succeeds(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=204))
+
+    result = invoke(load_fixture(APPROVED))
+
+    assert result["outcome"] == "dispatched"
+    assert result["run_url"] is None
+    assert len(trigger_env.dispatches()) == 1
+    [line] = [entry for entry in log_lines(capsys.readouterr().out) if entry.get("outcome")]
+    assert "run_url" not in line
+    assert line["repository"] == "acme-user/churn-model"
+
+
+def test_server_rejecting_return_run_details_gets_plain_dispatch(
+    trigger_env: TriggerEnv,
+) -> None:
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=422,
+            body={"message": 'Invalid request.\n\n"return_run_details" is not a permitted key.'},
+        ),
+        FakeResponse(status=204),
+    )
+
+    result = invoke(load_fixture(APPROVED))
+
+    assert result["outcome"] == "dispatched"
+    first, second = trigger_env.dispatches()
+    assert first.body["return_run_details"] is True
+    assert second.body == {"ref": "main", "inputs": {"model_package_arn": ARN}}
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason_part"),
+    [
+        ("model_package_rejected", "ModelApprovalStatus is 'Rejected'"),
+        ("model_package_pending_manual_approval", "'PendingManualApproval'"),
+        (
+            "model_package_approved_other_group",
+            "model package group is 'fraud-model-p-0f9e8d7c6b5a'",
+        ),
+    ],
+)
+def test_non_approvals_and_other_groups_are_ignored(
+    trigger_env: TriggerEnv,
+    capsys: pytest.CaptureFixture[str],
+    fixture: str,
+    reason_part: str,
+) -> None:
+    result = invoke(load_fixture(fixture))
+
+    assert result["outcome"] == "ignored"
+    assert reason_part in result["reason"]
+    assert trigger_env.github.requests == []
+    scan = trigger_env.dynamodb.scan(TableName=TABLE_NAME)
+    assert scan["Items"] == []
+    [line] = log_lines(capsys.readouterr().out)
+    assert line["outcome"] == "ignored"
+    assert reason_part in line["message"]
+    assert line["repository"] == "acme-user/churn-model"
+
+
+def test_other_detail_type_is_ignored(trigger_env: TriggerEnv) -> None:
+    payload = load_fixture(APPROVED)
+    payload["event"]["detail-type"] = "SageMaker Model State Change"
+
+    result = invoke(payload)
+
+    assert result["outcome"] == "ignored"
+    assert "detail-type" in result["reason"]
+    assert trigger_env.github.requests == []
+
+
+def test_organization_repository_uses_owner_slash_name_path(trigger_env: TriggerEnv) -> None:
+    payload = load_fixture("model_package_approved_org_repository")
+
+    result = invoke(payload)
+
+    [request] = trigger_env.dispatches()
+    assert request.path == (
+        "/repos/Example-Org/credit-risk.model_v2/actions/workflows/deploy.yml/dispatches"
+    )
+    assert request.body["ref"] == "release/2026-03"
+    assert request.body["inputs"] == {
+        "model_package_arn": payload["event"]["detail"]["ModelPackageArn"]
+    }
+    assert result["repository"] == "Example-Org/credit-risk.model_v2"
+
+
+def test_github_enterprise_base_path_is_kept(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_API_URL", f"{trigger_env.github.api_url}/api/v3/")
+    handler.reset_runtime()
+
+    invoke(load_fixture(APPROVED))
+
+    [request] = trigger_env.dispatches()
+    assert request.path == f"/api/v3{DISPATCH_PATH}"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_error_raises_retryable_and_releases_claim(
+    trigger_env: TriggerEnv, status: int
+) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=status, body={"message": "Server Error"}))
+
+    with pytest.raises(GitHubUnavailableError, match=f"GitHub answered {status}"):
+        invoke(load_fixture(APPROVED))
+
+    assert trigger_env.item(ARN) is None
+    # Lambda's retry of the same event dispatches.
+    assert invoke(load_fixture(APPROVED))["outcome"] == "dispatched"
+    assert len(trigger_env.dispatches()) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "message"),
+    [
+        (429, {"Retry-After": "30"}, "Too many requests"),
+        (403, {"X-RateLimit-Remaining": "0"}, "API rate limit exceeded for installation."),
+        (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes."),
+    ],
+)
+def test_rate_limits_raise_retryable(
+    trigger_env: TriggerEnv, status: int, headers: dict[str, str], message: str
+) -> None:
+    trigger_env.github.enqueue(
+        FakeResponse(status=status, headers=headers, body={"message": message})
+    )
+
+    with pytest.raises(GitHubRateLimitedError) as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert isinstance(raised.value, RetryableError)
+    assert trigger_env.item(ARN) is None
+
+
+def test_timeout_raises_retryable(trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TIMEOUT_SECONDS", "1")
+    handler.reset_runtime()
+    trigger_env.github.enqueue(FakeResponse(status=204, delay_seconds=3))
+
+    started = time.monotonic()
+    with pytest.raises(GitHubUnavailableError, match="without an HTTP answer"):
+        invoke(load_fixture(APPROVED))
+
+    assert time.monotonic() - started < 2.9
+    assert trigger_env.item(ARN) is None
+
+
+def test_422_is_non_retryable_and_retries_do_not_call_github(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=422, body={"message": "Workflow does not have 'workflow_dispatch' trigger"}
+        )
+    )
+
+    with pytest.raises(GitHubRequestRejectedError) as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert isinstance(raised.value, NonRetryableError)
+    assert raised.value.status == 422
+    assert "workflow_dispatch" in str(raised.value)
+    item = trigger_env.item(ARN)
+    assert item is not None
+    assert item["status"] == {"S": "FAILED"}
+    assert "422" in item["error"]["S"]
+    # Lambda retries the same event: it fails again (reaching the failure destination) without
+    # another GitHub call.
+    with pytest.raises(PreviouslyFailedError, match="already failed permanently"):
+        invoke(load_fixture(APPROVED))
+    assert len(trigger_env.dispatches()) == 1
+    lines = [entry for entry in log_lines(capsys.readouterr().out) if entry.get("outcome")]
+    assert [entry["outcome"] for entry in lines] == ["failed", "failed"]
+    assert all(entry["model_package_arn"] == ARN for entry in lines)
+
+
+def test_new_event_after_permanent_failure_dispatches_again(trigger_env: TriggerEnv) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=404, body={"message": "Not Found"}))
+    with pytest.raises(GitHubRequestRejectedError, match="404"):
+        invoke(load_fixture(APPROVED))
+
+    re_approval = load_fixture(APPROVED)
+    re_approval["event"]["id"] = "7f2d9c4b-0a1e-4b3f-8c6d-2e9a5b7c1d30"
+    result = invoke(re_approval)
+
+    assert result["outcome"] == "dispatched"
+    assert len(trigger_env.dispatches()) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [(401, "token is invalid"), (403, "may not dispatch"), (404, "does not exist")],
+)
+def test_client_errors_are_non_retryable(trigger_env: TriggerEnv, status: int, hint: str) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=status, body={"message": "nope"}))
+
+    with pytest.raises(GitHubRequestRejectedError, match=hint):
+        invoke(load_fixture(APPROVED))
+
+    item = trigger_env.item(ARN)
+    assert item is not None
+    assert item["status"] == {"S": "FAILED"}
+
+
+def test_duplicate_events_dispatch_once(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=200, body=RUN_DETAILS))
+    first = invoke(load_fixture(APPROVED))
+    # Lambda retry of the same event, and a second SageMaker event for the same package.
+    same_event = invoke(load_fixture(APPROVED))
+    duplicate = load_fixture(APPROVED)
+    duplicate["event"]["id"] = "3b1e5d7f-9a2c-4e6b-8d0f-1c3e5a7b9d20"
+    second_event = invoke(duplicate)
+
+    assert first["outcome"] == "dispatched"
+    assert same_event["outcome"] == "duplicate"
+    assert second_event["outcome"] == "duplicate"
+    assert second_event["run_url"] == RUN_DETAILS["html_url"]
+    assert len(trigger_env.dispatches()) == 1
+    outcomes = [e["outcome"] for e in log_lines(capsys.readouterr().out) if e.get("outcome")]
+    assert outcomes == ["dispatched", "duplicate", "duplicate"]
+
+
+def test_claim_held_by_another_invocation_raises_retryable(trigger_env: TriggerEnv) -> None:
+    now = int(time.time())
+    trigger_env.dynamodb.put_item(
+        TableName=TABLE_NAME,
+        Item={
+            "model_package_arn": {"S": ARN},
+            "status": {"S": "IN_PROGRESS"},
+            "claim_id": {"S": "someone-else"},
+            "event_id": {"S": "other-event"},
+            "lease_expires_at": {"N": str(now + 60)},
+            "expires_at": {"N": str(now + 86400)},
+        },
+    )
+
+    with pytest.raises(DispatchInProgressError):
+        invoke(load_fixture(APPROVED))
+
+    assert trigger_env.github.requests == []
+
+
+def test_expired_claim_is_taken_over(trigger_env: TriggerEnv) -> None:
+    now = int(time.time())
+    trigger_env.dynamodb.put_item(
+        TableName=TABLE_NAME,
+        Item={
+            "model_package_arn": {"S": ARN},
+            "status": {"S": "IN_PROGRESS"},
+            "claim_id": {"S": "crashed-invocation"},
+            "event_id": {"S": "other-event"},
+            "lease_expires_at": {"N": str(now - 1)},
+            "expires_at": {"N": str(now + 86400)},
+        },
+    )
+
+    assert invoke(load_fixture(APPROVED))["outcome"] == "dispatched"
+    assert len(trigger_env.dispatches()) == 1
+
+
+def test_missing_secret_is_a_clear_non_retryable_error(trigger_env: TriggerEnv) -> None:
+    trigger_env.secrets.delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
+
+    with pytest.raises(TokenSecretError) as raised:
+        invoke(load_fixture(APPROVED))
+
+    message = str(raised.value)
+    assert "cannot read GitHub token secret 'sagemaker-github-token'" in message
+    assert "ResourceNotFoundException" in message
+    assert trigger_env.github.requests == []
+    item = trigger_env.item(ARN)
+    assert item is not None
+    assert item["status"] == {"S": "FAILED"}
+
+
+def test_json_secret_value_is_accepted(trigger_env: TriggerEnv) -> None:
+    trigger_env.secrets.put_secret_value(
+        SecretId=SECRET_NAME, SecretString=json.dumps({"token": "ghp_JsonWrappedToken000"})
+    )
+
+    invoke(load_fixture(APPROVED))
+
+    [request] = trigger_env.dispatches()
+    assert request.headers["authorization"] == "token ghp_JsonWrappedToken000"
+
+
+def test_malformed_secret_error_does_not_reveal_the_value(trigger_env: TriggerEnv) -> None:
+    trigger_env.secrets.put_secret_value(SecretId=SECRET_NAME, SecretString='{"token": ' + TOKEN)
+
+    with pytest.raises(TokenSecretError, match="not valid JSON") as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert TOKEN not in str(raised.value)
+    assert raised.value.__cause__ is None
+    assert trigger_env.github.requests == []
+
+
+def test_token_is_cached_and_refreshed_after_401(trigger_env: TriggerEnv) -> None:
+    invoke(load_fixture(APPROVED))
+    trigger_env.secrets.put_secret_value(SecretId=SECRET_NAME, SecretString="ghp_RotatedToken000")
+    other = load_fixture("model_package_approved_org_repository")
+    trigger_env.github.enqueue(FakeResponse(status=401, body={"message": "Bad credentials"}))
+
+    result = invoke(other)
+
+    first, rejected, retried = trigger_env.dispatches()
+    assert first.headers["authorization"] == f"token {TOKEN}"
+    # The cached token was used (no Secrets Manager read), GitHub said 401, the secret was
+    # read again and the dispatch retried once with the rotated token.
+    assert rejected.headers["authorization"] == f"token {TOKEN}"
+    assert retried.headers["authorization"] == "token ghp_RotatedToken000"
+    assert result["outcome"] == "dispatched"
+
+
+def test_invalid_payload_raises(trigger_env: TriggerEnv) -> None:
+    payload = load_fixture(APPROVED)
+    del payload["github"]
+
+    with pytest.raises(InvalidEventError, match=r"payload\.github must be an object"):
+        invoke(payload)
+
+    assert trigger_env.github.requests == []

@@ -1,0 +1,160 @@
+"""Run ``moto_server`` (a local AWS emulator) on 127.0.0.1 for tests, and stop it afterwards.
+
+Usage as a context manager::
+
+    with running_moto_server() as server:
+        env = server.client_env()        # AWS_ENDPOINT_URL + dummy credentials + region
+        ...
+        server.reset()                   # forget every resource between tests
+
+or as a pytest fixture, in a conftest.py::
+
+    moto_server = moto_server_fixture()                  # session-scoped by default
+    moto_server_module = moto_server_fixture(scope="module")
+
+The server listens only on 127.0.0.1, on a free port picked at start; its output goes to a log
+file whose tail is shown if it fails to start.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_REGION = "us-east-1"
+
+
+class MotoServerError(RuntimeError):
+    """moto_server could not be started or stopped."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MotoServer:
+    """A running moto_server."""
+
+    port: int
+    region: str
+    log_path: Path
+
+    @property
+    def endpoint_url(self) -> str:
+        """Base URL to pass as ``endpoint_url`` / ``AWS_ENDPOINT_URL``."""
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def client_env(self) -> dict[str, str]:
+        """Environment that points boto3 and the AWS CLI/Terraform provider at this server."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+    def reset(self) -> None:
+        """Delete every resource held by the server (POST /moto-api/reset)."""
+        request = urllib.request.Request(
+            f"{self.endpoint_url}/moto-api/reset", method="POST", data=b""
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise MotoServerError(f"moto reset answered {response.status}")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_command(port: int) -> list[str]:
+    executable = Path(sys.executable).with_name("moto_server")
+    if executable.exists():
+        return [str(executable), "--host", LOOPBACK, "--port", str(port)]
+    return [sys.executable, "-m", "moto.server", "--host", LOOPBACK, "--port", str(port)]
+
+
+def _is_up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextmanager
+def running_moto_server(
+    *, region: str = DEFAULT_REGION, startup_timeout_seconds: float = 30.0
+) -> Iterator[MotoServer]:
+    """Start moto_server on 127.0.0.1 and a free port; stop it when the block exits."""
+    with tempfile.TemporaryDirectory(prefix="moto-server-") as tmp:
+        log_path = Path(tmp) / "moto_server.log"
+        port = free_port()
+        env = {**os.environ, "AWS_DEFAULT_REGION": region}
+        env.pop("AWS_ENDPOINT_URL", None)
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                _server_command(port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        server = MotoServer(port=port, region=region, log_path=log_path)
+        try:
+            deadline = time.monotonic() + startup_timeout_seconds
+            while not _is_up(server.endpoint_url):
+                if process.poll() is not None:
+                    raise MotoServerError(
+                        f"moto_server exited with {process.returncode}:\n{_tail(log_path)}"
+                    )
+                if time.monotonic() > deadline:
+                    raise MotoServerError(
+                        f"moto_server not ready after {startup_timeout_seconds}s on port "
+                        f"{port}:\n{_tail(log_path)}"
+                    )
+                time.sleep(0.1)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def moto_server_fixture(
+    *, scope: Any = "session", region: str = DEFAULT_REGION
+) -> Callable[[], Iterator[MotoServer]]:
+    """A pytest fixture (assign it to a name in a conftest) yielding a running MotoServer."""
+
+    @pytest.fixture(scope=scope)
+    def _moto_server() -> Iterator[MotoServer]:
+        with running_moto_server(region=region) as server:
+            yield server
+
+    return _moto_server
