@@ -373,6 +373,17 @@ class Project(_Model):
         default=True, description="Whether to create a 'staging' GitHub environment."
     )
 
+    @model_validator(mode="after")
+    def _reviewers(self) -> Project:
+        if not self.production_reviewers.users and not self.production_reviewers.teams:
+            raise _fail(
+                "no_reviewers",
+                "production_reviewers: name at least one GitHub user or team (of the owner "
+                "organization) who approves production deploys, e.g. "
+                "production_reviewers: {teams: [ml-leads]}",
+            )
+        return self
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -655,9 +666,12 @@ def _describe(error: Mapping[str, Any], allowed: Mapping[str, Sequence[str]]) ->
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     # Cross-field checks name their own sub-path first.
-    if kind in {"duplicate_project", "connection_region", "connection_account"} or msg.startswith(
-        ("projects[", "platform.", "environments[")
-    ):
+    if kind in {
+        "duplicate_project",
+        "connection_region",
+        "connection_account",
+        "no_reviewers",
+    } or msg.startswith(("projects[", "platform.", "environments[", "production_reviewers")):
         head = f"{where}." if where != "(top level)" else ""
         return f"{head}{msg}"
     return f"{where}: {msg}"

@@ -32,7 +32,7 @@ class Statement:
 
     Attributes:
         sid: statement id (letters and digits).
-        actions: the actions; never ``*``.
+        actions: the actions; never ``*`` or ``service:*`` in an Allow.
         resources: the resources. Default: none (trust policies have none).
         conditions: the conditions. Default: none.
         principals: principal type -> identifiers. Default: none.
@@ -50,7 +50,8 @@ class Statement:
         if not self.sid.isalnum():
             raise ValueError(f"Statement sid {self.sid!r}: use letters and digits only")
         for action in self.actions:
-            if action == "*" or action.endswith(":*"):
+            # Wildcards are refused in grants; a Deny may (and should) cover everything.
+            if self.effect == "Allow" and (action == "*" or action.endswith(":*")):
                 raise ValueError(
                     f"Statement {self.sid}: action {action!r} is a wildcard; list the actions"
                 )

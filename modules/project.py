@@ -1,21 +1,44 @@
-"""Everything one SageMaker project needs, on both sides, from already-built platform pieces.
+"""Everything one SageMaker project needs, on both sides, fed by the platform pieces.
 
-AWS: the GitHub Actions identity (roles or user). GitHub: the repository's Actions variables
-and secrets. (Later pieces of a project plug in here, fed by the same props.)
+AWS: the CodeConnection, the SageMaker project (from the product, same plan), the pipeline's
+execution role (shared or per project) and the GitHub Actions identity. GitHub: the Actions
+variables/secrets, the managed workflow files, the seeded starter code and the deploy
+environments. Outputs of the AWS half feed the GitHub half inside one plan.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
-from cdktf import TerraformProvider
+from cdktf import TerraformOutput, TerraformProvider
 from constructs import Construct
 
 from modules.account_context import AccountContext
 from modules.actions_identity import ActionsIdentity, ActionsIdentityProps
+from modules.code_connection import CodeConnection, CodeConnectionProps
+from modules.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
 from modules.naming import PRODUCTION_ENVIRONMENT, STAGING_ENVIRONMENT
+from modules.pipeline_role import PipelineRole, PipelineRoleProps
+from modules.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.repository_settings import RepositorySettings, RepositorySettingsProps
+from modules.sagemaker_project import SageMakerProject, SageMakerProjectProps
+from modules.workflows import (
+    WORKFLOW_PATHS,
+    WorkflowParams,
+    render_build_workflow,
+    render_deploy_workflow,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogRef:
+    """The product version a SageMaker project is created from, and what must exist first."""
+
+    product_id: str
+    provisioning_artifact_id: str
+    depends_on: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,39 +48,105 @@ class MlopsProjectProps:
     Attributes:
         context: partition/region/account tokens.
         environment_name: the toolkit environment the project belongs to.
+        region: the environment's region, written literally into the workflows.
         project_name: SageMaker project name.
         github_provider: the github provider of the repository's owner.
         github_owner / github_repository / branch: the repository.
-        staging_environment: whether the deploy workflow's staging job runs in a GitHub
-            environment named ``staging``.
+        code_connection_arn / code_connection_id: an existing connection. Default: create one.
+        catalog: the product to create the SageMaker project from. Default: the project is not
+            created by the plan (create it in Studio; policies then match any project id).
+        token_secret_name / deploy_workflow: template parameters of the project.
+        staging_environment: whether the deploy's staging job runs in a ``staging`` environment.
+        reviewer_users / reviewer_teams: production approvers.
         auth_mode: ``oidc`` or ``access_keys``.
         oidc_provider_arn: the account's GitHub OIDC provider (``oidc`` only).
-        pipeline_role_arn: execution role of the project's pipeline jobs and models.
+        pipeline_role: ``service_catalog`` (use ``shared_pipeline_role_arn``) or
+            ``per_project`` (a role made for this project).
+        shared_pipeline_role_arn: the account's AmazonSageMakerServiceCatalogProductsUseRole.
+        seed_files: path -> content of the starter code. Default: none (nothing seeded).
     """
 
     context: AccountContext
     environment_name: str
+    region: str
     project_name: str
     github_provider: TerraformProvider
     github_owner: str
     github_repository: str
     branch: str
+    code_connection_arn: str | None = None
+    code_connection_id: str | None = None
+    catalog: CatalogRef | None = None
+    token_secret_name: str
+    deploy_workflow: str = "deploy.yml"
     staging_environment: bool
+    reviewer_users: tuple[str, ...] = ()
+    reviewer_teams: tuple[str, ...] = ()
     auth_mode: Literal["oidc", "access_keys"]
     oidc_provider_arn: str | None
-    pipeline_role_arn: str
+    pipeline_role: Literal["service_catalog", "per_project"]
+    shared_pipeline_role_arn: str
+    seed_files: Mapping[str, str] = field(default_factory=dict)
 
 
 class MlopsProject(Construct):
-    """Attributes: ``identity`` (:class:`ActionsIdentity`), ``settings``
-    (:class:`RepositorySettings`)."""
+    """Attributes: ``connection``, ``sagemaker_project`` (or ``None``), ``pipeline_role_arn``,
+    ``identity``, ``settings``, ``files``, ``environments``, ``workflow_params``."""
 
     def __init__(self, scope: Construct, id_: str, props: MlopsProjectProps) -> None:
         super().__init__(scope, id_)
+        self.connection = CodeConnection(
+            self,
+            "code-connection",
+            CodeConnectionProps(
+                project_name=props.project_name,
+                existing_arn=props.code_connection_arn,
+                existing_unique_id=props.code_connection_id,
+                region=props.context.region,
+            ),
+        )
+        self.sagemaker_project: SageMakerProject | None = None
+        project_id: str | None = None
+        if props.catalog is not None:
+            self.sagemaker_project = SageMakerProject(
+                self,
+                "sagemaker-project",
+                SageMakerProjectProps(
+                    project_name=props.project_name,
+                    product_id=props.catalog.product_id,
+                    provisioning_artifact_id=props.catalog.provisioning_artifact_id,
+                    description=f"Built and deployed by GitHub Actions in "
+                    f"{props.github_owner}/{props.github_repository}",
+                    parameters={
+                        "CodeRepositoryName": props.github_repository,
+                        "GitHubRepositoryOwnerName": props.github_owner,
+                        "CodestarConnectionUniqueId": self.connection.unique_id,
+                        "GitHubTokenSecretName": props.token_secret_name,
+                        "GitHubWorkflowNameForDeployment": props.deploy_workflow,
+                        "GitHubRepositoryBranch": props.branch,
+                    },
+                    depends_on=props.catalog.depends_on,
+                ),
+            )
+            project_id = self.sagemaker_project.project_id
+
+        if props.pipeline_role == "per_project":
+            self.pipeline_role_arn = PipelineRole(
+                self,
+                "pipeline-role",
+                PipelineRoleProps(
+                    context=props.context,
+                    environment_name=props.environment_name,
+                    project_name=props.project_name,
+                    project_id=project_id,
+                ),
+            ).role_arn
+        else:
+            self.pipeline_role_arn = props.shared_pipeline_role_arn
+
+        staging = STAGING_ENVIRONMENT if props.staging_environment else None
         deploy_envs = (
-            (STAGING_ENVIRONMENT, PRODUCTION_ENVIRONMENT)
-            if props.staging_environment
-            else (PRODUCTION_ENVIRONMENT,)
+            (STAGING_ENVIRONMENT, PRODUCTION_ENVIRONMENT) if staging else (PRODUCTION_ENVIRONMENT,)
         )
         self.identity = ActionsIdentity(
             self,
@@ -66,17 +155,19 @@ class MlopsProject(Construct):
                 context=props.context,
                 environment_name=props.environment_name,
                 project_name=props.project_name,
+                project_id=project_id,
                 github_owner=props.github_owner,
                 github_repository=props.github_repository,
                 branch=props.branch,
                 deploy_environments=deploy_envs,
-                deploy_trusts_branch=not props.staging_environment,
+                deploy_trusts_branch=staging is None,
                 auth_mode=props.auth_mode,
                 oidc_provider_arn=props.oidc_provider_arn,
-                pipeline_role_arn=props.pipeline_role_arn,
+                pipeline_role_arn=self.pipeline_role_arn,
             ),
         )
-        variables = {"SAGEMAKER_PIPELINE_ROLE_ARN": props.pipeline_role_arn}
+
+        variables = {"SAGEMAKER_PIPELINE_ROLE_ARN": self.pipeline_role_arn}
         secrets: dict[str, str] = {}
         if props.auth_mode == "oidc":
             assert self.identity.build_role_arn and self.identity.deploy_role_arn
@@ -96,3 +187,47 @@ class MlopsProject(Construct):
                 secrets=secrets,
             ),
         )
+
+        self.workflow_params = WorkflowParams(
+            aws_region=props.region,
+            sagemaker_project_name=props.project_name,
+            branch=props.branch,
+            auth_mode=props.auth_mode,
+            staging_environment=staging,
+            production_environment=PRODUCTION_ENVIRONMENT,
+        )
+        self.files = RepositoryFiles(
+            self,
+            "repository-files",
+            RepositoryFilesProps(
+                provider=props.github_provider,
+                repository=props.github_repository,
+                branch=props.branch,
+                managed={
+                    WORKFLOW_PATHS["build"]: render_build_workflow(self.workflow_params),
+                    WORKFLOW_PATHS["deploy"]: render_deploy_workflow(self.workflow_params),
+                },
+                seeded=dict(props.seed_files),
+            ),
+        )
+        self.environments = DeployEnvironments(
+            self,
+            "deploy-environments",
+            DeployEnvironmentsProps(
+                provider=props.github_provider,
+                repository=props.github_repository,
+                branch=props.branch,
+                production_environment=PRODUCTION_ENVIRONMENT,
+                staging_environment=staging,
+                reviewer_users=props.reviewer_users,
+                reviewer_teams=props.reviewer_teams,
+            ),
+        )
+        outputs: dict[str, str] = {"pipeline-role-arn": self.pipeline_role_arn}
+        if project_id is not None:
+            outputs["sagemaker-project-id"] = project_id
+        if self.identity.build_role_arn and self.identity.deploy_role_arn:
+            outputs["build-role-arn"] = self.identity.build_role_arn
+            outputs["deploy-role-arn"] = self.identity.deploy_role_arn
+        for name, value in outputs.items():
+            TerraformOutput(self, name, value=value)

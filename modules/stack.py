@@ -8,6 +8,8 @@ reference each other, so each can be its own Terraform Cloud workspace.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf import (
     CloudBackend,
@@ -23,13 +25,17 @@ from cdktf_cdktf_provider_github.provider import GithubProvider
 from constructs import Construct
 
 from modules.account_context import AccountContext
+from modules.artifacts import BuildArtifacts
 from modules.config import CloudBackend as CloudBackendConfig
 from modules.config import Environment
 from modules.config import LocalBackend as LocalBackendConfig
 from modules.github_oidc import GitHubOidcProvider, GitHubOidcProviderProps
-from modules.naming import slug
-from modules.project import MlopsProject, MlopsProjectProps
+from modules.naming import TRIGGER_FUNCTION_NAME, artifacts_bucket_prefix, slug
+from modules.product_template import ProductTemplateProps, render_product_template
+from modules.project import CatalogRef, MlopsProject, MlopsProjectProps
+from modules.project_template_catalog import ProjectTemplateCatalog, ProjectTemplateCatalogProps
 from modules.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
+from modules.trigger_function import TriggerFunction, TriggerFunctionProps
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
 MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
@@ -41,11 +47,29 @@ def github_alias(owner: str) -> str:
     return name if re.match(r"^[a-z]", name) else f"owner-{name}"
 
 
-class EnvironmentStack(TerraformStack):
-    """Attributes: ``context``, ``oidc`` (or ``None``), ``token_secret``, ``projects``
-    (name -> :class:`MlopsProject`), ``github_providers`` (lowercased owner -> provider)."""
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentStackProps:
+    """Props of :class:`EnvironmentStack`.
 
-    def __init__(self, scope: Construct, env: Environment) -> None:
+    Attributes:
+        environment: the validated environment (one stack).
+        artifacts: the function and layer zips (built before the app).
+        seed_files: path -> content of the starter code committed to repositories whose
+            project has ``seed_code`` on. Default: none.
+    """
+
+    environment: Environment
+    artifacts: BuildArtifacts
+    seed_files: Mapping[str, str] = field(default_factory=dict)
+
+
+class EnvironmentStack(TerraformStack):
+    """Attributes: ``context``, ``oidc`` (or ``None``), ``token_secret``, ``trigger``,
+    ``catalog``, ``projects`` (name -> :class:`MlopsProject`), ``github_providers``
+    (lowercased owner -> provider)."""
+
+    def __init__(self, scope: Construct, props: EnvironmentStackProps) -> None:
+        env = props.environment
         super().__init__(scope, env.stack_name)
         self._backend(env)
         AwsProvider(
@@ -99,7 +123,54 @@ class EnvironmentStack(TerraformStack):
             ),
         )
 
-        pipeline_role_arn = self.context.arn(
+        lambda_settings = platform.trigger_lambda
+        self.trigger = TriggerFunction(
+            self,
+            "trigger",
+            TriggerFunctionProps(
+                environment_name=env.name,
+                function_name=TRIGGER_FUNCTION_NAME,
+                runtime=lambda_settings.runtime,
+                architecture=lambda_settings.architecture,
+                function_zip=props.artifacts.function_zip,
+                layer_zip=props.artifacts.layer(
+                    lambda_settings.runtime, lambda_settings.architecture
+                ),
+                token_secret_arns=(self.token_secret.secret_arn,),
+                log_retention_days=lambda_settings.log_retention_days,
+                reserved_concurrency=lambda_settings.reserved_concurrency,
+            ),
+        )
+
+        creates_projects = any(p.create_sagemaker_project for p in env.projects)
+        self.catalog = ProjectTemplateCatalog(
+            self,
+            "project-template",
+            ProjectTemplateCatalogProps(
+                context=self.context,
+                template_body=render_product_template(
+                    ProductTemplateProps(
+                        trigger_function_name=TRIGGER_FUNCTION_NAME,
+                        default_token_secret_name=platform.token_secret.name,
+                    )
+                ),
+                bucket_prefix=artifacts_bucket_prefix(env.name),
+                launch_role_name=platform.launch_role_name,
+                studio_role_arns=platform.studio_execution_role_arns,
+                deployer_principal_arn=self.context.deployer_arn if creates_projects else None,
+                product_owner=platform.product.owner,
+                product_description=platform.product.description,
+                version_title=platform.product.version,
+                enable_sagemaker_project_templates=platform.enable_sagemaker_project_templates,
+            ),
+        )
+        catalog_ref = CatalogRef(
+            product_id=self.catalog.product_id,
+            provisioning_artifact_id=self.catalog.provisioning_artifact_id,
+            depends_on=self.catalog.ready,
+        )
+
+        shared_pipeline_role_arn = self.context.arn(
             "iam",
             "role/service-role/AmazonSageMakerServiceCatalogProductsUseRole",
             region=False,
@@ -112,23 +183,40 @@ class EnvironmentStack(TerraformStack):
                 MlopsProjectProps(
                     context=self.context,
                     environment_name=env.name,
+                    region=env.region,
                     project_name=project.name,
                     github_provider=self.github_providers[project.github.owner.lower()],
                     github_owner=project.github.owner,
                     github_repository=project.github.repository,
                     branch=project.github.branch,
+                    code_connection_arn=None
+                    if project.code_connection == "create"
+                    else project.code_connection,
+                    code_connection_id=project.connection_unique_id,
+                    catalog=catalog_ref if project.create_sagemaker_project else None,
+                    token_secret_name=platform.token_secret.name,
                     staging_environment=project.staging_environment,
+                    reviewer_users=project.production_reviewers.users,
+                    reviewer_teams=project.production_reviewers.teams,
                     auth_mode=platform.auth_mode,
                     oidc_provider_arn=self.oidc.provider_arn if self.oidc else None,
-                    pipeline_role_arn=pipeline_role_arn,
+                    pipeline_role=platform.pipeline_role,
+                    shared_pipeline_role_arn=shared_pipeline_role_arn,
+                    seed_files=props.seed_files if project.seed_code else {},
                 ),
             )
-        TerraformOutput(
-            self,
-            "token-secret-arn",
-            value=self.token_secret.secret_arn,
-            description="Secrets Manager secret holding the GitHub token of the trigger function",
-        )
+        for name, value, description in (
+            ("token-secret-arn", self.token_secret.secret_arn, "Secret holding the GitHub token"),
+            ("trigger-function-arn", self.trigger.function_arn, "The shared trigger function"),
+            (
+                "trigger-failure-queue-url",
+                self.trigger.failure_queue_url,
+                "Events the trigger could not dispatch",
+            ),
+            ("product-id", self.catalog.product_id, "Service Catalog product build-deploy-github"),
+            ("portfolio-id", self.catalog.portfolio_id, "SageMaker Organization Templates"),
+        ):
+            TerraformOutput(self, name, value=value, description=description)
 
     def _backend(self, env: Environment) -> None:
         backend = env.backend

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modules.app import build_app
+from modules.artifacts import build_artifacts
 from modules.config import ToolkitConfig
+from modules.seed_files import seed_files
 
 #: What a synth writes into a stack directory (anything else there is Terraform's own).
 GENERATED_IN_STACK = ("cdk.tf.json", "metadata.json", "assets")
@@ -89,7 +91,8 @@ def synthesize(config: ToolkitConfig, outdir: Path) -> SynthSummary:
     outdir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".synth-", dir=outdir.parent) as tmp:
         staging = Path(tmp) / "out"
-        build_app(config, outdir=staging).synth()
+        artifacts = build_artifacts(config)
+        build_app(config, artifacts=artifacts, seed_files=seed_files(), outdir=staging).synth()
         outdir.mkdir(exist_ok=True)
         wanted = {env.stack_name for env in config.environments}
         stacks_dir = outdir / "stacks"

@@ -244,3 +244,9 @@ def test_error_text_is_one_line_per_problem(example: dict[str, Any]) -> None:
 def test_yaml_round_trip_keeps_example_loadable() -> None:
     data: Callable[[], Any] = lambda: yaml.safe_load(EXAMPLE_CONFIG.read_text())  # noqa: E731
     assert parse_config(data()) == parse_config(data())
+
+
+def test_fails_without_production_reviewers(example: dict[str, Any]) -> None:
+    example["environments"][0]["projects"][0]["production_reviewers"] = {}
+    msg = one_problem(example)
+    assert msg.startswith("environments[0].projects[0].production_reviewers: name at least one")

@@ -1,0 +1,100 @@
+"""The shared trigger function's Terraform resources."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from tests.conftest import Synth, data_sources, resources
+
+
+def one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
+    (item,) = resources(stack, rtype).values()
+    return item
+
+
+def test_function_settings(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    fn = one(dev, "aws_lambda_function")
+    assert fn["function_name"] == "sagemaker-github-workflow-trigger"
+    assert fn["handler"] == "handler.handler"
+    assert fn["runtime"] == "python3.12" and fn["architectures"] == ["arm64"]
+    assert fn["tracing_config"] == {"mode": "Active"}
+    assert fn["reserved_concurrent_executions"] == 5
+    assert fn["timeout"] == 30
+    env = fn["environment"]["variables"]
+    assert env["GITHUB_API_URL"] == "https://api.github.com"
+    assert env["IDEMPOTENCY_TABLE_NAME"].startswith("${aws_dynamodb_table.")
+    prod_fn = one(example_synth.stack("prod"), "aws_lambda_function")
+    assert prod_fn["runtime"] == "python3.13" and prod_fn["architectures"] == ["x86_64"]
+
+
+def test_zips_are_assets_hashed_by_their_own_sha256(example_synth: Synth) -> None:
+    for stack_name in ("dev", "prod"):
+        stack = example_synth.stack(stack_name)
+        fn = one(stack, "aws_lambda_function")
+        layer = one(stack, "aws_lambda_layer_version")
+        for resource in (fn, layer):
+            path = example_synth.outdir / "stacks" / stack_name / resource["filename"]
+            assert not resource["filename"].startswith("/")
+            digest = base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
+            assert resource["source_code_hash"] == digest
+        assert fn["layers"] == [
+            "${aws_lambda_layer_version."
+            + next(iter(resources(stack, "aws_lambda_layer_version")))
+            + ".arn}"
+        ]
+        assert layer["compatible_runtimes"] == [fn["runtime"]]
+        assert layer["compatible_architectures"] == fn["architectures"]
+
+
+def test_async_invocation_bounded_with_failure_queue(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    invoke = one(dev, "aws_lambda_function_event_invoke_config")
+    assert invoke["maximum_retry_attempts"] == 2
+    assert invoke["maximum_event_age_in_seconds"] == 3600
+    assert invoke["destination_config"]["on_failure"]["destination"].startswith("${aws_sqs_queue.")
+    queue = one(dev, "aws_sqs_queue")
+    assert queue["sqs_managed_sse_enabled"] is True
+
+
+def test_log_group_retention_and_idempotency_table(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    logs = one(dev, "aws_cloudwatch_log_group")
+    assert logs["name"] == "/aws/lambda/sagemaker-github-workflow-trigger"
+    assert logs["retention_in_days"] == 30
+    table = one(dev, "aws_dynamodb_table")
+    assert table["hash_key"] == "model_package_arn"
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+
+
+def test_role_has_only_what_the_function_needs(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    policy = next(
+        v for k, v in resources(dev, "aws_iam_role_policy").items() if k.startswith("trigger_")
+    )
+    ref = policy["policy"].split(".")[2]
+    doc = data_sources(dev, "aws_iam_policy_document")[ref]
+    actions = sorted(a for s in doc["statement"] for a in s["actions"])
+    assert actions == sorted(
+        [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "secretsmanager:GetSecretValue",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "sqs:SendMessage",
+            "xray:PutTelemetryRecords",
+            "xray:PutTraceSegments",
+        ]
+    )
+    by_sid = {s["sid"]: s for s in doc["statement"]}
+    assert by_sid["TokenSecret"]["resources"] == [
+        "${aws_secretsmanager_secret.token-secret_secret_1E5CA5CA.arn}"
+    ] or (by_sid["TokenSecret"]["resources"][0].startswith("${aws_secretsmanager_secret."))
+    assert json.dumps(by_sid).count('"*"') == 1  # only X-Ray, which has no resource ARNs
