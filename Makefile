@@ -69,6 +69,9 @@ destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
 	@test -n "$(STACK)" || { echo "make destroy needs STACK=<environment name>" >&2; exit 2; }
 	$(CDKTF) destroy $(STACK)
 
+layer: $(VENV)/.installed ## Build the PyGithub layer zip (RUNTIME=python3.12 ARCH=arm64) into build/
+	$(PY) -m layer_build --runtime $(or $(RUNTIME),python3.12) --architecture $(or $(ARCH),arm64) --out build/
+
 clean: ## Remove synthesized output and caches (keeps local state files)
 	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

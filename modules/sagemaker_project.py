@@ -1,5 +1,11 @@
 """A SageMaker project created from the build-deploy-github product in the same plan, so its
-name and id are known to the workflows and the IAM policies."""
+name and id are known to the workflows and the IAM policies.
+
+A new provisioning artifact (changed template) is applied in place: hashicorp/aws updates
+``service_catalog_provisioning_details`` through sagemaker:UpdateProject
+(``ServiceCatalogProvisioningUpdateDetails``, internal/service/sagemaker/project.go), which
+re-provisions the project's CloudFormation stack with the new template.
+"""
 
 from __future__ import annotations
 
