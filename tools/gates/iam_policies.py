@@ -1,0 +1,343 @@
+"""IAM rules for the synthesized stacks that checkov does not enforce.
+
+checkov passes a GitHub OIDC trust policy whose ``sub`` is ``repo:acme/*`` (any branch, any
+fork's pull request workflow of that owner). These checks read every IAM policy in a stack and
+report, one line per problem:
+
+- every ``sts:AssumeRoleWithWebIdentity`` statement pins, with ``StringEquals`` and nothing
+  looser, ``token.actions.githubusercontent.com:aud`` to exactly ``sts.amazonaws.com`` and
+  ``:sub`` to subjects without wildcards, all of one configured repository and each either its
+  configured branch ref or a GitHub environment;
+- no ``Allow`` statement has a wildcard action (``*``, ``s3:*``, ``s3:Get*``), a ``NotAction``,
+  a ``NotResource``, or a ``*`` principal;
+- every ``iam:PassRole`` grant names its roles (no wildcard resource) and is limited by an
+  ``iam:PassedToService`` ``StringEquals`` condition;
+- no AWS managed ``AdministratorAccess``, ``PowerUserAccess`` or ``*FullAccess`` policy is
+  attached;
+- every policy-holding argument (``policy``, ``assume_role_policy``, ...) is readable here: a
+  reference to an ``aws_iam_policy_document`` of the stack or a literal JSON document. Anything
+  else (``jsonencode(...)``, a file) is reported, so no policy escapes the checks.
+
+Policies are read from ``aws_iam_policy_document`` data sources (the toolkit's way, see
+``modules/policy.py``) and from literal JSON documents in resource arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+AUDIENCE = "sts.amazonaws.com"
+WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
+#: Resource arguments that hold an IAM policy document (JSON).
+POLICY_ARGUMENTS = frozenset({"policy", "assume_role_policy", "access_policies"})
+#: Arguments of ``aws_iam_policy_document`` that merge other documents in.
+MERGED_DOCUMENT_ARGUMENTS = ("source_policy_documents", "override_policy_documents")
+_DOCUMENT_REF = re.compile(
+    r"^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.(?:minified_)?json\}$"
+)
+_MANAGED_POLICY = re.compile(r"^arn:[^:]+:iam::aws:policy/(?:.*/)?([A-Za-z0-9_+=,.@-]+)$")
+_BROAD_MANAGED = frozenset({"AdministratorAccess", "PowerUserAccess"})
+# GitHub environment names: no wildcard, no separators or spaces.
+_ENVIRONMENT = r"[A-Za-z0-9._-]+"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyStatement:
+    """One statement, normalised from either ``aws_iam_policy_document`` or IAM JSON.
+
+    ``conditions`` holds (operator, variable, values); ``principals`` (type, identifiers).
+    """
+
+    origin: str
+    sid: str
+    effect: str
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    not_resources: tuple[str, ...] = ()
+    principals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    @property
+    def where(self) -> str:
+        return f"{self.origin} statement {self.sid or '(no sid)'}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrustedRepository:
+    """A repository the stack's roles may trust, with its build branch."""
+
+    owner: str
+    repository: str
+    branch: str
+
+    @property
+    def slug(self) -> str:
+        return f"{self.owner}/{self.repository}"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def _from_document_block(origin: str, block: Mapping[str, Any]) -> PolicyStatement:
+    """A statement of an ``aws_iam_policy_document`` data source."""
+    return PolicyStatement(
+        origin=origin,
+        sid=str(block.get("sid", "")),
+        effect=str(block.get("effect", "Allow")),
+        actions=_strings(block.get("actions")),
+        not_actions=_strings(block.get("not_actions")),
+        resources=_strings(block.get("resources")),
+        not_resources=_strings(block.get("not_resources")),
+        principals=tuple(
+            (str(p["type"]), _strings(p.get("identifiers")))
+            for p in [*block.get("principals", []), *block.get("not_principals", [])]
+        ),
+        conditions=tuple(
+            (str(c["test"]), str(c["variable"]), _strings(c.get("values")))
+            for c in block.get("condition", [])
+        ),
+    )
+
+
+def _from_json_statement(origin: str, raw: Mapping[str, Any]) -> PolicyStatement:
+    """A statement of an IAM JSON policy document."""
+    principal = raw.get("Principal", raw.get("NotPrincipal"))
+    if principal is None:
+        principals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    elif principal == "*":
+        principals = (("*", ("*",)),)
+    else:
+        principals = tuple((str(t), _strings(ids)) for t, ids in dict(principal).items())
+    conditions = tuple(
+        (str(op), str(variable), _strings(values))
+        for op, entries in dict(raw.get("Condition", {})).items()
+        for variable, values in dict(entries).items()
+    )
+    return PolicyStatement(
+        origin=origin,
+        sid=str(raw.get("Sid", "")),
+        effect=str(raw.get("Effect", "")),
+        actions=_strings(raw.get("Action")),
+        not_actions=_strings(raw.get("NotAction")),
+        resources=_strings(raw.get("Resource")),
+        not_resources=_strings(raw.get("NotResource")),
+        principals=principals,
+        conditions=conditions,
+    )
+
+
+def _json_document(origin: str, text: str) -> list[PolicyStatement] | None:
+    """Statements of a literal JSON policy (None when ``text`` is not one)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(doc, dict) or "Statement" not in doc:
+        return None
+    raw = doc["Statement"]
+    return [_from_json_statement(origin, s) for s in (raw if isinstance(raw, list) else [raw])]
+
+
+def _policy_arguments(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(argument path, value) of every policy-holding argument, nested blocks included."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "//":
+                continue
+            where = f"{path}.{key}"
+            if key in POLICY_ARGUMENTS:
+                yield where, inner
+            else:
+                yield from _policy_arguments(inner, where)
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from _policy_arguments(inner, f"{path}[{i}]")
+
+
+def read_statements(stack: Mapping[str, Any]) -> tuple[list[PolicyStatement], list[str]]:
+    """Every IAM statement of a synthesized stack, and the problems found while reading."""
+    statements: list[PolicyStatement] = []
+    problems: list[str] = []
+    documents = dict(stack.get("data", {}).get("aws_iam_policy_document", {}))
+    for name, doc in sorted(documents.items()):
+        origin = f"data.aws_iam_policy_document.{name}"
+        statements += [_from_document_block(origin, b) for b in doc.get("statement", [])]
+        for argument in MERGED_DOCUMENT_ARGUMENTS:
+            for i, value in enumerate(_strings(doc.get(argument))):
+                problems += _read_policy_value(
+                    f"{origin}.{argument}[{i}]", value, documents, statements
+                )
+    for rtype, named in sorted(stack.get("resource", {}).items()):
+        if not rtype.startswith("aws_"):
+            continue
+        for name, config in sorted(named.items()):
+            for where, value in _policy_arguments(config, f"{rtype}.{name}"):
+                problems += _read_policy_value(where, value, documents, statements)
+    return statements, problems
+
+
+def _read_policy_value(
+    where: str, value: Any, documents: Mapping[str, Any], statements: list[PolicyStatement]
+) -> list[str]:
+    if isinstance(value, str):
+        ref = _DOCUMENT_REF.match(value)
+        if ref:
+            if ref.group(1) in documents:
+                return []  # read with the data sources
+            return [f"{where}: refers to a missing policy document {ref.group(1)!r}"]
+        parsed = _json_document(where, value)
+        if parsed is not None:
+            statements += parsed
+            return []
+    return [
+        f"{where}: cannot be verified (use an aws_iam_policy_document data source or a literal "
+        f"JSON document): {str(value)[:120]!r}"
+    ]
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def wildcard_problems(statements: Sequence[PolicyStatement]) -> list[str]:
+    """Allow statements with wildcard actions, NotAction/NotResource or a ``*`` principal."""
+    problems = []
+    for s in statements:
+        if s.effect != "Allow":
+            continue
+        problems += [
+            f"{s.where}: wildcard action {a!r}; list the actions"
+            for a in s.actions
+            if _has_wildcard(a)
+        ]
+        if s.not_actions:
+            problems.append(f"{s.where}: Allow with NotAction grants every other action")
+        if s.not_resources:
+            problems.append(f"{s.where}: Allow with NotResource grants every other resource")
+        for ptype, identifiers in s.principals:
+            if ptype == "*" or "*" in identifiers:
+                problems.append(f"{s.where}: principal {ptype} {list(identifiers)} is anyone")
+    return problems
+
+
+def pass_role_problems(statements: Sequence[PolicyStatement]) -> list[str]:
+    """``iam:PassRole`` must name its roles and be limited by ``iam:PassedToService``."""
+    problems = []
+    for s in statements:
+        if s.effect != "Allow" or not any(a.lower() == "iam:passrole" for a in s.actions):
+            continue
+        if not s.resources:
+            problems.append(f"{s.where}: iam:PassRole without resources")
+        problems += [
+            f"{s.where}: iam:PassRole on {r!r}; name the role ARNs"
+            for r in s.resources
+            if _has_wildcard(r)
+        ]
+        services = [
+            values
+            for op, variable, values in s.conditions
+            if op == "StringEquals" and variable.lower() == "iam:passedtoservice"
+        ]
+        if not services or not all(v and not any(map(_has_wildcard, v)) for v in services):
+            problems.append(
+                f"{s.where}: iam:PassRole needs a StringEquals iam:PassedToService condition "
+                "naming the service(s)"
+            )
+    return problems
+
+
+def _subject_pattern(repo: TrustedRepository) -> re.Pattern[str]:
+    return re.compile(
+        rf"^repo:{re.escape(repo.slug)}:"
+        rf"(?:ref:refs/heads/{re.escape(repo.branch)}|environment:{_ENVIRONMENT})$"
+    )
+
+
+def oidc_trust_problems(
+    statements: Sequence[PolicyStatement], repositories: Sequence[TrustedRepository]
+) -> list[str]:
+    """Every web-identity statement pins ``aud`` and ``sub`` exactly, to one configured repo."""
+    problems = []
+    patterns = [_subject_pattern(r) for r in repositories]
+    for s in statements:
+        if s.effect != "Allow" or WEB_IDENTITY_ACTION not in s.actions:
+            continue
+        by_variable: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for op, variable, values in s.conditions:
+            by_variable.setdefault(variable, []).append((op, values))
+        aud = by_variable.get(f"{OIDC_HOST}:aud", [])
+        if aud != [("StringEquals", (AUDIENCE,))]:
+            problems.append(
+                f"{s.where}: {OIDC_HOST}:aud must be exactly StringEquals [{AUDIENCE!r}], got {aud}"
+            )
+        sub = by_variable.get(f"{OIDC_HOST}:sub", [])
+        if len(sub) != 1 or sub[0][0] != "StringEquals" or not sub[0][1]:
+            problems.append(
+                f"{s.where}: {OIDC_HOST}:sub must be one StringEquals condition, got {sub}"
+            )
+            continue
+        subjects = sub[0][1]
+        for subject in subjects:
+            if _has_wildcard(subject):
+                problems.append(f"{s.where}: subject {subject!r} has a wildcard")
+        matching = [
+            r for r, p in zip(repositories, patterns, strict=True) if all(map(p.match, subjects))
+        ]
+        if not matching:
+            allowed = ", ".join(f"{r.slug}@{r.branch}" for r in repositories) or "none"
+            problems.append(
+                f"{s.where}: subjects {list(subjects)} are not all the configured branch or "
+                f"environments of one repository (configured: {allowed})"
+            )
+        if not any(ptype == "Federated" for ptype, _ in s.principals):
+            problems.append(f"{s.where}: web identity trust without a Federated principal")
+    return problems
+
+
+def managed_policy_problems(stack: Mapping[str, Any]) -> list[str]:
+    """Attachments of AWS managed policies that grant ``*`` or ``service:*``."""
+    problems = []
+    for rtype, named in sorted(stack.get("resource", {}).items()):
+        for name, config in sorted(named.items()):
+            arns = [
+                *_strings(config.get("policy_arn")),
+                *_strings(config.get("managed_policy_arns")),
+            ]
+            for arn in arns:
+                found = _MANAGED_POLICY.match(arn)
+                if found and (
+                    found.group(1) in _BROAD_MANAGED or found.group(1).endswith("FullAccess")
+                ):
+                    problems.append(f"{rtype}.{name}: attaches the broad AWS managed policy {arn}")
+    return problems
+
+
+def stack_problems(
+    stack: Mapping[str, Any], repositories: Sequence[TrustedRepository]
+) -> list[str]:
+    """Every problem of one synthesized stack (empty: the stack passes)."""
+    statements, problems = read_statements(stack)
+    return [
+        *problems,
+        *wildcard_problems(statements),
+        *pass_role_problems(statements),
+        *oidc_trust_problems(statements, repositories),
+        *managed_policy_problems(stack),
+    ]
