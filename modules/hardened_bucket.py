@@ -124,7 +124,15 @@ class HardenedBucket(Construct):
                 )
             ],
         )
-        objects = f"{bucket.arn}/*"
+        everything = (bucket.arn, f"{bucket.arn}/*")
+        deny_unless = {  # sid -> the condition under which every request is refused
+            "DenyInsecureTransport": Condition(
+                test="Bool", variable="aws:SecureTransport", values=("false",)
+            ),
+            "DenyOutdatedTls": Condition(
+                test="NumericLessThan", variable="s3:TlsVersion", values=("1.2",)
+            ),
+        }
         S3BucketPolicy(
             self,
             "policy",
@@ -133,29 +141,16 @@ class HardenedBucket(Construct):
                 self,
                 "policy-document",
                 [
-                    Statement(
-                        sid="DenyInsecureTransport",
-                        effect="Deny",
-                        actions=("s3:*",),
-                        resources=(bucket.arn, objects),
-                        principals=(("AWS", ("*",)),),
-                        conditions=(
-                            Condition(
-                                test="Bool", variable="aws:SecureTransport", values=("false",)
-                            ),
-                        ),
-                    ),
-                    Statement(
-                        sid="DenyOutdatedTls",
-                        effect="Deny",
-                        actions=("s3:*",),
-                        resources=(bucket.arn, objects),
-                        principals=(("AWS", ("*",)),),
-                        conditions=(
-                            Condition(
-                                test="NumericLessThan", variable="s3:TlsVersion", values=("1.2",)
-                            ),
-                        ),
+                    *(
+                        Statement(
+                            sid=sid,
+                            effect="Deny",
+                            actions=("s3:*",),
+                            resources=everything,
+                            principals=(("AWS", ("*",)),),
+                            conditions=(condition,),
+                        )
+                        for sid, condition in deny_unless.items()
                     ),
                     *props.extra_statements,
                 ],
