@@ -111,6 +111,9 @@ class ProjectTemplateCatalog(Construct):
             key=f"templates/{PRODUCT_NAME}/{digest[:16]}.json",
             content=literal(props.template_body),
             content_type="application/json",
+            # Explicit (non-empty) metadata: S3 reads an absent map back as {}, which would
+            # show as a change on every refresh.
+            metadata={"template-sha256": digest},
             # Lets the launch role read the template even outside sagemaker-* buckets.
             tags={"servicecatalog:provisioning": "true"},
         )

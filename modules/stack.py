@@ -19,6 +19,7 @@ from cdktf import (
     TerraformOutput,
     TerraformStack,
     TerraformVariable,
+    Token,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from cdktf_cdktf_provider_github.provider import GithubProvider
@@ -34,6 +35,7 @@ from modules.naming import TRIGGER_FUNCTION_NAME, artifacts_bucket_prefix, slug
 from modules.product_template import ProductTemplateProps, render_product_template
 from modules.project import CatalogRef, MlopsProject, MlopsProjectProps
 from modules.project_template_catalog import ProjectTemplateCatalog, ProjectTemplateCatalogProps
+from modules.tagging import apply_explicit_tags
 from modules.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
 from modules.trigger_function import TriggerFunction, TriggerFunctionProps
 
@@ -112,6 +114,9 @@ class EnvironmentStack(TerraformStack):
             )
             # cdktf 0.21 predates ephemeral variables (Terraform >= 1.10); set it directly.
             variable.add_override("ephemeral", True)
+            # An explicit null default: plans that write nothing (drift checks, later applies)
+            # need no token; cdktf drops a Python None default, so render a null token.
+            variable.add_override("default", Token.null_value())
             token_value = variable.string_value
         self.token_secret = GitHubTokenSecret(
             self,
@@ -217,6 +222,7 @@ class EnvironmentStack(TerraformStack):
             ("portfolio-id", self.catalog.portfolio_id, "SageMaker Organization Templates"),
         ):
             TerraformOutput(self, name, value=value, description=description)
+        apply_explicit_tags(self)
 
     def _backend(self, env: Environment) -> None:
         backend = env.backend

@@ -12,6 +12,7 @@ import pytest
 
 from modules.naming import PORTFOLIO_NAME, PRODUCT_NAME, TRIGGER_FUNCTION_NAME
 from modules.product_template import USER_PARAMETERS, ProductTemplateProps, render_product_template
+from modules.tagging import COMPONENT_TAG
 from tests.conftest import Synth, data_sources, resources
 
 OIDC = "token.actions.githubusercontent.com"
@@ -175,7 +176,10 @@ def test_portfolio_product_and_studio_visibility(example_synth: Synth) -> None:
     product = one(dev, "aws_servicecatalog_product")
     assert product["name"] == PRODUCT_NAME
     assert product["owner"] == "ML Platform"
-    assert product["tags"] == {"sagemaker:studio-visibility": "true"}
+    assert product["tags"] == {
+        "sagemaker:studio-visibility": "true",
+        "mlops:component": "project-template/product",
+    }
     assert product["type"] == "CLOUD_FORMATION_TEMPLATE"
     assert product["lifecycle"] == {"ignore_changes": ["provisioning_artifact_parameters"]}
     association = one(dev, "aws_servicecatalog_product_portfolio_association")
@@ -387,3 +391,35 @@ def test_no_hard_coded_partition_region_or_account_in_arns(
                 text = json.dumps(value)
                 if region in text and rtype not in {"github_repository_file"}:
                     pytest.fail(f"region literal {region} in {rtype}.{key}")
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_every_taggable_aws_resource_has_explicit_tags(
+    example_synth: Synth, stack_name: str
+) -> None:
+    """Explicit non-empty tags: no null-vs-{} flap on refresh (modules/tagging.py)."""
+    untaggable = {  # resource types of hashicorp/aws 5.100.0 without a tags argument
+        "aws_iam_role_policy",
+        "aws_iam_user_policy",
+        "aws_iam_access_key",
+        "aws_lambda_function_event_invoke_config",
+        "aws_lambda_layer_version",
+        "aws_secretsmanager_secret_version",
+        "aws_servicecatalog_constraint",
+        "aws_servicecatalog_principal_portfolio_association",
+        "aws_servicecatalog_product_portfolio_association",
+        "aws_servicecatalog_provisioning_artifact",
+        "aws_sagemaker_servicecatalog_portfolio_status",
+    }
+    stack = example_synth.stack(stack_name)
+    for rtype, items in stack["resource"].items():
+        if (
+            not rtype.startswith("aws_")
+            or rtype in untaggable
+            or rtype.startswith("aws_s3_bucket_")
+        ):
+            continue
+        for key, value in items.items():
+            tags = value.get("tags")
+            assert tags, f"{rtype}.{key} has no explicit tags"
+            assert tags[COMPONENT_TAG] == value["//"]["metadata"]["path"].split("/", 1)[1]

@@ -105,6 +105,8 @@ def test_token_variable_is_ephemeral_and_sensitive(example_synth: Synth) -> None
     var = example_synth.stack("dev")["variable"]["github_token"]
     assert var["ephemeral"] is True
     assert var["sensitive"] is True
+    # explicitly null: drift checks and later plans need no token
+    assert "default" in var and var["default"] is None and var["nullable"] is True
     version = next(
         iter(resources(example_synth.stack("dev"), "aws_secretsmanager_secret_version").values())
     )
