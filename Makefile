@@ -19,10 +19,10 @@ NODE22_DIR = $$($(PY) -c 'from modules.runtime import node22_path; print(node22_
 export CHECKPOINT_DISABLE := 1
 CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" node_modules/.bin/cdktf
 
-.PHONY: help synth test lint diff deploy destroy layer bench checkov clean install install-dev node
+.PHONY: help synth test lint diff deploy destroy layer bench checkov validate drift clean install install-dev node
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  Variables: CONFIG=$(CONFIG) OUTDIR=$(OUTDIR) STACK=<environment name>"
 
 $(VENV)/.installed: requirements.txt
@@ -67,6 +67,12 @@ deploy: $(VENV)/.installed node_modules/.installed ## cdktf deploy (STACK=<env>,
 destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
 	@test -n "$(STACK)" || { echo "make destroy needs STACK=<environment name>" >&2; exit 2; }
 	$(CDKTF) destroy $(STACK)
+
+validate: synth ## terraform init (provider mirror, offline) + validate of every stack
+	@$(PY) -m tools.validate --outdir "$(OUTDIR)" --workdir build/validate
+
+drift: $(VENV)/.installed ## Drift check of deployed stacks (STACK=<env>, JSON=path): exit 0 in sync, 2 drift, 1 error
+	@$(PY) -m modules.drift --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
 checkov: $(VENV)/.installed ## checkov on OUTDIR's stacks, offline (own pinned venv in build/)
 	@$(PY) -m tools.gates.checkov_gate --outdir "$(OUTDIR)"
