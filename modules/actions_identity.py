@@ -26,7 +26,7 @@ from cdktf_cdktf_provider_aws.iam_user_policy import IamUserPolicy
 from constructs import Construct
 
 from modules.account_context import AccountContext
-from modules.naming import GITHUB_OIDC_AUDIENCE, iam_name
+from modules.naming import GITHUB_OIDC_AUDIENCE, group_in_arn, iam_name, project_bucket
 from modules.policy import Condition, Statement, policy_document
 
 OIDC_HOST = "token.actions.githubusercontent.com"
@@ -179,10 +179,7 @@ class ActionsIdentity(Construct):
 
     @property
     def _group(self) -> str:
-        """``<name>-<id>`` lowercased, as SageMaker writes names in ARNs."""
-        p = self._props
-        suffix = p.project_id if p.project_id is not None else "p-*"
-        return f"{p.project_name.lower()}-{suffix}"
+        return group_in_arn(self._props.project_name, self._props.project_id)
 
     def _pass_role(self) -> Statement:
         return Statement(
@@ -208,8 +205,7 @@ class ActionsIdentity(Construct):
     def build_statements(self) -> list[Statement]:
         """Upsert, start and watch the project's pipeline; upload its code to the bucket."""
         p = self._props
-        bucket_id = p.project_id if p.project_id is not None else "p-*"
-        bucket = f"arn:{p.context.partition}:s3:::sagemaker-project-{bucket_id}"
+        bucket = f"arn:{p.context.partition}:s3:::{project_bucket(p.project_id)}"
         return [
             self._describe_project(),
             Statement(

@@ -407,21 +407,22 @@ class Project(_Model):
             )
         return value
 
+    def _connection_part(self, group: int) -> str | None:
+        m = CONNECTION_ARN_RE.match(self.code_connection)
+        return m.group(group) if m else None
+
     @property
     def connection_region(self) -> str | None:
-        m = CONNECTION_ARN_RE.match(self.code_connection)
-        return m.group(1) if m else None
+        return self._connection_part(1)
 
     @property
     def connection_account(self) -> str | None:
-        m = CONNECTION_ARN_RE.match(self.code_connection)
-        return m.group(2) if m else None
+        return self._connection_part(2)
 
     @property
     def connection_unique_id(self) -> str | None:
         """The id the product template needs (the UUID at the end of the ARN)."""
-        m = CONNECTION_ARN_RE.match(self.code_connection)
-        return m.group(3) if m else None
+        return self._connection_part(3)
 
 
 # --------------------------------------------------------------------------- environments

@@ -36,10 +36,9 @@ from typing import Any, Literal
 from tools.terraform_offline import (
     MirrorError,
     TerraformNotFoundError,
-    find_mirror,
+    offline_env,
     run_terraform,
-    terraform_env,
-    write_cli_config,
+    select_stacks,
 )
 
 Status = Literal["in sync", "drifted", "error"]
@@ -278,22 +277,12 @@ def to_json(reports: Sequence[StackReport]) -> dict[str, Any]:
 
 def run(outdir: Path, stacks: Sequence[str] | None = None) -> list[StackReport]:
     """Check every stack of ``outdir`` (or the named ones)."""
-    stacks_dir = outdir / "stacks"
-    if not stacks_dir.is_dir():
-        raise FileNotFoundError(f"{stacks_dir} does not exist: run `make synth` first")
-    names = sorted(p.name for p in stacks_dir.iterdir() if (p / "cdk.tf.json").is_file())
-    if stacks:
-        unknown = sorted(set(stacks) - set(names))
-        if unknown:
-            raise FileNotFoundError(f"no such stack(s) in {stacks_dir}: {', '.join(unknown)}")
-        names = [n for n in names if n in stacks]
+    stacks_dir, names = select_stacks(outdir, stacks)
     with tempfile.TemporaryDirectory(prefix="mlops-drift-") as tmp:
         scratch = Path(tmp)
-        mirror = find_mirror()
-        cli_config = write_cli_config(mirror, scratch) if mirror is not None else None
+        env, mirror = offline_env(scratch)
         if mirror is not None:
             _progress(f"providers from the mirror {mirror.path}")
-        env = terraform_env(cli_config)
         return [check_stack(stacks_dir / n, env=env, scratch=scratch) for n in names]
 
 

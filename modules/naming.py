@@ -47,18 +47,20 @@ def iam_name(environment: str, project: str, purpose: str) -> str:
     return bounded("mlops", environment, project, purpose, max_length=64)
 
 
-def pipeline_name(project_name: str, project_id: str) -> str:
-    """SageMaker pipeline and model package group of a project: ``<name>-<id>``."""
-    return f"{project_name}-{project_id}"
+#: Matches any SageMaker project id when the stack does not create the project itself.
+ANY_PROJECT_ID = "p-*"
 
 
-def project_bucket(project_id: str) -> str:
-    """The per-project artifacts bucket the product template creates."""
-    return f"sagemaker-project-{project_id}".lower()
+def group_in_arn(project_name: str, project_id: str | None) -> str:
+    """The project's pipeline / model package group ``<name>-<id>`` as SageMaker writes it in
+    ARNs (lowercase). ``project_id`` may be a Terraform token (already lowercase: never
+    lowercase a token, it would stop resolving); ``None`` matches any id."""
+    return f"{project_name.lower()}-{project_id if project_id is not None else ANY_PROJECT_ID}"
 
 
-def endpoint_name(project_name: str, stage: str) -> str:
-    return f"{project_name}-{stage}"
+def project_bucket(project_id: str | None) -> str:
+    """The per-project artifacts bucket the product template creates (``None``: any project)."""
+    return f"sagemaker-project-{project_id if project_id is not None else ANY_PROJECT_ID}"
 
 
 def artifacts_bucket_prefix(environment: str) -> str:

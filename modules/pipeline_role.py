@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from modules.account_context import AccountContext
-from modules.naming import iam_name
+from modules.naming import group_in_arn, iam_name, project_bucket
 from modules.policy import Condition, Statement, policy_document
 
 
@@ -38,9 +38,8 @@ class PipelineRole(Construct):
     def __init__(self, scope: Construct, id_: str, props: PipelineRoleProps) -> None:
         super().__init__(scope, id_)
         ctx = props.context
-        project_id = props.project_id if props.project_id is not None else "p-*"
-        group = f"{props.project_name.lower()}-{project_id}"
-        bucket = f"arn:{ctx.partition}:s3:::sagemaker-project-{project_id}"
+        group = group_in_arn(props.project_name, props.project_id)
+        bucket = f"arn:{ctx.partition}:s3:::{project_bucket(props.project_id)}"
         role = IamRole(
             self,
             "role",

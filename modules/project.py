@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Literal
 
 from cdktf import TerraformOutput, TerraformProvider
@@ -55,7 +56,8 @@ class MlopsProjectProps:
         code_connection_arn / code_connection_id: an existing connection. Default: create one.
         catalog: the product to create the SageMaker project from. Default: the project is not
             created by the plan (create it in Studio; policies then match any project id).
-        token_secret_name / deploy_workflow: template parameters of the project.
+        token_secret_name: template parameter of the project (the deploy workflow's file name
+            comes from ``WORKFLOW_PATHS``, so the template and the committed file agree).
         staging_environment: whether the deploy's staging job runs in a ``staging`` environment.
         reviewer_users / reviewer_teams: production approvers.
         auth_mode: ``oidc`` or ``access_keys``.
@@ -78,7 +80,6 @@ class MlopsProjectProps:
     code_connection_id: str | None = None
     catalog: CatalogRef | None = None
     token_secret_name: str
-    deploy_workflow: str = "deploy.yml"
     staging_environment: bool
     reviewer_users: tuple[str, ...] = ()
     reviewer_teams: tuple[str, ...] = ()
@@ -122,7 +123,9 @@ class MlopsProject(Construct):
                         "GitHubRepositoryOwnerName": props.github_owner,
                         "CodestarConnectionUniqueId": self.connection.unique_id,
                         "GitHubTokenSecretName": props.token_secret_name,
-                        "GitHubWorkflowNameForDeployment": props.deploy_workflow,
+                        "GitHubWorkflowNameForDeployment": PurePosixPath(
+                            WORKFLOW_PATHS["deploy"]
+                        ).name,
                         "GitHubRepositoryBranch": props.branch,
                     },
                     depends_on=props.catalog.depends_on,

@@ -66,30 +66,26 @@ class RepositoryFiles(Construct):
         for path in [*props.managed, *props.seeded]:
             if path.startswith("/") or ".." in path.split("/") or "\\" in path:
                 raise ValueError(f"{self.node.path}: {path!r} must be a relative POSIX path")
-        for path in sorted(props.managed):
-            RepositoryFile(
-                self,
-                f"managed-{slug(path)}",
-                provider=props.provider,
-                repository=props.repository,
-                branch=props.branch,
-                file=path,
-                content=literal(normalise(props.managed[path])),
-                commit_message=COMMIT_MESSAGE.format(verb="update", path=path),
-                overwrite_on_create=True,
-            )
-        for path in sorted(props.seeded):
-            RepositoryFile(
-                self,
-                f"seed-{slug(path)}",
-                provider=props.provider,
-                repository=props.repository,
-                branch=props.branch,
-                file=path,
-                content=literal(normalise(props.seeded[path])),
-                commit_message=COMMIT_MESSAGE.format(verb="add starter", path=path),
-                overwrite_on_create=False,
-                lifecycle=TerraformResourceLifecycle(ignore_changes=["content"]),
-            )
+        # (construct id prefix, files, commit verb, whether later edits are the users')
+        kinds = (
+            ("managed", props.managed, "update", False),
+            ("seed", props.seeded, "add starter", True),
+        )
+        for prefix, files, verb, users_own in kinds:
+            for path in sorted(files):
+                RepositoryFile(
+                    self,
+                    f"{prefix}-{slug(path)}",
+                    provider=props.provider,
+                    repository=props.repository,
+                    branch=props.branch,
+                    file=path,
+                    content=literal(normalise(files[path])),
+                    commit_message=COMMIT_MESSAGE.format(verb=verb, path=path),
+                    overwrite_on_create=not users_own,
+                    lifecycle=TerraformResourceLifecycle(ignore_changes=["content"])
+                    if users_own
+                    else None,
+                )
         self.managed_paths = tuple(sorted(props.managed))
         self.seeded_paths = tuple(sorted(props.seeded))

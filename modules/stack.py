@@ -242,7 +242,7 @@ class EnvironmentStack(TerraformStack):
                 ),
             )
         else:
-            s3 = S3Backend(
+            S3Backend(
                 self,
                 bucket=backend.bucket,
                 key=backend.key or f"{env.stack_name}/terraform.tfstate",
@@ -252,4 +252,3 @@ class EnvironmentStack(TerraformStack):
             )
             # S3-native locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no such field.
             self.add_override("terraform.backend.s3.use_lockfile", True)
-            del s3

@@ -78,10 +78,8 @@ def summarize(outdir: Path, config: ToolkitConfig) -> SynthSummary:
 
 
 def _replace(src: Path, dst: Path) -> None:
-    if dst.is_dir() and not dst.is_symlink():
-        shutil.rmtree(dst)
-    elif dst.exists() or dst.is_symlink():
-        dst.unlink()
+    if dst.exists() or dst.is_symlink():
+        _replace_remove(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(src), str(dst))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.conftest import Synth, run_main
+from tests.conftest import ROOT, Synth, run_main
 
 
 def test_bad_config_exits_non_zero_and_writes_nothing(
@@ -80,3 +83,22 @@ def test_synth_keeps_terraform_files_in_stack_dirs(tmp_path: Path, example: dict
     assert (outdir / "stacks" / "dev" / ".terraform").is_dir()
     # the removed environment's generated files are gone
     assert not (outdir / "stacks" / "prod" / "cdk.tf.json").exists()
+
+
+def test_config_path_from_the_environment(tmp_path: Path, example: dict[str, Any]) -> None:
+    """`CONFIG=path` works like `--config path` (make synth CONFIG=...)."""
+    example["environments"][0]["region"] = "nowhere"
+    config = tmp_path / "from-env.yaml"
+    config.write_text(yaml.safe_dump(example), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--outdir", str(tmp_path / "out")],
+        cwd=ROOT,
+        env={**os.environ, "CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{config}: 1 problem" in result.stderr
+    assert "environments[0].region: 'nowhere'" in result.stderr

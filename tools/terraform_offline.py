@@ -153,6 +153,28 @@ def terraform_env(cli_config: Path | None, base: Mapping[str, str] | None = None
     return env
 
 
+def select_stacks(outdir: Path, stacks: Sequence[str] | None = None) -> tuple[Path, list[str]]:
+    """``outdir/stacks`` and the synthesized stack names in it (all, or those named)."""
+    stacks_dir = outdir / "stacks"
+    if not stacks_dir.is_dir():
+        raise FileNotFoundError(f"{stacks_dir} does not exist: run `make synth` first")
+    names = sorted(p.name for p in stacks_dir.iterdir() if (p / "cdk.tf.json").is_file())
+    if stacks:
+        unknown = sorted(set(stacks) - set(names))
+        if unknown:
+            raise FileNotFoundError(f"no such stack(s) in {stacks_dir}: {', '.join(unknown)}")
+        names = [n for n in names if n in stacks]
+    return stacks_dir, names
+
+
+def offline_env(directory: Path) -> tuple[dict[str, str], ProviderMirror | None]:
+    """Terraform's environment: with a generated CLI config (written into ``directory``) when a
+    provider mirror is found, else Terraform's normal registry behaviour."""
+    mirror = find_mirror()
+    cli_config = write_cli_config(mirror, directory) if mirror is not None else None
+    return terraform_env(cli_config), mirror
+
+
 def terraform_binary() -> str:
     """Path of ``terraform`` on PATH."""
     found = shutil.which("terraform")

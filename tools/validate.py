@@ -26,10 +26,9 @@ from tools.terraform_offline import (
     TerraformNotFoundError,
     aws_half,
     copy_stack,
-    find_mirror,
+    offline_env,
     run_terraform,
-    terraform_env,
-    write_cli_config,
+    select_stacks,
 )
 
 
@@ -83,18 +82,8 @@ def validate_outdir(
     outdir: Path, workdir: Path, stacks: list[str] | None = None
 ) -> list[ValidationResult]:
     """Validate the stacks of ``outdir`` (all, or those named) in copies under ``workdir``."""
-    stacks_dir = outdir / "stacks"
-    if not stacks_dir.is_dir():
-        raise FileNotFoundError(f"{stacks_dir} does not exist: run `make synth` first")
-    names = sorted(p.name for p in stacks_dir.iterdir() if (p / "cdk.tf.json").is_file())
-    if stacks:
-        unknown = sorted(set(stacks) - set(names))
-        if unknown:
-            raise FileNotFoundError(f"no such stack(s) in {stacks_dir}: {', '.join(unknown)}")
-        names = [n for n in names if n in stacks]
-    mirror = find_mirror()
-    cli_config = write_cli_config(mirror, workdir) if mirror is not None else None
-    env = terraform_env(cli_config)
+    stacks_dir, names = select_stacks(outdir, stacks)
+    env, mirror = offline_env(workdir)
     source = f"provider mirror {mirror.path}" if mirror else "the Terraform registry"
     print(f"validate: providers from {source}", file=sys.stderr)
     validate_full = mirror is None or mirror.has_github

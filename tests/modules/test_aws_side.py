@@ -265,15 +265,19 @@ def test_template_bucket_is_hardened(example_synth: Synth) -> None:
     }
 
 
-def test_portfolio_status_is_a_switch(
+def test_portfolio_status_and_launch_role_are_configurable(
     example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth], example_synth: Synth
 ) -> None:
     assert not resources(
         example_synth.stack("dev"), "aws_sagemaker_servicecatalog_portfolio_status"
     )
     example["environments"][0]["platform"]["enable_sagemaker_project_templates"] = True
+    example["environments"][0]["platform"]["launch_role_name"] = "CustomLaunchRole"
     dev = synth_config(example).stack("dev")
     assert one(dev, "aws_sagemaker_servicecatalog_portfolio_status")["status"] == "Enabled"
+    # the launch role is overridable by name
+    (launch,) = data_sources(dev, "aws_iam_role").values()
+    assert launch["name"] == "CustomLaunchRole"
 
 
 # ----------------------------------------------------------------------- connection + project
