@@ -69,10 +69,10 @@ destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
 	$(CDKTF) destroy $(STACK)
 
 validate: synth ## terraform init (provider mirror, offline) + validate of every stack
-	@$(PY) -m tools.validate --outdir "$(OUTDIR)" --workdir build/validate
+	@$(PY) -m modules.ops.validate --outdir "$(OUTDIR)" --workdir build/validate
 
 drift: $(VENV)/.installed ## Drift check of deployed stacks (STACK=<env>, JSON=path): exit 0 in sync, 2 drift, 1 error
-	@$(PY) -m modules.drift --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
+	@$(PY) -m modules.ops.drift --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
 checkov: $(VENV)/.installed ## checkov on OUTDIR's stacks, offline (own pinned venv in build/)
 	@$(PY) -m tools.gates.checkov_gate --outdir "$(OUTDIR)"

@@ -8,7 +8,7 @@ from pathlib import Path
 from cdktf import App
 
 from modules.artifacts import BuildArtifacts
-from modules.config import ToolkitConfig
+from modules.core.config import ToolkitConfig
 from modules.stack import EnvironmentStack, EnvironmentStackProps
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layer_build.build import build_function_zip, build_layer
-from modules.config import ToolkitConfig
-from modules.trigger_function import ZipArtifact
+from modules.aws.trigger_function import ZipArtifact
+from modules.core.config import ToolkitConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_SRC = ROOT / "lambda_src"

@@ -16,16 +16,16 @@ from typing import Literal
 from cdktf import TerraformOutput, TerraformProvider
 from constructs import Construct
 
-from modules.account_context import AccountContext
-from modules.actions_identity import ActionsIdentity, ActionsIdentityProps
-from modules.code_connection import CodeConnection, CodeConnectionProps
-from modules.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
-from modules.naming import PRODUCTION_ENVIRONMENT, STAGING_ENVIRONMENT
-from modules.pipeline_role import PipelineRole, PipelineRoleProps
-from modules.repository_files import RepositoryFiles, RepositoryFilesProps
-from modules.repository_settings import RepositorySettings, RepositorySettingsProps
-from modules.sagemaker_project import SageMakerProject, SageMakerProjectProps
-from modules.workflows import (
+from modules.aws.actions_identity import ActionsIdentity, ActionsIdentityProps
+from modules.aws.code_connection import CodeConnection, CodeConnectionProps
+from modules.aws.pipeline_role import PipelineRole, PipelineRoleProps
+from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
+from modules.core.account_context import AccountContext
+from modules.core.naming import PRODUCTION_ENVIRONMENT, STAGING_ENVIRONMENT
+from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
+from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
+from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
+from modules.render.workflows import (
     WORKFLOW_PATHS,
     WorkflowParams,
     render_build_workflow,

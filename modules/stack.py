@@ -25,19 +25,23 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from cdktf_cdktf_provider_github.provider import GithubProvider
 from constructs import Construct
 
-from modules.account_context import AccountContext
 from modules.artifacts import BuildArtifacts
-from modules.config import CloudBackend as CloudBackendConfig
-from modules.config import Environment
-from modules.config import LocalBackend as LocalBackendConfig
-from modules.github_oidc import GitHubOidcProvider, GitHubOidcProviderProps
-from modules.naming import TRIGGER_FUNCTION_NAME, artifacts_bucket_prefix, slug
-from modules.product_template import ProductTemplateProps, render_product_template
+from modules.aws.github_oidc import GitHubOidcProvider, GitHubOidcProviderProps
+from modules.aws.project_template_catalog import ProjectTemplateCatalog, ProjectTemplateCatalogProps
+from modules.aws.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
+from modules.aws.trigger_function import TriggerFunction, TriggerFunctionProps
+from modules.core.account_context import AccountContext
+from modules.core.config import CloudBackend as CloudBackendConfig
+from modules.core.config import Environment
+from modules.core.config import LocalBackend as LocalBackendConfig
+from modules.core.naming import TRIGGER_FUNCTION_NAME, artifacts_bucket_prefix, slug
+from modules.core.tagging import apply_explicit_tags
 from modules.project import CatalogRef, MlopsProject, MlopsProjectProps
-from modules.project_template_catalog import ProjectTemplateCatalog, ProjectTemplateCatalogProps
-from modules.tagging import apply_explicit_tags
-from modules.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
-from modules.trigger_function import TriggerFunction, TriggerFunctionProps
+from modules.render.product_template import (
+    ProductTemplateProps,
+    launch_role_supplement_statements,
+    render_product_template,
+)
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
 MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
@@ -167,6 +171,13 @@ class EnvironmentStack(TerraformStack):
                 product_description=platform.product.description,
                 version_title=platform.product.version,
                 enable_sagemaker_project_templates=platform.enable_sagemaker_project_templates,
+                launch_role_supplement=tuple(
+                    launch_role_supplement_statements(
+                        partition=self.context.partition,
+                        region=self.context.region,
+                        account_id=self.context.account_id,
+                    )
+                ),
             ),
         )
         catalog_ref = CatalogRef(

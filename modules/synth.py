@@ -17,8 +17,8 @@ from pathlib import Path
 
 from modules.app import build_app
 from modules.artifacts import build_artifacts
-from modules.config import ToolkitConfig
-from modules.seed_files import seed_files
+from modules.core.config import ToolkitConfig
+from modules.render.seed_files import seed_files
 
 #: What a synth writes into a stack directory (anything else there is Terraform's own).
 GENERATED_IN_STACK = ("cdk.tf.json", "metadata.json", "assets")

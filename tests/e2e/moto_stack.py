@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tools.terraform_offline import GITHUB_PREFIX, prune_output_metadata
+from modules.ops.terraform import GITHUB_PREFIX, prune_output_metadata
 
 OVERRIDE_FILE = "zz_moto_override.tf.json"
 MOTO_ACCOUNT_ID = "123456789012"

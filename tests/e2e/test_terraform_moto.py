@@ -35,6 +35,14 @@ import boto3
 import pytest
 import yaml
 
+from modules.ops.terraform import (
+    aws_half,
+    copy_stack,
+    find_mirror,
+    run_terraform,
+    terraform_env,
+    write_cli_config,
+)
 from modules.runtime import node22_path
 from tests.conftest import ROOT, example_data
 from tests.e2e.moto_stack import (
@@ -48,14 +56,6 @@ from tests.e2e.moto_stack import (
     supported_copy,
 )
 from tests.support.moto_server import MotoServer, running_moto_server
-from tools.terraform_offline import (
-    aws_half,
-    copy_stack,
-    find_mirror,
-    run_terraform,
-    terraform_env,
-    write_cli_config,
-)
 
 pytestmark = pytest.mark.slow
 CLI = ROOT / "node_modules" / ".bin" / "cdktf"
@@ -196,9 +196,9 @@ def show_json(setup: Setup, workdir: Path, *args: str) -> dict[str, Any]:
 
 
 def drift(setup: Setup, outdir: Path, report: Path) -> tuple[int, str, dict[str, Any]]:
-    """``make drift`` (``python -m modules.drift``) on the working copy."""
+    """``make drift`` (``python -m modules.ops.drift``) on the working copy."""
     result = subprocess.run(
-        [sys.executable, "-m", "modules.drift", "--outdir", str(outdir), "--json", str(report)],
+        [sys.executable, "-m", "modules.ops.drift", "--outdir", str(outdir), "--json", str(report)],
         cwd=ROOT,
         env=setup.env,
         capture_output=True,

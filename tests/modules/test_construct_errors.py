@@ -10,14 +10,14 @@ import pytest
 from cdktf import App, TerraformStack, Testing
 from cdktf_cdktf_provider_github.provider import GithubProvider
 
-from modules.account_context import AccountContext
-from modules.actions_identity import ActionsIdentity, ActionsIdentityProps
+from modules.aws.actions_identity import ActionsIdentity, ActionsIdentityProps
+from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
+from modules.aws.trigger_function import TriggerFunction, TriggerFunctionProps, ZipArtifact
 from modules.config import ConfigError, parse_config
-from modules.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
-from modules.policy import Statement
-from modules.repository_files import RepositoryFiles, RepositoryFilesProps
-from modules.sagemaker_project import SageMakerProject, SageMakerProjectProps
-from modules.trigger_function import TriggerFunction, TriggerFunctionProps, ZipArtifact
+from modules.core.account_context import AccountContext
+from modules.core.policy import Statement
+from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
+from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 
 Testing.__test__ = False  # type: ignore[attr-defined]
 

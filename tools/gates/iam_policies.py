@@ -19,7 +19,7 @@ report, one line per problem:
   else (``jsonencode(...)``, a file) is reported, so no policy escapes the checks.
 
 Policies are read from ``aws_iam_policy_document`` data sources (the toolkit's way, see
-``modules/policy.py``) and from literal JSON documents in resource arguments.
+``modules/core/policy.py``) and from literal JSON documents in resource arguments.
 """
 
 from __future__ import annotations

@@ -1,0 +1,235 @@
+"""The SageMaker project template in Service Catalog, as Studio expects it.
+
+Portfolio "SageMaker Organization Templates", product "build-deploy-github" tagged
+``sagemaker:studio-visibility=true``, the product in the portfolio, a LAUNCH constraint with
+the launch role, and the Studio execution roles as principals. The CloudFormation template is
+rendered by :mod:`modules.render.product_template` and stored in a hardened bucket, one object per
+template content (the key holds its hash).
+
+Versions: hashicorp/aws >= 4.65 replaces ``aws_servicecatalog_product`` when anything in
+``provisioning_artifact_parameters`` changes (terraform-provider-aws PR #31061), which would
+orphan existing SageMaker projects. So the product keeps the artifact it was created with
+(``ignore_changes``) and the current template is a separate
+``aws_servicecatalog_provisioning_artifact``: a changed template creates a new artifact of the
+same product (create before destroy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.s3_object import S3Object
+from cdktf_cdktf_provider_aws.sagemaker_servicecatalog_portfolio_status import (
+    SagemakerServicecatalogPortfolioStatus,
+)
+from cdktf_cdktf_provider_aws.servicecatalog_constraint import ServicecatalogConstraint
+from cdktf_cdktf_provider_aws.servicecatalog_portfolio import ServicecatalogPortfolio
+from cdktf_cdktf_provider_aws.servicecatalog_principal_portfolio_association import (
+    ServicecatalogPrincipalPortfolioAssociation,
+)
+from cdktf_cdktf_provider_aws.servicecatalog_product import ServicecatalogProduct
+from cdktf_cdktf_provider_aws.servicecatalog_product_portfolio_association import (
+    ServicecatalogProductPortfolioAssociation,
+)
+from cdktf_cdktf_provider_aws.servicecatalog_provisioning_artifact import (
+    ServicecatalogProvisioningArtifact,
+)
+from constructs import Construct
+
+from modules.aws.hardened_bucket import HardenedBucket, HardenedBucketProps
+from modules.core.account_context import AccountContext
+from modules.core.hcl import literal
+from modules.core.naming import PORTFOLIO_NAME, PRODUCT_NAME, STUDIO_VISIBILITY_TAG
+from modules.core.policy import Statement, policy_document
+
+TEMPLATE_TYPE = "CLOUD_FORMATION_TEMPLATE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectTemplateCatalogProps:
+    """Props of :class:`ProjectTemplateCatalog`.
+
+    Attributes:
+        context: partition/region/account tokens.
+        template_body: the rendered product template (CloudFormation JSON).
+        bucket_prefix: prefix of the template bucket (S3 adds a unique suffix).
+        launch_role_name: the role Service Catalog provisions the template with (looked up by
+            name, so it must exist: SageMaker creates it when project templates are enabled).
+        studio_role_arns: Studio execution roles that may see and launch the template.
+        deployer_principal_arn: the IAM role or user running Terraform (so the same plan can
+            create SageMaker projects from the product). Default: not associated.
+        product_owner / product_description / version_title: what Studio shows.
+        enable_sagemaker_project_templates: whether to switch SageMaker project templates on.
+            Default: no (left as the account has it).
+        launch_role_supplement: IAM statements (``{"Sid", "Action", "Resource"}`` mappings)
+            the launch role's managed policy lacks for this template; they are attached as one
+            inline policy, with read access to the stored templates. Default: none attached.
+    """
+
+    context: AccountContext
+    template_body: str
+    bucket_prefix: str
+    launch_role_name: str
+    studio_role_arns: tuple[str, ...]
+    deployer_principal_arn: str | None = None
+    product_owner: str
+    product_description: str
+    version_title: str
+    enable_sagemaker_project_templates: bool = False
+    launch_role_supplement: tuple[Mapping[str, Any], ...] = ()
+
+
+class ProjectTemplateCatalog(Construct):
+    """Attributes: ``portfolio_id``, ``product_id``, ``provisioning_artifact_id`` (current
+    template), ``template_url``, ``bucket_name``, ``launch_role_arn``, ``template_sha256``,
+    ``ready`` (resources a SageMaker project created from the product depends on)."""
+
+    def __init__(self, scope: Construct, id_: str, props: ProjectTemplateCatalogProps) -> None:
+        super().__init__(scope, id_)
+        if not props.studio_role_arns:
+            raise ValueError(f"{self.node.path}: studio_role_arns needs at least one role")
+        ctx = props.context
+        digest = hashlib.sha256(props.template_body.encode()).hexdigest()
+        self.template_sha256 = digest
+
+        bucket = HardenedBucket(
+            self,
+            "template-bucket",
+            # Template keys hold their content hash and are never overwritten, so expiring
+            # noncurrent versions removes nothing a provisioning artifact points at.
+            HardenedBucketProps(bucket_prefix=props.bucket_prefix, partition=ctx.partition),
+        )
+        template = S3Object(
+            self,
+            "template",
+            bucket=bucket.bucket_name,
+            key=f"templates/{PRODUCT_NAME}/{digest[:16]}.json",
+            content=literal(props.template_body),
+            content_type="application/json",
+            # Explicit (non-empty) metadata: S3 reads an absent map back as {}, which would
+            # show as a change on every refresh.
+            metadata={"template-sha256": digest},
+            # Lets the launch role read the template even outside sagemaker-* buckets.
+            tags={"servicecatalog:provisioning": "true"},
+        )
+        self.bucket_name = bucket.bucket_name
+        self.template_url = f"https://{bucket.bucket_regional_domain_name}/{template.key}"
+
+        launch_role = DataAwsIamRole(self, "launch-role", name=props.launch_role_name)
+        self.launch_role_arn: str = launch_role.arn
+        if props.launch_role_supplement:
+            statements = [
+                Statement(
+                    sid=raw["Sid"],
+                    actions=tuple(raw["Action"]),
+                    resources=tuple(raw["Resource"]),
+                )
+                for raw in props.launch_role_supplement
+            ]
+            statements.append(
+                Statement(
+                    sid="ReadProductTemplates",
+                    actions=("s3:GetObject",),
+                    resources=(f"{bucket.bucket_arn}/templates/*",),
+                )
+            )
+            IamRolePolicy(
+                self,
+                "launch-role-supplement",
+                name="sagemaker-github-mlops-product-template",
+                role=launch_role.name,
+                policy=policy_document(self, "launch-role-supplement-document", statements),
+            )
+
+        portfolio = ServicecatalogPortfolio(
+            self,
+            "portfolio",
+            name=PORTFOLIO_NAME,
+            description="SageMaker project templates managed by sagemaker-github-mlops",
+            provider_name=props.product_owner,
+        )
+        visibility = dict([STUDIO_VISIBILITY_TAG])
+        product = ServicecatalogProduct(
+            self,
+            "product",
+            name=PRODUCT_NAME,
+            owner=props.product_owner,
+            description=props.product_description,
+            type=TEMPLATE_TYPE,
+            tags=visibility,
+            provisioning_artifact_parameters={
+                "name": f"{props.version_title} (initial)",
+                "description": "The template this product was created with; see the newest "
+                "version for the current one.",
+                "template_url": self.template_url,
+                "type": TEMPLATE_TYPE,
+                "disable_template_validation": False,
+            },
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["provisioning_artifact_parameters"]
+            ),
+        )
+        artifact = ServicecatalogProvisioningArtifact(
+            self,
+            "current-version",
+            product_id=product.id,
+            name=f"{props.version_title} ({digest[:8]})",
+            description=f"Template sha256 {digest}",
+            template_url=self.template_url,
+            type=TEMPLATE_TYPE,
+            guidance="DEFAULT",
+            active=True,
+            disable_template_validation=False,
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        association = ServicecatalogProductPortfolioAssociation(
+            self, "product-in-portfolio", portfolio_id=portfolio.id, product_id=product.id
+        )
+        constraint = ServicecatalogConstraint(
+            self,
+            "launch-constraint",
+            type="LAUNCH",
+            portfolio_id=portfolio.id,
+            product_id=product.id,
+            description="Provision with the SageMaker launch role",
+            parameters=json.dumps({"RoleArn": launch_role.arn}, sort_keys=True),
+            depends_on=[association],
+        )
+        # Ids from the ARN, not the list position: reordering the config replaces nothing.
+        for role_arn in props.studio_role_arns:
+            ServicecatalogPrincipalPortfolioAssociation(
+                self,
+                f"studio-role-{hashlib.sha256(role_arn.encode()).hexdigest()[:8]}",
+                portfolio_id=portfolio.id,
+                principal_arn=role_arn,
+                principal_type="IAM",
+            )
+        deployer = None
+        if props.deployer_principal_arn is not None:
+            deployer = ServicecatalogPrincipalPortfolioAssociation(
+                self,
+                "deployer",
+                portfolio_id=portfolio.id,
+                principal_arn=props.deployer_principal_arn,
+                principal_type="IAM",
+            )
+        ready: list[object] = [constraint, artifact]
+        if props.deployer_principal_arn is not None:
+            ready.append(deployer)
+        if props.enable_sagemaker_project_templates:
+            ready.append(
+                SagemakerServicecatalogPortfolioStatus(self, "templates-enabled", status="Enabled")
+            )
+        #: What must exist before a SageMaker project can be created from the product.
+        self.ready: tuple[object, ...] = tuple(ready)
+
+        self.portfolio_id: str = portfolio.id
+        self.product_id: str = product.id
+        self.provisioning_artifact_id: str = artifact.provisioning_artifact_id

@@ -1,0 +1,205 @@
+"""An environment (one stack) and the whole file, with the checks that span projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from modules.core.config.backends import Backend, LocalBackend
+from modules.core.config.base import (
+    ACCOUNT_RE,
+    ENV_NAME_RE,
+    IAM_ROLE_ARN_RE,
+    OIDC_PROVIDER_ARN_RE,
+    TAG_KEY_RE,
+    TAG_VALUE_RE,
+    _fail,
+    _Model,
+    check_region,
+)
+from modules.core.config.platform import Platform
+from modules.core.config.projects import Project
+
+
+class Environment(_Model):
+    """An AWS account + region: one Terraform stack (one plan) with all its projects."""
+
+    name: str
+    account_id: str
+    region: str
+    backend: Backend = LocalBackend(type="local")
+    tags: dict[str, str] = Field(default_factory=dict)
+    platform: Platform
+    projects: tuple[Project, ...] = Field(min_length=1)
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise _fail(
+                "account_not_string",
+                f'{value} is a number; quote the account id (e.g. "012345678901") so YAML '
+                "keeps its leading zeros",
+            )
+        if isinstance(value, str) and not ACCOUNT_RE.match(value):
+            raise _fail("bad_account", f"{value!r} is not a 12-digit AWS account id")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return check_region(value)
+
+    @field_validator("name")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not ENV_NAME_RE.match(value):
+            raise _fail(
+                "bad_env_name",
+                f"{value!r}: an environment name is 1-32 lowercase letters, digits and hyphens, "
+                "starting with a letter (it names the stack directory and workspace)",
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if key.lower().startswith("aws:"):
+                raise _fail("reserved_tag", f"tag key {key!r}: the 'aws:' prefix is reserved")
+            if not TAG_KEY_RE.match(key):
+                raise _fail("bad_tag_key", f"tag key {key!r}: 1-128 letters, digits, ' .:/=+-@_'")
+            if not TAG_VALUE_RE.match(val):
+                raise _fail(
+                    "bad_tag_value",
+                    f"tag {key!r} value {val!r}: at most 256 letters, digits, ' .:/=+-@_'",
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Environment:
+        seen: dict[str, int] = {}
+        for i, project in enumerate(self.projects):
+            key = project.name.lower()
+            if key in seen:
+                raise _fail(
+                    "duplicate_project",
+                    f"projects[{i}].name: {project.name!r} is already used by "
+                    f"projects[{seen[key]}]; SageMaker project names are unique per account "
+                    "and region (case-insensitively): rename one",
+                )
+            seen[key] = i
+            if project.code_connection != "create":
+                if project.connection_region != self.region:
+                    raise _fail(
+                        "connection_region",
+                        f"projects[{i}].code_connection: the connection is in region "
+                        f"{project.connection_region!r} but this environment is in "
+                        f"{self.region!r}; SageMaker code repositories need a connection in the "
+                        "same region: create one there, or use 'create'",
+                    )
+                if project.connection_account != self.account_id:
+                    raise _fail(
+                        "connection_account",
+                        f"projects[{i}].code_connection: the connection belongs to account "
+                        f"{project.connection_account} but this environment is account "
+                        f"{self.account_id}; use a connection of the same account, or 'create'",
+                    )
+        oidc = self.platform.oidc_provider_arn
+        if oidc is not None:
+            m = OIDC_PROVIDER_ARN_RE.match(oidc)
+            if m and m.group(1) != self.account_id:
+                raise _fail(
+                    "oidc_account",
+                    f"platform.oidc_provider_arn: the provider belongs to account {m.group(1)} "
+                    f"but this environment is account {self.account_id}",
+                )
+            if self.platform.auth_mode == "access_keys":
+                raise _fail(
+                    "oidc_unused",
+                    "platform.oidc_provider_arn is set but auth_mode is 'access_keys'; remove "
+                    "it, or set auth_mode: oidc",
+                )
+        for role in self.platform.studio_execution_role_arns:
+            m = IAM_ROLE_ARN_RE.match(role)
+            if m and m.group(1) != self.account_id:
+                raise _fail(
+                    "role_account",
+                    f"platform.studio_execution_role_arns: {role!r} belongs to account "
+                    f"{m.group(1)}, not {self.account_id}; list this account's Studio roles",
+                )
+        return self
+
+    @property
+    def stack_name(self) -> str:
+        return self.name
+
+    @property
+    def github_owners(self) -> tuple[str, ...]:
+        """Distinct GitHub owners of the projects, in first-seen order."""
+        owners: dict[str, None] = {}
+        for project in self.projects:
+            owners.setdefault(project.github.owner.lower(), None)
+        return tuple(owners)
+
+
+class ToolkitConfig(_Model):
+    """The whole file: a list of environments, each one stack."""
+
+    environments: tuple[Environment, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ToolkitConfig:
+        names: dict[str, int] = {}
+        places: dict[tuple[str, str, str], tuple[int, int]] = {}
+        regions: dict[tuple[str, str], int] = {}
+        oidc_creators: dict[str, int] = {}
+        for i, env in enumerate(self.environments):
+            if env.name in names:
+                raise _fail(
+                    "duplicate_environment",
+                    f"environments[{i}].name: {env.name!r} is already used by "
+                    f"environments[{names[env.name]}]; each environment names its own stack",
+                )
+            names[env.name] = i
+            place = (env.account_id, env.region)
+            if place in regions:
+                raise _fail(
+                    "duplicate_place",
+                    f"environments[{i}]: account {env.account_id} region {env.region} is already "
+                    f"environments[{regions[place]}]; the account-wide pieces (trigger function, "
+                    "portfolio, token secret) exist once per account and region: put both "
+                    "environments' projects in one environment",
+                )
+            regions[place] = i
+            creates_oidc = (
+                env.platform.auth_mode == "oidc" and env.platform.oidc_provider_arn is None
+            )
+            if creates_oidc:
+                if env.account_id in oidc_creators:
+                    raise _fail(
+                        "duplicate_oidc_provider",
+                        f"environments[{i}].platform.oidc_provider_arn: environments"
+                        f"[{oidc_creators[env.account_id]}] already creates the GitHub OIDC "
+                        f"provider of account {env.account_id} (an account holds only one); set "
+                        "oidc_provider_arn here to 'arn:aws:iam::<account>:oidc-provider/"
+                        "token.actions.githubusercontent.com' to reuse it",
+                    )
+                oidc_creators[env.account_id] = i
+            for j, project in enumerate(env.projects):
+                key = (env.account_id, env.region, project.name.lower())
+                if key in places:
+                    pi, pj = places[key]
+                    raise _fail(
+                        "duplicate_project",
+                        f"environments[{i}].projects[{j}].name: {project.name!r} is also "
+                        f"environments[{pi}].projects[{pj}] in the same account and region; "
+                        "rename one",
+                    )
+                places[key] = (i, j)
+        return self

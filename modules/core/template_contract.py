@@ -1,0 +1,32 @@
+"""The product template's interface, shared by the renderer and the constructs that use it.
+
+``modules.render.product_template`` renders the template with these parameters;
+``modules.aws.sagemaker_project`` passes exactly ``USER_PARAMETERS`` when the plan creates a
+project. One definition, so the two cannot diverge.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Parameter names, in template order. The first seven are the original template's parameters
+# (same names and meaning, so the Studio "Create project" form is unchanged); the last is new.
+TEMPLATE_PARAMETERS: Final[tuple[str, ...]] = (
+    "SageMakerProjectName",
+    "SageMakerProjectId",
+    "CodeRepositoryName",
+    "GitHubRepositoryOwnerName",
+    "CodestarConnectionUniqueId",
+    "GitHubTokenSecretName",
+    "GitHubWorkflowNameForDeployment",
+    "GitHubRepositoryBranch",
+)
+# SageMaker fills these two itself when it provisions the product; a caller creating a project
+# (aws_sagemaker_project provisioning parameters) passes only USER_PARAMETERS.
+SAGEMAKER_INJECTED_PARAMETERS: Final[tuple[str, ...]] = (
+    "SageMakerProjectName",
+    "SageMakerProjectId",
+)
+USER_PARAMETERS: Final[tuple[str, ...]] = tuple(
+    name for name in TEMPLATE_PARAMETERS if name not in SAGEMAKER_INJECTED_PARAMETERS
+)

@@ -1,0 +1,24 @@
+"""Literal file contents survive Terraform's string templates."""
+
+from __future__ import annotations
+
+import re
+
+from modules.core.hcl import literal
+from tests.conftest import Synth, resources
+
+
+def test_literal_escapes_interpolation_and_directives() -> None:
+    assert literal("a ${{ vars.X }} b ${AWS::Region} %{ if } $x %") == (
+        "a $${{ vars.X }} b $${AWS::Region} %%{ if } $x %"
+    )
+
+
+def test_no_unescaped_template_sequence_in_literal_contents(example_synth: Synth) -> None:
+    stack = example_synth.stack("dev")
+    contents = [f["content"] for f in resources(stack, "github_repository_file").values()]
+    contents += [o["content"] for o in resources(stack, "aws_s3_object").values()]
+    assert any("$${{" in c for c in contents)  # workflows carry GitHub expressions
+    for content in contents:
+        assert not re.search(r"(?<!\$)\$\{", content), "Terraform would interpolate this"
+        assert not re.search(r"(?<!%)%\{", content)

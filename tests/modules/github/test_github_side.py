@@ -1,0 +1,183 @@
+"""The GitHub half of each stack: variables/secrets, workflow files, seed code, environments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from modules.render.seed_files import seed_files
+from tests.conftest import Synth, data_sources, resources
+
+
+def unescape(text: str) -> str:
+    return text.replace("$${", "${").replace("%%{", "%{")
+
+
+def files(stack: dict[str, Any], repository: str) -> dict[str, dict[str, Any]]:
+    return {
+        f["file"]: f
+        for f in resources(stack, "github_repository_file").values()
+        if f["repository"] == repository
+    }
+
+
+def workflow(stack: dict[str, Any], repository: str, name: str) -> dict[str, Any]:
+    content = files(stack, repository)[f".github/workflows/{name}.yml"]["content"]
+    parsed = yaml.safe_load(unescape(content))
+    assert isinstance(parsed, dict)
+    return parsed
+
+
+def triggers(doc: dict[str, Any]) -> dict[str, Any]:
+    # PyYAML reads the key `on` as the boolean True.
+    return doc.get("on", doc.get(True))  # type: ignore[no-any-return]
+
+
+def test_variables_reference_resources_never_literals(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    variables = resources(dev, "github_actions_variable")
+    names = sorted((v["repository"], v["variable_name"]) for v in variables.values())
+    assert names == sorted(
+        (repo, name)
+        for repo in ("churn-model", "fraud-detection")
+        for name in ("AWS_BUILD_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "SAGEMAKER_PIPELINE_ROLE_ARN")
+    )
+    for v in variables.values():
+        if v["variable_name"] in {"AWS_BUILD_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN"}:
+            assert re.fullmatch(r"\$\{aws_iam_role\.[^.]+\.arn\}", v["value"])
+    assert not resources(dev, "github_actions_secret")
+
+
+def test_access_keys_mode_uses_secrets_from_the_access_key(example_synth: Synth) -> None:
+    prod = example_synth.stack("prod")
+    secrets = {s["secret_name"]: s for s in resources(prod, "github_actions_secret").values()}
+    assert set(secrets) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    assert re.fullmatch(
+        r"\$\{aws_iam_access_key\.[^.]+\.id\}", secrets["AWS_ACCESS_KEY_ID"]["plaintext_value"]
+    )
+    assert re.fullmatch(
+        r"\$\{aws_iam_access_key\.[^.]+\.secret\}",
+        secrets["AWS_SECRET_ACCESS_KEY"]["plaintext_value"],
+    )
+    assert all(s["destroy_on_drift"] is True for s in secrets.values())
+
+
+def test_build_workflow_has_the_stack_values(example_synth: Synth) -> None:
+    for stack_name, repo, region, branch in (
+        ("dev", "churn-model", "eu-west-1", "main"),
+        ("dev", "fraud-detection", "eu-west-1", "main"),
+        ("prod", "churn-model", "us-east-1", "release"),
+    ):
+        doc = workflow(example_synth.stack(stack_name), repo, "build")
+        assert doc["env"]["AWS_REGION"] == region
+        assert doc["env"]["SAGEMAKER_PROJECT_NAME"] == repo
+        on = triggers(doc)
+        assert on["push"]["branches"] == [branch]
+        assert "pipelines/**" in on["push"]["paths"]
+        assert "workflow_dispatch" in on
+        assert doc["permissions"] == {}
+
+
+def test_build_workflow_permissions_follow_auth_mode(example_synth: Synth) -> None:
+    oidc = workflow(example_synth.stack("dev"), "churn-model", "build")
+    (job,) = oidc["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    keys = workflow(example_synth.stack("prod"), "churn-model", "build")
+    (job,) = keys["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    text = yaml.safe_dump(keys)
+    assert "secrets.AWS_ACCESS_KEY_ID" in text and "secrets.AWS_SECRET_ACCESS_KEY" in text
+
+
+def test_deploy_workflow_input_environments_and_concurrency(example_synth: Synth) -> None:
+    doc = workflow(example_synth.stack("dev"), "churn-model", "deploy")
+    dispatch = triggers(doc)["workflow_dispatch"]
+    assert dispatch["inputs"]["model_package_arn"]["required"] is True
+    assert doc["env"] == {"AWS_REGION": "eu-west-1", "SAGEMAKER_PROJECT_NAME": "churn-model"}
+    assert doc["concurrency"]["cancel-in-progress"] is False
+    assert doc["jobs"]["staging"]["environment"] == "staging"
+    assert doc["jobs"]["production"]["environment"] == "production"
+    assert doc["jobs"]["production"]["needs"] == "staging" or doc["jobs"]["production"][
+        "needs"
+    ] == ["staging"]
+    for job in doc["jobs"].values():
+        for step in job["steps"]:
+            assert "${{ github.event.inputs" not in step.get("run", "")
+            assert "${{ inputs" not in step.get("run", "")
+
+
+def test_workflow_files_are_managed_with_quiet_settings(example_synth: Synth) -> None:
+    for name, f in files(example_synth.stack("dev"), "churn-model").items():
+        assert f["branch"] == "main"
+        assert "commit_author" not in f and "commit_email" not in f
+        assert f["commit_message"].endswith("[sagemaker-github-mlops]")
+        assert "\r" not in f["content"] and f["content"].endswith("\n")
+        if name.startswith(".github/workflows/"):
+            assert f["overwrite_on_create"] is True
+            assert "lifecycle" not in f  # reverted by the next apply
+        else:
+            assert f["overwrite_on_create"] is False
+            assert f["lifecycle"] == {"ignore_changes": ["content"]}
+
+
+def test_seed_files_committed_once_and_left_alone(example_synth: Synth) -> None:
+    committed = files(example_synth.stack("dev"), "churn-model")
+    seeded = {p for p, f in committed.items() if f.get("lifecycle")}
+    assert seeded == set(seed_files())
+    assert "pipelines/run_pipeline.py" in seeded and "deploy/deploy.py" in seeded
+    for path, content in seed_files().items():
+        assert unescape(committed[path]["content"]) == content
+
+
+def test_seed_code_switch(
+    example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
+) -> None:
+    example["environments"][0]["projects"][0]["seed_code"] = False
+    dev = synth_config(example).stack("dev")
+    assert set(files(dev, "churn-model")) == {
+        ".github/workflows/build.yml",
+        ".github/workflows/deploy.yml",
+    }
+    assert len(files(dev, "fraud-detection")) > 2
+
+
+def test_production_environment_requires_reviewers(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    envs = {
+        (e["repository"], e["environment"]): e
+        for e in resources(dev, "github_repository_environment").values()
+    }
+    prod = envs[("churn-model", "production")]
+    assert prod["can_admins_bypass"] is False
+    assert prod["prevent_self_review"] is True
+    (reviewers,) = prod["reviewers"]
+    assert reviewers["users"] == []
+    (team_ref,) = reviewers["teams"]
+    (team,) = data_sources(dev, "github_team").values()
+    assert team["slug"] == "ml-leads" and team["provider"] == "github.acme-ml"
+    assert "github_team" in team_ref
+    (user,) = data_sources(dev, "github_user").values()
+    assert user["username"] == "octocat"
+    assert "reviewers" not in envs[("churn-model", "staging")]
+    policies = resources(dev, "github_repository_environment_deployment_policy").values()
+    assert {(p["repository"], p["branch_pattern"]) for p in policies} == {
+        ("churn-model", "main"),
+        ("fraud-detection", "main"),
+    }
+
+
+def test_no_staging_environment_when_switched_off(
+    example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
+) -> None:
+    example["environments"][0]["projects"][0]["staging_environment"] = False
+    dev = synth_config(example).stack("dev")
+    envs = {
+        (e["repository"], e["environment"])
+        for e in resources(dev, "github_repository_environment").values()
+    }
+    assert ("churn-model", "staging") not in envs
+    doc = workflow(dev, "churn-model", "deploy")
+    assert "environment" not in doc["jobs"]["staging"]
