@@ -10,6 +10,7 @@ import handler
 import pytest
 from github_trigger.errors import (
     DispatchInProgressError,
+    GitHubOutcomeUnknownError,
     GitHubRateLimitedError,
     GitHubRequestRejectedError,
     GitHubUnavailableError,
@@ -18,6 +19,7 @@ from github_trigger.errors import (
     PreviouslyFailedError,
     RetryableError,
     TokenSecretError,
+    UnfinishedClaimError,
 )
 
 from tests.lambda_src.trigger_support import (
@@ -229,17 +231,26 @@ def test_rate_limits_raise_retryable(
     assert trigger_env.item(ARN) is None
 
 
-def test_timeout_raises_retryable(trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_timeout_keeps_the_claim_and_is_never_retried(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GitHub received the request (and, here, accepted it) but the answer came too late: the
+    # outcome is unknown, so neither this invocation nor Lambda's retries send it again.
     monkeypatch.setenv("GITHUB_TIMEOUT_SECONDS", "1")
     handler.reset_runtime()
     trigger_env.github.enqueue(FakeResponse(status=204, delay_seconds=3))
 
     started = time.monotonic()
-    with pytest.raises(GitHubUnavailableError, match="without an HTTP answer"):
+    with pytest.raises(GitHubOutcomeUnknownError, match="ReadTimeout"):
         invoke(load_fixture(APPROVED))
 
     assert time.monotonic() - started < 2.9
-    assert trigger_env.item(ARN) is None
+    item = trigger_env.item(ARN)
+    assert item is not None
+    assert item["status"] == {"S": "UNKNOWN"}
+    with pytest.raises(GitHubOutcomeUnknownError, match="may have run"):
+        invoke(load_fixture(APPROVED))
+    assert len(trigger_env.dispatches()) == 1
 
 
 def test_422_is_non_retryable_and_retries_do_not_call_github(
@@ -271,17 +282,50 @@ def test_422_is_non_retryable_and_retries_do_not_call_github(
     assert all(entry["model_package_arn"] == ARN for entry in lines)
 
 
-def test_new_event_after_permanent_failure_dispatches_again(trigger_env: TriggerEnv) -> None:
+def test_re_approval_after_permanent_failure_dispatches_again(trigger_env: TriggerEnv) -> None:
     trigger_env.github.enqueue(FakeResponse(status=404, body={"message": "Not Found"}))
     with pytest.raises(GitHubRequestRejectedError, match="404"):
         invoke(load_fixture(APPROVED))
+    # A duplicate of the same approval (new event id, same approval time) does not retry.
+    duplicate = load_fixture(APPROVED)
+    duplicate["event"]["id"] = "7f2d9c4b-0a1e-4b3f-8c6d-2e9a5b7c1d30"
+    with pytest.raises(PreviouslyFailedError):
+        invoke(duplicate)
 
     re_approval = load_fixture(APPROVED)
-    re_approval["event"]["id"] = "7f2d9c4b-0a1e-4b3f-8c6d-2e9a5b7c1d30"
+    re_approval["event"]["id"] = "0c9e7a5b-3d1f-4e2a-9b8c-7d6e5f4a3b21"
+    re_approval["event"]["detail"]["LastModifiedTime"] += 3_600_000
     result = invoke(re_approval)
 
     assert result["outcome"] == "dispatched"
     assert len(trigger_env.dispatches()) == 2
+    assert sorted(i["status"]["S"] for i in trigger_env.items(ARN)) == ["DISPATCHED", "FAILED"]
+
+
+def test_rejected_then_approved_again_dispatches_again(trigger_env: TriggerEnv) -> None:
+    first = invoke(load_fixture(APPROVED))
+    # The package is rejected (the rule does not forward that) and approved again an hour later.
+    re_approval = load_fixture(APPROVED)
+    re_approval["event"]["id"] = "0c9e7a5b-3d1f-4e2a-9b8c-7d6e5f4a3b21"
+    re_approval["event"]["detail"]["LastModifiedTime"] += 3_600_000
+    second = invoke(re_approval)
+    redelivered = invoke(re_approval)
+
+    assert (first["outcome"], second["outcome"]) == ("dispatched", "dispatched")
+    assert redelivered["outcome"] == "duplicate"
+    assert len(trigger_env.dispatches()) == 2
+
+
+def test_package_registered_as_approved_keys_on_its_creation_time(
+    trigger_env: TriggerEnv,
+) -> None:
+    payload = load_fixture(APPROVED)
+    del payload["event"]["detail"]["LastModifiedTime"]
+
+    assert invoke(payload)["outcome"] == "dispatched"
+    assert invoke(payload)["outcome"] == "duplicate"
+    [item] = trigger_env.items(ARN)
+    assert item["idempotency_key"] == {"S": f"{ARN}#approved@1772459101000"}
 
 
 @pytest.mark.parametrize(
@@ -319,11 +363,15 @@ def test_duplicate_events_dispatch_once(
     assert outcomes == ["dispatched", "duplicate", "duplicate"]
 
 
+KEY = f"{ARN}#approved@1772460311000"
+
+
 def test_claim_held_by_another_invocation_raises_retryable(trigger_env: TriggerEnv) -> None:
     now = int(time.time())
     trigger_env.dynamodb.put_item(
         TableName=TABLE_NAME,
         Item={
+            "idempotency_key": {"S": KEY},
             "model_package_arn": {"S": ARN},
             "status": {"S": "IN_PROGRESS"},
             "claim_id": {"S": "someone-else"},
@@ -339,11 +387,14 @@ def test_claim_held_by_another_invocation_raises_retryable(trigger_env: TriggerE
     assert trigger_env.github.requests == []
 
 
-def test_expired_claim_is_taken_over(trigger_env: TriggerEnv) -> None:
+def test_expired_claim_is_never_taken_over(trigger_env: TriggerEnv) -> None:
+    # Its invocation ended without an outcome: it may have dispatched. Taking the claim over
+    # could dispatch twice; the event goes to the failure destination with the reason instead.
     now = int(time.time())
     trigger_env.dynamodb.put_item(
         TableName=TABLE_NAME,
         Item={
+            "idempotency_key": {"S": KEY},
             "model_package_arn": {"S": ARN},
             "status": {"S": "IN_PROGRESS"},
             "claim_id": {"S": "crashed-invocation"},
@@ -353,8 +404,9 @@ def test_expired_claim_is_taken_over(trigger_env: TriggerEnv) -> None:
         },
     )
 
-    assert invoke(load_fixture(APPROVED))["outcome"] == "dispatched"
-    assert len(trigger_env.dispatches()) == 1
+    with pytest.raises(UnfinishedClaimError, match="may have dispatched"):
+        invoke(load_fixture(APPROVED))
+    assert trigger_env.dispatches() == []
 
 
 def test_missing_secret_is_a_clear_non_retryable_error(trigger_env: TriggerEnv) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from github_trigger.allowlist import DispatchTarget, encode_allowed_targets
+
 from tests.support.fake_github import FakeGitHub, RecordedRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -14,6 +16,17 @@ TABLE_NAME = "sagemaker-github-trigger-idempotency"
 SECRET_NAME = "sagemaker-github-token"
 # A made-up token; tests assert it never shows up in logs or error messages.
 TOKEN = "ghp_FakeTokenForTests0000000000000000000"
+# The targets the plan configured for the fixtures' projects (ALLOWED_TARGETS).
+CONFIGURED_TARGETS = (
+    DispatchTarget(owner="acme-user", repository="churn-model", workflow="deploy.yml", ref="main"),
+    DispatchTarget(
+        owner="Example-Org",
+        repository="credit-risk.model_v2",
+        workflow="deploy.yml",
+        ref="release/2026-03",
+    ),
+)
+ALLOWED_TARGETS = encode_allowed_targets(CONFIGURED_TARGETS)
 
 
 def load_fixture(name: str) -> dict[str, Any]:
@@ -31,11 +44,15 @@ class TriggerEnv:
     secrets: Any
 
     def item(self, arn: str) -> dict[str, Any] | None:
-        response = self.dynamodb.get_item(
-            TableName=TABLE_NAME, Key={"model_package_arn": {"S": arn}}, ConsistentRead=True
-        )
-        item: dict[str, Any] | None = response.get("Item")
-        return item
+        """The only ledger item of ``arn`` (None when there is none)."""
+        items = self.items(arn)
+        assert len(items) <= 1, items
+        return items[0] if items else None
+
+    def items(self, arn: str) -> list[dict[str, Any]]:
+        """Every ledger item of ``arn`` (one per approval)."""
+        scan = self.dynamodb.scan(TableName=TABLE_NAME, ConsistentRead=True)
+        return [i for i in scan["Items"] if i["model_package_arn"]["S"] == arn]
 
     def dispatches(self) -> list[RecordedRequest]:
         return [r for r in self.github.requests if r.method == "POST"]
