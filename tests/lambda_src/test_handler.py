@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any
 
@@ -23,12 +24,14 @@ from github_trigger.errors import (
 )
 
 from tests.lambda_src.trigger_support import (
+    PROJECT_PARAMETERS,
     SECRET_NAME,
     TABLE_NAME,
     TOKEN,
     LambdaContext,
     TriggerEnv,
     load_fixture,
+    payload_from_rendered_rule,
 )
 from tests.support.fake_github import FakeResponse
 
@@ -470,4 +473,167 @@ def test_invalid_payload_raises(trigger_env: TriggerEnv) -> None:
     with pytest.raises(InvalidEventError, match=r"payload\.github must be an object"):
         invoke(payload)
 
+    assert trigger_env.github.requests == []
+
+
+# --- Only 2xx is a dispatch ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_redirect_from_a_moved_repository_is_a_permanent_error_naming_the_new_place(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str], status: int
+) -> None:
+    # GitHub answers requests for a renamed or transferred repository with a redirect (307 for
+    # POST); the dispatch did not happen there, and the redirect is not followed.
+    moved = "https://api.github.com/repositories/4242/actions/workflows/deploy.yml/dispatches"
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=status,
+            headers={"Location": moved},
+            body={"message": "Moved Permanently", "url": moved, "documentation_url": "https://x"},
+        )
+    )
+
+    with pytest.raises(GitHubRequestRejectedError, match="update the config") as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert raised.value.status == status
+    assert moved in str(raised.value)
+    assert len(trigger_env.github.requests) == 1
+    item = trigger_env.item(ARN)
+    assert item is not None and item["status"] == {"S": "FAILED"}
+    [line] = [e for e in log_lines(capsys.readouterr().out) if e.get("outcome")]
+    assert (line["outcome"], line["reason"]) == ("failed", "github-redirect")
+
+
+def test_redirect_location_credentials_never_reach_the_error(trigger_env: TriggerEnv) -> None:
+    trigger_env.github.enqueue(
+        FakeResponse(status=307, headers={"Location": "https://user:hunter2@evil.example/x?t=1"})
+    )
+
+    with pytest.raises(GitHubRequestRejectedError) as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert "hunter2" not in str(raised.value)
+    assert "https://evil.example/x" in str(raised.value)
+
+
+def test_accepted_dispatch_with_unparseable_rate_limit_headers_is_dispatched_once(
+    trigger_env: TriggerEnv,
+) -> None:
+    # The acceptance suite's probe: 204 with a malformed X-RateLimit-Reset made PyGithub raise
+    # ValueError after GitHub had accepted, and the retry dispatched again.
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=204,
+            headers={"X-RateLimit-Reset": "soon", "X-RateLimit-Remaining": "many"},
+        )
+    )
+
+    result = invoke(load_fixture(APPROVED))
+    retry = invoke(load_fixture(APPROVED))
+
+    assert (result["outcome"], retry["outcome"]) == ("dispatched", "duplicate")
+    assert len(trigger_env.dispatches()) == 1
+
+
+def test_accepted_dispatch_with_malformed_body_is_dispatched_without_details(
+    trigger_env: TriggerEnv,
+) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=200, body="<html>not json</html>"))
+
+    result = invoke(load_fixture(APPROVED))
+
+    assert result["outcome"] == "dispatched"
+    assert result["run_url"] is None
+    item = trigger_env.item(ARN)
+    assert item is not None and item["status"] == {"S": "DISPATCHED"}
+
+
+def test_gateway_timeout_is_outcome_unknown(trigger_env: TriggerEnv) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=504, body={"message": "Gateway Timeout"}))
+
+    with pytest.raises(GitHubOutcomeUnknownError, match="504"):
+        invoke(load_fixture(APPROVED))
+
+    item = trigger_env.item(ARN)
+    assert item is not None and item["status"] == {"S": "UNKNOWN"}
+
+
+def test_connection_refused_is_retryable(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+    handler.reset_runtime()
+
+    with pytest.raises(GitHubUnavailableError, match="before reaching GitHub"):
+        invoke(load_fixture(APPROVED))
+
+    assert trigger_env.item(ARN) is None  # claim released: Lambda's retry may dispatch
+
+
+# --- Only configured targets -----------------------------------------------------------------
+
+
+def test_payload_from_the_rendered_rule_dispatches_to_a_configured_target(
+    trigger_env: TriggerEnv,
+) -> None:
+    event = load_fixture(APPROVED)["event"]
+    payload = payload_from_rendered_rule(event, PROJECT_PARAMETERS)
+
+    result = invoke(payload)
+
+    assert result["outcome"] == "dispatched"
+    [request] = trigger_env.dispatches()
+    assert request.path == DISPATCH_PATH
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("GitHubRepositoryOwnerName", "someone-else"),
+        ("CodeRepositoryName", "infrastructure"),
+        ("GitHubWorkflowNameForDeployment", "release.yml"),
+        ("GitHubRepositoryBranch", "attacker-branch"),
+    ],
+)
+def test_target_the_plan_did_not_configure_is_ignored(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str], parameter: str, value: str
+) -> None:
+    # A Studio user provisions a project whose parameters name another target.
+    event = load_fixture(APPROVED)["event"]
+    payload = payload_from_rendered_rule(event, {**PROJECT_PARAMETERS, parameter: value})
+
+    result = invoke(payload)
+
+    assert result["outcome"] == "ignored"
+    assert result["reason_code"] == "not-configured"
+    assert trigger_env.github.requests == []
+    assert trigger_env.dynamodb.scan(TableName=TABLE_NAME)["Items"] == []
+    [line] = log_lines(capsys.readouterr().out)
+    assert (line["outcome"], line["reason"]) == ("ignored", "not-configured")
+    assert line["model_package_arn"] == ARN
+
+
+def test_owner_and_repository_match_case_insensitively(trigger_env: TriggerEnv) -> None:
+    event = load_fixture(APPROVED)["event"]
+    payload = payload_from_rendered_rule(
+        event, {**PROJECT_PARAMETERS, "GitHubRepositoryOwnerName": "ACME-User"}
+    )
+
+    assert invoke(payload)["outcome"] == "dispatched"
+
+
+def test_nothing_is_dispatched_when_the_plan_configured_no_target(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALLOWED_TARGETS")
+    handler.reset_runtime()
+
+    result = invoke(load_fixture(APPROVED))
+
+    assert (result["outcome"], result["reason_code"]) == ("ignored", "not-configured")
     assert trigger_env.github.requests == []

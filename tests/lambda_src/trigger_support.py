@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from github_trigger.allowlist import DispatchTarget, encode_allowed_targets
 
+from modules.product_template import RULE_ID, ProductTemplateProps, render_product_template
 from tests.support.fake_github import FakeGitHub, RecordedRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -27,6 +29,42 @@ CONFIGURED_TARGETS = (
     ),
 )
 ALLOWED_TARGETS = encode_allowed_targets(CONFIGURED_TARGETS)
+
+
+def payload_from_rendered_rule(event: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    """What the project's EventBridge rule delivers for ``event``: the product template is
+    rendered, and its rule's input template resolved with the project's ``parameters`` (the
+    provisioning parameters a Studio user sets) the way CloudFormation and EventBridge do."""
+    template = json.loads(
+        render_product_template(
+            ProductTemplateProps(
+                trigger_function_name="sagemaker-github-workflow-trigger",
+                default_token_secret_name=SECRET_NAME,
+            )
+        )
+    )
+    [target] = template["Resources"][RULE_ID]["Properties"]["Targets"]
+    input_template = target["InputTransformer"]["InputTemplate"]["Fn::Sub"]
+
+    def substitute(match: re.Match[str]) -> str:
+        return parameters[match.group(1)]
+
+    resolved = re.sub(r"\$\{([^}!]+)\}", substitute, input_template)
+    delivered: dict[str, Any] = json.loads(
+        resolved.replace("<aws.events.event.json>", json.dumps(event))
+    )
+    return delivered
+
+
+PROJECT_PARAMETERS = {
+    "SageMakerProjectName": "churn-model",
+    "SageMakerProjectId": "p-abc123def456",
+    "CodeRepositoryName": "churn-model",
+    "GitHubRepositoryOwnerName": "acme-user",
+    "GitHubTokenSecretName": SECRET_NAME,
+    "GitHubWorkflowNameForDeployment": "deploy.yml",
+    "GitHubRepositoryBranch": "main",
+}
 
 
 def load_fixture(name: str) -> dict[str, Any]:
