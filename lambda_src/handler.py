@@ -110,6 +110,7 @@ def build_runtime(
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Runtime:
     """The function's collaborators for ``settings`` (tests pass fakes for the outside calls)."""
+    configure_logging(settings.log_level)
     budget = settings.budget
     return Runtime(
         settings=settings,
@@ -149,7 +150,6 @@ def _runtime() -> Runtime:
                 extra=log_context(outcome="failed", reason="configuration", error=str(e)),
             )
             raise
-        configure_logging(settings.log_level)
         timeout = settings.github_timeout_seconds
         _runtime_instance = build_runtime(
             settings,

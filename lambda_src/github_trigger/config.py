@@ -48,7 +48,8 @@ _MODEL_PACKAGE_ARN_RE = re.compile(
     r"^arn:(?P<partition>" + "|".join(re.escape(p) for p in PARTITIONS) + r")"
     r":sagemaker:(?P<region>[a-z]{2}(?:-[a-z]+){1,3}-[0-9]{1,2})"
     r":(?P<account>[0-9]{12})"
-    r":model-package/(?P<group>[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62})/(?P<version>[1-9][0-9]{0,9})$"
+    r":model-package/(?P<group>(?=[A-Za-z0-9-]{1,63}/)[A-Za-z0-9](?:-*[A-Za-z0-9])*)"
+    r"/(?P<version>[1-9][0-9]{0,9})$"
 )
 MAX_LOGGED_VALUE_CHARS = 200
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
