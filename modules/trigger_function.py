@@ -86,8 +86,8 @@ class TriggerFunctionProps:
         max_event_age_seconds: how long Lambda keeps retrying an event. Default: 1 hour.
         github_timeout_seconds: read timeout of each GitHub request (1-30); the function
             timeout, the claim lease and the AWS client timeouts derive from it
-            (``lambda_src/github_trigger/budget.py``). Default: 5 s, which gives an 80 s
-            function timeout and a 110 s claim lease.
+            (``lambda_src/github_trigger/budget.py``). Default: 5 s, which gives a 65 s
+            function timeout and a 95 s claim lease.
         idempotency_ttl_seconds: how long an approval's outcome is remembered. Default: 1 day.
         allowed_targets: the (owner, repository, workflow, ref) the function may dispatch; an
             event naming anything else is ignored (reason ``not-configured``). Default: none, so

@@ -10,13 +10,18 @@ The worst case is the longest sequence of outside calls one invocation can make 
 dispatch (see ``handler.py``):
 
 1. DynamoDB ``PutItem``: claim the approval;
-2. Secrets Manager ``GetSecretValue``: the token (skipped when cached);
-3. GitHub ``POST .../dispatches`` with a cached token: ``401``;
-4. Secrets Manager ``GetSecretValue``: the token again (it may have been rotated);
-5. GitHub ``POST`` with ``return_run_details``: ``422`` from a server that does not know it;
-6. GitHub ``POST`` without it: accepted;
-7. DynamoDB ``UpdateItem``: record the outcome (``DISPATCHED``; or ``FAILED`` / release on the
-   failure paths, never more than one of them).
+2. GitHub ``POST .../dispatches`` with the token cached by an earlier invocation: ``401``;
+3. Secrets Manager ``GetSecretValue``: the token again (it may have been rotated). This is the
+   invocation's only token read: a token read on a cold cache is never retried after a 401;
+4. GitHub ``POST`` with ``return_run_details``: ``422`` from a server that does not know it
+   (learned once per execution environment);
+5. GitHub ``POST`` without it: accepted;
+6. DynamoDB ``UpdateItem``: record the outcome (``DISPATCHED``; or ``FAILED``/``UNKNOWN`` or the
+   release of the claim on the failure paths, never more than one of them).
+
+The other paths are shorter: a claim blocked by an existing record is ``PutItem`` + ``GetItem``
+and no GitHub request. ``tests/lambda_src/test_fault_matrix.py`` counts every invocation's calls
+against these numbers.
 
 Every AWS call may take ``attempts * (connect + read)`` plus the SDK's backoff between
 attempts; every GitHub request ``connect + read``. Their sum plus a fixed reserve (JSON, logs,
@@ -48,8 +53,8 @@ AWS_MAX_ATTEMPTS = 2
 AWS_MAX_BACKOFF_SECONDS = 6
 """Longest wait between two attempts in botocore's standard mode with one retry: rand(0, 1) *
 1 s for a throttling error, raised to an ``x-amz-retry-after`` header by at most 5 s more."""
-AWS_CALLS_BEFORE_ACCEPTANCE = 3
-"""Claim (``PutItem``) and two token reads."""
+AWS_CALLS_BEFORE_ACCEPTANCE = 2
+"""Claim (``PutItem``) and one token read."""
 AWS_CALLS_AFTER_ACCEPTANCE = 1
 """Record the outcome (``UpdateItem``)."""
 

@@ -22,7 +22,7 @@ def test_settings_defaults() -> None:
     assert settings.github_timeout_seconds == 5
     assert settings.token_cache_seconds == 300
     assert settings.log_level == "INFO"
-    assert settings.claim_lease_seconds == 110
+    assert settings.claim_lease_seconds == 95
     assert settings.allowed_targets == frozenset()  # nothing configured: nothing is dispatched
 
 

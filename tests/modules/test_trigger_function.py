@@ -37,7 +37,7 @@ def test_function_settings(example_synth: Synth) -> None:
     assert fn["tracing_config"] == {"mode": "Active"}
     assert fn["reserved_concurrent_executions"] == 5
     # Derived from the function's own time budget (lambda_src/github_trigger/budget.py).
-    assert fn["timeout"] == 80
+    assert fn["timeout"] == 65
     env = fn["environment"]["variables"]
     assert env["GITHUB_API_URL"] == "https://api.github.com"
     assert env["GITHUB_TIMEOUT_SECONDS"] == "5"
@@ -201,7 +201,7 @@ def test_fails_on_more_targets_than_the_environment_holds() -> None:
 def test_timeout_and_lease_follow_the_github_timeout() -> None:
     fn = one(_synth(github_timeout_seconds=10), "aws_lambda_function")
     assert fn["environment"]["variables"]["GITHUB_TIMEOUT_SECONDS"] == "10"
-    assert fn["timeout"] == 95  # 3 x (3 + 10) + 4 x 12 + 5 = 92, rounded up to 5 s
+    assert fn["timeout"] == 80  # 2 x 12 + 3 x (3 + 10) + 12 + 5 = 80 (AWS calls 12 s each)
 
 
 def test_alarm_emails_get_a_topic_and_subscriptions() -> None:
