@@ -187,7 +187,7 @@ def handle(runtime: Runtime, event: object, context: Any) -> dict[str, Any]:
         )
         raise
     if isinstance(decision, IgnoredEvent):
-        return _ignored(decision.reason, "not-applicable", decision, request_id)
+        return _ignored(decision.reason, decision.code, decision, request_id)
     if not runtime.settings.allows(decision.target):
         reason = (
             f"{decision.target.workflow} on {decision.target.ref} in "

@@ -252,6 +252,8 @@ class IgnoredEvent:
     reason: str
     model_package_arn: str | None
     target: GitHubTarget
+    code: str
+    """Short, stable form of the reason for log queries (``not-approved``, ``other-group``...)."""
 
 
 def _required_str(block: Mapping[str, Any], key: str, where: str) -> str:
@@ -311,6 +313,7 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
             reason=f"detail-type is {detail_type!r}, not {MODEL_PACKAGE_STATE_CHANGE!r}",
             model_package_arn=None,
             target=target,
+            code="other-event",
         )
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
@@ -325,6 +328,7 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
             ),
             model_package_arn=arn,
             target=target,
+            code="other-group",
         )
     status = detail.get("ModelApprovalStatus")
     if status != APPROVED:
@@ -332,6 +336,7 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
             reason=f"ModelApprovalStatus is {status!r}, not {APPROVED!r}",
             model_package_arn=arn,
             target=target,
+            code="not-approved",
         )
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id or len(event_id) > 128:

@@ -129,13 +129,14 @@ def test_server_rejecting_return_run_details_gets_plain_dispatch(
 
 
 @pytest.mark.parametrize(
-    ("fixture", "reason_part"),
+    ("fixture", "reason_part", "reason_code"),
     [
-        ("model_package_rejected", "ModelApprovalStatus is 'Rejected'"),
-        ("model_package_pending_manual_approval", "'PendingManualApproval'"),
+        ("model_package_rejected", "ModelApprovalStatus is 'Rejected'", "not-approved"),
+        ("model_package_pending_manual_approval", "'PendingManualApproval'", "not-approved"),
         (
             "model_package_approved_other_group",
             "model package group is 'fraud-model-p-0f9e8d7c6b5a'",
+            "other-group",
         ),
     ],
 )
@@ -144,6 +145,7 @@ def test_non_approvals_and_other_groups_are_ignored(
     capsys: pytest.CaptureFixture[str],
     fixture: str,
     reason_part: str,
+    reason_code: str,
 ) -> None:
     result = invoke(load_fixture(fixture))
 
@@ -154,6 +156,7 @@ def test_non_approvals_and_other_groups_are_ignored(
     assert scan["Items"] == []
     [line] = log_lines(capsys.readouterr().out)
     assert line["outcome"] == "ignored"
+    assert line["reason"] == reason_code
     assert reason_part in line["message"]
     assert line["repository"] == "acme-user/churn-model"
 
