@@ -42,7 +42,7 @@ from typing import Any
 import boto3
 import requests
 from botocore.config import Config
-from github_trigger.budget import TimeBudget, derive_budget
+from github_trigger.budget import RESERVE_SECONDS, TimeBudget, derive_budget
 from github_trigger.config import (
     WORKFLOW_INPUT_NAME,
     ApprovedModelPackage,
@@ -194,7 +194,7 @@ def handle(runtime: Runtime, event: object, context: Any) -> dict[str, Any]:
             f"{decision.target.full_name} is not a target this plan configured"
         )
         return _ignored(reason, "not-configured", decision, request_id)
-    return _handle_approval(runtime, decision, request_id)
+    return _handle_approval(runtime, decision, context)
 
 
 def _ignored(
@@ -226,9 +226,22 @@ def _ignored(
     }
 
 
+def _request_counter(budget: TimeBudget, lambda_context: Any) -> RequestCounter:
+    """GitHub requests this invocation may still make: by count, and by Lambda's clock."""
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    return RequestCounter(
+        budget.max_github_requests,
+        seconds_left=(lambda: remaining() / 1000) if callable(remaining) else None,
+        seconds_needed=budget.github_request_seconds
+        + budget.aws_calls_after_acceptance * budget.aws_call_seconds
+        + RESERVE_SECONDS,
+    )
+
+
 def _handle_approval(
-    runtime: Runtime, approval: ApprovedModelPackage, request_id: str | None
+    runtime: Runtime, approval: ApprovedModelPackage, lambda_context: Any
 ) -> dict[str, Any]:
+    request_id = getattr(lambda_context, "aws_request_id", None)
     target = approval.target
     context = {
         "model_package_arn": approval.model_package_arn,
@@ -262,7 +275,7 @@ def _handle_approval(
         raise
     if isinstance(claim, ExistingRecord):
         return _handle_existing(claim, context)
-    counter = RequestCounter(runtime.settings.budget.max_github_requests)
+    counter = _request_counter(runtime.settings.budget, lambda_context)
     try:
         result = _dispatch(runtime, approval, counter)
     except GitHubOutcomeUnknownError as e:

@@ -89,19 +89,37 @@ class RequestBudgetExhaustedError(RetryableError):
 
 
 class RequestCounter:
-    """Counts one invocation's GitHub requests against the time budget's maximum."""
+    """Counts one invocation's GitHub requests against the time budget's maximum and, when
+    Lambda tells the time left, refuses a request that could not finish and be recorded in it
+    (a function timeout changed outside Terraform, a slow cold start)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self,
+        limit: int,
+        *,
+        seconds_left: Callable[[], float] | None = None,
+        seconds_needed: float = 0.0,
+    ) -> None:
         self.limit = limit
         self.used = 0
+        self._seconds_left = seconds_left
+        self._seconds_needed = seconds_needed
 
     def take(self, path: str) -> None:
-        """Count one request, or raise when the budget has none left."""
+        """Count one request, or raise (nothing sent) when the budget has none left."""
         if self.used >= self.limit:
             raise RequestBudgetExhaustedError(
                 f"POST {path} not sent: this invocation already made {self.used} GitHub "
                 "requests, the most its time budget allows; Lambda will retry"
             )
+        if self._seconds_left is not None:
+            left = self._seconds_left()
+            if left < self._seconds_needed:
+                raise RequestBudgetExhaustedError(
+                    f"POST {path} not sent: {left:.1f} s left in this invocation, a request and "
+                    f"the record of its outcome need up to {self._seconds_needed:.0f} s (is the "
+                    "function timeout the one Terraform derived?); Lambda will retry"
+                )
         self.used += 1
 
 

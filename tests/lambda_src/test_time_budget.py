@@ -18,6 +18,7 @@ from github_trigger.budget import (
     derive_budget,
 )
 from github_trigger.config import load_settings
+from github_trigger.dispatch import RequestBudgetExhaustedError
 
 from tests.lambda_src.fault_world import FakeDynamoDB, FakeSecrets, World
 from tests.lambda_src.trigger_support import ALLOWED_TARGETS, TOKEN, LambdaContext, load_fixture
@@ -125,3 +126,52 @@ def test_handler_uses_the_budget_for_github_and_the_lease(github_timeout: int) -
     [item] = dynamodb.items.values()  # the lease is gone once the outcome is recorded
     assert item["status"] == {"S": "DISPATCHED"}
     assert "lease_expires_at" not in item
+
+
+class _ContextWithClock(LambdaContext):
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def _runtime_with(world: World, dynamodb: FakeDynamoDB) -> handler.Runtime:
+    secrets = FakeSecrets(world, TOKEN)
+    return handler.build_runtime(
+        load_settings({"IDEMPOTENCY_TABLE_NAME": "t", "ALLOWED_TARGETS": ALLOWED_TARGETS}),
+        secrets_client=lambda: secrets,
+        dynamodb_client=lambda: dynamodb,
+        session_factory=_RecordingSession,
+        clock=lambda: world.now,
+    )
+
+
+def test_no_github_request_without_time_to_finish_and_record_it() -> None:
+    # E.g. someone set the function timeout to 10 s in the console.
+    world = World()
+    dynamodb = FakeDynamoDB(world)
+    _RecordingSession.timeouts = []
+    out = io.StringIO()
+    with redirect_stdout(out), pytest.raises(RequestBudgetExhaustedError, match="s left"):
+        handler.handle(
+            _runtime_with(world, dynamodb),
+            load_fixture("model_package_approved"),
+            _ContextWithClock(10_000),
+        )
+
+    assert _RecordingSession.timeouts == []  # nothing sent
+    assert dynamodb.items == {}  # claim released: Lambda's retry may dispatch
+    assert '"reason": "not-accepted"' in out.getvalue()
+
+
+def test_a_full_function_timeout_leaves_time_for_the_request() -> None:
+    world = World()
+    context = _ContextWithClock(derive_budget().function_timeout_seconds * 1000)
+    with redirect_stdout(io.StringIO()):
+        result = handler.handle(
+            _runtime_with(world, FakeDynamoDB(world)),
+            load_fixture("model_package_approved"),
+            context,
+        )
+    assert result["outcome"] == "dispatched"
