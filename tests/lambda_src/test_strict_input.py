@@ -100,7 +100,7 @@ def _payload(arn: object) -> dict[str, Any]:
     return payload
 
 
-@settings(derandomize=True, max_examples=200, deadline=None)
+@settings(derandomize=True, max_examples=200, deadline=None, database=None)
 @given(valid_arns())
 def test_valid_model_package_arns_are_accepted(arn: str) -> None:
     decision = parse_invocation(_payload(arn))
@@ -109,7 +109,7 @@ def test_valid_model_package_arns_are_accepted(arn: str) -> None:
     assert len(decision.idempotency_key.encode()) < 2048  # DynamoDB's hash key limit
 
 
-@settings(derandomize=True, max_examples=200, deadline=None)
+@settings(derandomize=True, max_examples=200, deadline=None, database=None)
 @given(hostile_arns())
 def test_hostile_arns_are_refused_as_non_retryable(arn: str) -> None:
     with pytest.raises(InvalidEventError, match="is not a model package ARN") as raised:
