@@ -47,6 +47,7 @@ from github_trigger.errors import (
     GitHubRequestRejectedError,
     GitHubUnavailableError,
     RetryableError,
+    TriggerError,
 )
 
 USER_AGENT = "sagemaker-github-workflow-trigger"
@@ -219,7 +220,15 @@ class WorkflowDispatcher:
                     f"{self._timeout[1]}s); GitHub may have accepted the dispatch, so it is not "
                     "sent again: check the repository's Actions runs, re-approve to redeploy"
                 ) from e
-            return _interpret(response, path)
+            try:
+                return _interpret(response, path)
+            except TriggerError:
+                raise
+            except Exception as e:  # a bug or a bizarre answer: GitHub may have accepted
+                raise GitHubOutcomeUnknownError(
+                    f"POST {path}: could not read GitHub's answer ({type(e).__name__}); it may "
+                    "have accepted the dispatch, so it is not sent again"
+                ) from e
         finally:
             with contextlib.suppress(Exception):  # closing must not change the outcome
                 session.close()

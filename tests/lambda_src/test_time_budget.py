@@ -19,6 +19,7 @@ from github_trigger.budget import (
 )
 from github_trigger.config import load_settings
 from github_trigger.dispatch import RequestBudgetExhaustedError
+from github_trigger.errors import GitHubOutcomeUnknownError
 
 from tests.lambda_src.fault_world import FakeDynamoDB, FakeSecrets, World
 from tests.lambda_src.trigger_support import ALLOWED_TARGETS, TOKEN, LambdaContext, load_fixture
@@ -175,3 +176,33 @@ def test_a_full_function_timeout_leaves_time_for_the_request() -> None:
             context,
         )
     assert result["outcome"] == "dispatched"
+
+
+class _BizarreResponse:
+    """An answer whose status cannot even be read."""
+
+    @property
+    def status_code(self) -> int:
+        raise RuntimeError("injected: unreadable status")
+
+
+class _BizarreSession(_RecordingSession):
+    def post(self, url: str, *, timeout: tuple[float, float], **_: Any) -> Any:
+        return _BizarreResponse()
+
+
+def test_an_unreadable_answer_keeps_the_claim() -> None:
+    world = World()
+    dynamodb = FakeDynamoDB(world)
+    secrets = FakeSecrets(world, TOKEN)
+    runtime = handler.build_runtime(
+        load_settings({"IDEMPOTENCY_TABLE_NAME": "t", "ALLOWED_TARGETS": ALLOWED_TARGETS}),
+        secrets_client=lambda: secrets,
+        dynamodb_client=lambda: dynamodb,
+        session_factory=_BizarreSession,
+        clock=lambda: world.now,
+    )
+    with redirect_stdout(io.StringIO()), pytest.raises(GitHubOutcomeUnknownError):
+        handler.handle(runtime, load_fixture("model_package_approved"), LambdaContext())
+    [item] = dynamodb.items.values()
+    assert item["status"] == {"S": "UNKNOWN"}
