@@ -8,17 +8,25 @@ Both validate everything up front and name the offending field in their errors.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
+from github_trigger.allowlist import DispatchTarget, decode_allowed_targets
+from github_trigger.budget import (
+    DEFAULT_GITHUB_TIMEOUT_SECONDS,
+    MAX_GITHUB_TIMEOUT_SECONDS,
+    MIN_GITHUB_TIMEOUT_SECONDS,
+    TimeBudget,
+    derive_budget,
+)
 from github_trigger.errors import ConfigurationError, InvalidEventError
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400
-DEFAULT_GITHUB_TIMEOUT_SECONDS = 10
 DEFAULT_TOKEN_CACHE_SECONDS = 300
 DEFAULT_LOG_LEVEL = "INFO"
 
@@ -31,9 +39,19 @@ WORKFLOW_INPUT_NAME = "model_package_arn"
 _OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _WORKFLOW_RE = re.compile(r"^(?:[0-9]+|[A-Za-z0-9._-]+\.ya?ml)$")
+# The model package ARN grammar: a known partition, a region, a 12-digit account and
+# model-package/<group>/<version>, where the group follows ModelPackageGroupName's pattern
+# (1-63 characters) and the version is a positive integer. Anything else is refused, which also
+# bounds the length (the idempotency key derived from it stays far below DynamoDB's 2048 bytes).
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
 _MODEL_PACKAGE_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/\S{1,2048}$"
+    r"^arn:(?P<partition>" + "|".join(re.escape(p) for p in PARTITIONS) + r")"
+    r":sagemaker:(?P<region>[a-z]{2}(?:-[a-z]+){1,3}-[0-9]{1,2})"
+    r":(?P<account>[0-9]{12})"
+    r":model-package/(?P<group>(?=[A-Za-z0-9-]{1,63}/)[A-Za-z0-9](?:-*[A-Za-z0-9])*)"
+    r"/(?P<version>[1-9][0-9]{0,9})$"
 )
+MAX_LOGGED_VALUE_CHARS = 200
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -48,20 +66,33 @@ class Settings:
     idempotency_ttl_seconds: int
     """How long a dispatch (or a permanent failure) is remembered per model package ARN."""
     github_timeout_seconds: int
-    """Connect and read timeout of every GitHub request."""
+    """Read timeout of every GitHub request; every other timeout derives from it (budget.py)."""
     token_cache_seconds: int
     """How long a token read from Secrets Manager is reused; 0 reads it on every invocation."""
     log_level: str
     """Level of the function's own JSON logger."""
+    allowed_targets: frozenset[str]
+    """Digests of the (owner, repository, workflow, ref) the plan configured (allowlist.py)."""
+
+    @property
+    def budget(self) -> TimeBudget:
+        """Timeouts, retries, function timeout and claim lease (see budget.py)."""
+        return derive_budget(self.github_timeout_seconds)
 
     @property
     def claim_lease_seconds(self) -> int:
-        """How long an unfinished claim blocks other invocations for the same ARN.
+        """How long an unfinished claim means "its invocation may still be running"."""
+        return self.budget.claim_lease_seconds
 
-        It covers one invocation's worst case: two GitHub requests plus a secret read, each
-        bounded by the timeout, with margin. The function's timeout should not exceed it.
-        """
-        return 3 * self.github_timeout_seconds + 30
+    def allows(self, target: GitHubTarget) -> bool:
+        """Whether the plan configured this (owner, repository, workflow, ref)."""
+        digest = DispatchTarget(
+            owner=target.owner,
+            repository=target.repository,
+            workflow=target.workflow,
+            ref=target.ref,
+        ).digest()
+        return digest in self.allowed_targets
 
 
 def _int_setting(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
@@ -77,16 +108,55 @@ def _int_setting(env: Mapping[str, str], name: str, default: int, *, minimum: in
     return value
 
 
+def redact_url(url: str) -> str:
+    """``url`` safe to log: scheme, host, port and path only (no credentials, query, fragment)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "<unparseable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    return SplitResult(parts.scheme, f"{host}{port}", parts.path, "", "").geturl()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _api_url(env: Mapping[str, str]) -> str:
     raw = env.get("GITHUB_API_URL", "").strip() or DEFAULT_GITHUB_API_URL
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    shown = redact_url(raw)
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise ConfigurationError(
-            f"GITHUB_API_URL must be an http(s) URL such as {DEFAULT_GITHUB_API_URL}, got {raw!r}"
+            f"GITHUB_API_URL must be an https URL such as {DEFAULT_GITHUB_API_URL}, got {shown!r}"
         )
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if parts.username is not None or parts.password is not None:
         raise ConfigurationError(
-            f"GITHUB_API_URL must not carry credentials, a query or a fragment, got {raw!r}"
+            f"GITHUB_API_URL must not carry credentials (the token comes from Secrets Manager), "
+            f"got {shown!r} with credentials removed"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"GITHUB_API_URL must not carry a query or a fragment, got {shown!r}"
+        )
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigurationError(
+            f"GITHUB_API_URL must use https (the token would travel in cleartext); plain http is "
+            f"accepted only for a loopback address in tests, got {shown!r}"
         )
     return raw.rstrip("/")
 
@@ -107,9 +177,20 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigurationError(
             f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
         )
-    timeout = _int_setting(env, "GITHUB_TIMEOUT_SECONDS", DEFAULT_GITHUB_TIMEOUT_SECONDS, minimum=1)
-    if timeout > 300:
-        raise ConfigurationError(f"GITHUB_TIMEOUT_SECONDS must be <= 300, got {timeout}")
+    timeout = _int_setting(
+        env,
+        "GITHUB_TIMEOUT_SECONDS",
+        DEFAULT_GITHUB_TIMEOUT_SECONDS,
+        minimum=MIN_GITHUB_TIMEOUT_SECONDS,
+    )
+    if timeout > MAX_GITHUB_TIMEOUT_SECONDS:
+        raise ConfigurationError(
+            f"GITHUB_TIMEOUT_SECONDS must be <= {MAX_GITHUB_TIMEOUT_SECONDS}, got {timeout}"
+        )
+    try:
+        allowed = decode_allowed_targets(env.get("ALLOWED_TARGETS", ""))
+    except ValueError as e:
+        raise ConfigurationError(f"ALLOWED_TARGETS is malformed: {e}") from e
     return Settings(
         github_api_url=_api_url(env),
         idempotency_table_name=table,
@@ -121,6 +202,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, "TOKEN_CACHE_SECONDS", DEFAULT_TOKEN_CACHE_SECONDS, minimum=0
         ),
         log_level=log_level,
+        allowed_targets=allowed,
     )
 
 
@@ -147,7 +229,20 @@ class ApprovedModelPackage:
 
     event_id: str
     model_package_arn: str
+    approval_time: str
+    """When the package entered this approval: ``detail.LastModifiedTime`` (epoch ms), or
+    ``detail.CreationTime`` for a package registered as Approved (it was never modified)."""
     target: GitHubTarget
+
+    @property
+    def idempotency_key(self) -> str:
+        """One key per approval: the ARN and the approval time.
+
+        Lambda's retries, EventBridge redeliveries and SageMaker's duplicate events of one
+        approval carry the same ``LastModifiedTime``, so they share the key and dispatch once.
+        Approving the package again (after a rejection) changes it, so it dispatches again.
+        """
+        return f"{self.model_package_arn}#approved@{self.approval_time}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +252,8 @@ class IgnoredEvent:
     reason: str
     model_package_arn: str | None
     target: GitHubTarget
+    code: str
+    """Short, stable form of the reason for log queries (``not-approved``, ``other-group``...)."""
 
 
 def _required_str(block: Mapping[str, Any], key: str, where: str) -> str:
@@ -216,13 +313,12 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
             reason=f"detail-type is {detail_type!r}, not {MODEL_PACKAGE_STATE_CHANGE!r}",
             model_package_arn=None,
             target=target,
+            code="other-event",
         )
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise InvalidEventError("event.detail must be an object")
-    arn = _required_str(detail, "ModelPackageArn", "event.detail")
-    if not _MODEL_PACKAGE_ARN_RE.fullmatch(arn):
-        raise InvalidEventError(f"event.detail.ModelPackageArn is not a model package ARN: {arn!r}")
+    arn = _model_package_arn(detail.get("ModelPackageArn"))
     group = detail.get("ModelPackageGroupName")
     if group != target.model_package_group_name:
         return IgnoredEvent(
@@ -232,6 +328,7 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
             ),
             model_package_arn=arn,
             target=target,
+            code="other-group",
         )
     status = detail.get("ModelApprovalStatus")
     if status != APPROVED:
@@ -239,8 +336,52 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
             reason=f"ModelApprovalStatus is {status!r}, not {APPROVED!r}",
             model_package_arn=arn,
             target=target,
+            code="not-approved",
         )
     event_id = event.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        raise InvalidEventError(f"event.id must be a non-empty string, got {event_id!r}")
-    return ApprovedModelPackage(event_id=event_id, model_package_arn=arn, target=target)
+    if not isinstance(event_id, str) or not event_id or len(event_id) > 128:
+        raise InvalidEventError(
+            f"event.id must be a non-empty string of at most 128 characters, got {_shown(event_id)}"
+        )
+    return ApprovedModelPackage(
+        event_id=event_id,
+        model_package_arn=arn,
+        approval_time=_approval_time(detail),
+        target=target,
+    )
+
+
+def _shown(value: object) -> str:
+    """``repr`` of an untrusted value, cut to MAX_LOGGED_VALUE_CHARS for error messages."""
+    text = repr(value)
+    if len(text) <= MAX_LOGGED_VALUE_CHARS:
+        return text
+    return f"{text[:MAX_LOGGED_VALUE_CHARS]}... ({len(text)} characters)"
+
+
+def _model_package_arn(value: object) -> str:
+    if not isinstance(value, str) or not _MODEL_PACKAGE_ARN_RE.fullmatch(value):
+        raise InvalidEventError(
+            "event.detail.ModelPackageArn is not a model package ARN "
+            "(arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>): "
+            f"{_shown(value)}"
+        )
+    return value
+
+
+def _approval_time(detail: Mapping[str, Any]) -> str:
+    for name in ("LastModifiedTime", "CreationTime"):
+        value = detail.get(name)
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int) and value > 0:
+            return str(value)
+        if isinstance(value, float) and value > 0 and value.is_integer():
+            return str(int(value))
+        if isinstance(value, str) and re.fullmatch(r"[0-9A-Za-z:.+-]{1,40}", value):
+            return value
+        raise InvalidEventError(f"event.detail.{name} is not a timestamp: {_shown(value)}")
+    raise InvalidEventError(
+        "event.detail has neither LastModifiedTime nor CreationTime: the approval time is "
+        "needed to tell a new approval from a redelivery"
+    )

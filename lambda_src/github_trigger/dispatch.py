@@ -1,32 +1,58 @@
-"""Dispatches a GitHub Actions workflow through PyGithub's requester, and classifies failures.
+"""Dispatches a GitHub Actions workflow and classifies every possible answer.
 
-The call is ``POST /repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches`` with
-``return_run_details: true`` (GitHub.com, since February 2026, answers ``200`` with
-``workflow_run_id``, ``run_url`` and ``html_url``; without run details it answers ``204``).
-When a server rejects that field (older GitHub Enterprise Server), the dispatch is sent once more
-without it. PyGithub's retries and request throttling are off: Lambda's asynchronous retries are
-the retry mechanism, and every request has the configured timeout.
+The call is ``POST /repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches``. What GitHub
+documents for it (REST API "Create a workflow dispatch event", and the changelog entry
+"Workflow dispatch API now returns run IDs", 2026-02-19): ``204 No Content``; or, when the body
+sets ``return_run_details: true``, ``200 OK`` with ``workflow_run_id``, ``run_url`` and
+``html_url``. Errors carry ``{"message": ..., "documentation_url": ...}``. The REST API answers
+a request for a renamed or transferred repository with a redirect (``301``; ``307`` for
+methods other than GET, see "HTTP redirects" in the REST API overview). A server that does not
+know ``return_run_details`` (older GitHub Enterprise Server) answers 400/422 naming it; the
+dispatch is sent once more without it and the dispatcher remembers not to send it again.
+
+Every outcome falls in one of four classes, and only the first counts as a dispatch:
+
+* **accepted**: any 2xx, whatever its body or headers look like (a malformed body only loses the
+  run details);
+* **not accepted, retryable** (``RetryableError``): 429, a rate-limit 403, 500/502/503 and other
+  5xx except 504, or a failure to connect (nothing was sent);
+* **not accepted, permanent** (``GitHubRequestRejectedError``): other 4xx, and every 3xx (the
+  repository moved: the error names the new location, the config must be updated; redirects are
+  never followed);
+* **unknown** (``GitHubOutcomeUnknownError``): the request may have reached GitHub but no usable
+  answer came back: read timeout, connection lost after connecting, ``504 Gateway Timeout``, a
+  status outside 2xx-5xx, any unexpected exception. Retrying could dispatch twice.
+
+Requests go through ``requests`` (shipped in the PyGithub layer) on a fresh session per
+request: no connection reuse, so a connection the server closed while the function was frozen
+cannot turn into an ambiguous failure. Timeouts: ``(connect, read)`` from the time budget.
+Error messages name the API path, never the base URL's credentials or the token.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
-from github import Auth, Github, GithubException, RateLimitExceededException
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from github_trigger.config import GitHubTarget
+from github_trigger.config import GitHubTarget, redact_url
 from github_trigger.errors import (
+    GitHubOutcomeUnknownError,
     GitHubRateLimitedError,
     GitHubRequestRejectedError,
     GitHubUnavailableError,
+    RetryableError,
+    TriggerError,
 )
 
 USER_AGENT = "sagemaker-github-workflow-trigger"
+API_VERSION = "2022-11-28"
+_MAX_MESSAGE_CHARS = 300
 
 _REJECTION_HINTS = {
     400: "GitHub could not parse the request",
@@ -43,10 +69,66 @@ _REJECTION_HINTS = {
 }
 
 
+class HttpSession(Protocol):
+    """The part of ``requests.Session`` the dispatcher uses (tests substitute a fake)."""
+
+    def post(
+        self,
+        url: str,
+        *,
+        json: Any,
+        headers: Mapping[str, str],
+        timeout: tuple[float, float],
+        allow_redirects: bool,
+    ) -> requests.Response: ...
+
+    def close(self) -> None: ...
+
+
+class RequestBudgetExhaustedError(RetryableError):
+    """The invocation already made its ``MAX_GITHUB_REQUESTS`` GitHub requests (none accepted)."""
+
+
+class RequestCounter:
+    """Counts one invocation's GitHub requests against the time budget's maximum and, when
+    Lambda tells the time left, refuses a request that could not finish and be recorded in it
+    (a function timeout changed outside Terraform, a slow cold start)."""
+
+    def __init__(
+        self,
+        limit: int,
+        *,
+        seconds_left: Callable[[], float] | None = None,
+        seconds_needed: float = 0.0,
+    ) -> None:
+        self.limit = limit
+        self.used = 0
+        self._seconds_left = seconds_left
+        self._seconds_needed = seconds_needed
+
+    def take(self, path: str) -> None:
+        """Count one request, or raise (nothing sent) when the budget has none left."""
+        if self.used >= self.limit:
+            raise RequestBudgetExhaustedError(
+                f"POST {path} not sent: this invocation already made {self.used} GitHub "
+                "requests, the most its time budget allows; Lambda will retry"
+            )
+        if self._seconds_left is not None:
+            left = self._seconds_left()
+            if left < self._seconds_needed:
+                raise RequestBudgetExhaustedError(
+                    f"POST {path} not sent: {left:.1f} s left in this invocation, a request and "
+                    f"the record of its outcome need up to {self._seconds_needed:.0f} s (is the "
+                    "function timeout the one Terraform derived?); Lambda will retry"
+                )
+        self.used += 1
+
+
 @dataclass(frozen=True, kw_only=True)
 class DispatchResult:
     """What GitHub returned for an accepted dispatch (all None when it answered 204)."""
 
+    status: int
     workflow_run_id: int | None
     run_url: str | None
     """API URL of the run (``run_url``), when GitHub returned run details."""
@@ -63,83 +145,175 @@ def dispatch_path(target: GitHubTarget) -> str:
 
 
 class WorkflowDispatcher:
-    """Creates workflow dispatch events; keeps one PyGithub client per token for keep-alive."""
+    """Creates workflow dispatch events (see the module docstring for the outcome classes)."""
 
-    def __init__(self, *, api_url: str, timeout_seconds: int) -> None:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        connect_timeout_seconds: float,
+        read_timeout_seconds: float,
+        session_factory: Callable[[], HttpSession] = requests.Session,
+    ) -> None:
         self._api_url = api_url
-        self._timeout_seconds = timeout_seconds
-        self._client: Github | None = None
-        self._client_key: str | None = None
+        self._timeout = (connect_timeout_seconds, read_timeout_seconds)
+        self._session_factory = session_factory
+        self._run_details_supported = True
 
     def dispatch(
-        self, *, token: str, target: GitHubTarget, inputs: Mapping[str, str]
+        self,
+        *,
+        token: str,
+        target: GitHubTarget,
+        inputs: Mapping[str, str],
+        counter: RequestCounter,
     ) -> DispatchResult:
         """Dispatch ``target.workflow`` on ``target.ref`` with ``inputs``.
 
-        Raises GitHubUnavailableError / GitHubRateLimitedError (retryable) or
-        GitHubRequestRejectedError (permanent, with the HTTP status).
+        Returns only when GitHub answered 2xx. Raises RetryableError (not accepted, try
+        again), GitHubRequestRejectedError (not accepted, permanent) or
+        GitHubOutcomeUnknownError (may have been accepted: do not try again).
         """
         body: dict[str, Any] = {"ref": target.ref, "inputs": dict(inputs)}
+        if not self._run_details_supported:
+            return self._post(token, target, body, counter)
         try:
-            return self._post(token, target, {**body, "return_run_details": True})
+            return self._post(token, target, {**body, "return_run_details": True}, counter)
         except GitHubRequestRejectedError as e:
             if e.status in (400, 422) and "return_run_details" in str(e):
-                return self._post(token, target, body)
+                self._run_details_supported = False
+                return self._post(token, target, body, counter)
             raise
 
-    def _post(self, token: str, target: GitHubTarget, body: dict[str, Any]) -> DispatchResult:
-        path = dispatch_path(target)
-        requester = self._github(token).requester
-        try:
-            _, data = requester.requestJsonAndCheck("POST", path, input=body)
-        except GithubException as e:
-            raise _classify(e, path) from e
-        except requests.exceptions.RequestException as e:
-            raise GitHubUnavailableError(
-                f"POST {path} failed without an HTTP answer: {type(e).__name__} "
-                f"(timeout {self._timeout_seconds}s)"
-            ) from e
-        if isinstance(data, dict):
-            run_id = data.get("workflow_run_id")
-            return DispatchResult(
-                workflow_run_id=run_id if isinstance(run_id, int) else None,
-                run_url=_str_or_none(data.get("run_url")),
-                html_url=_str_or_none(data.get("html_url")),
-            )
-        return DispatchResult(workflow_run_id=None, run_url=None, html_url=None)
-
-    def _github(self, token: str) -> Github:
-        key = hashlib.sha256(token.encode()).hexdigest()
-        if self._client is None or self._client_key != key:
-            if self._client is not None:
-                self._client.close()
-            self._client = Github(
-                base_url=self._api_url,
-                auth=Auth.Token(token),
-                timeout=self._timeout_seconds,
-                retry=None,
-                seconds_between_requests=None,
-                seconds_between_writes=None,
-                user_agent=USER_AGENT,
-            )
-            self._client_key = key
-        return self._client
-
     def close(self) -> None:
-        """Close the cached client's connections."""
-        if self._client is not None:
-            self._client.close()
-        self._client = None
-        self._client_key = None
+        """Nothing to release: every request uses its own session."""
+
+    def _post(
+        self, token: str, target: GitHubTarget, body: dict[str, Any], counter: RequestCounter
+    ) -> DispatchResult:
+        path = dispatch_path(target)
+        counter.take(path)
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"token {token}",
+            "User-Agent": USER_AGENT,
+            "X-GitHub-Api-Version": API_VERSION,
+        }
+        session = self._session_factory()
+        try:
+            try:
+                response = session.post(
+                    self._api_url + path,
+                    json=body,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                )
+            except Exception as e:
+                if _not_sent(e):
+                    raise GitHubUnavailableError(
+                        f"POST {path} failed before reaching GitHub: {type(e).__name__} "
+                        f"(connect timeout {self._timeout[0]}s); Lambda will retry"
+                    ) from e
+                raise GitHubOutcomeUnknownError(
+                    f"POST {path} got no usable answer: {type(e).__name__} (read timeout "
+                    f"{self._timeout[1]}s); GitHub may have accepted the dispatch, so it is not "
+                    "sent again: check the repository's Actions runs, re-approve to redeploy"
+                ) from e
+            try:
+                return _interpret(response, path)
+            except TriggerError:
+                raise
+            except Exception as e:  # a bug or a bizarre answer: GitHub may have accepted
+                raise GitHubOutcomeUnknownError(
+                    f"POST {path}: could not read GitHub's answer ({type(e).__name__}); it may "
+                    "have accepted the dispatch, so it is not sent again"
+                ) from e
+        finally:
+            with contextlib.suppress(Exception):  # closing must not change the outcome
+                session.close()
 
 
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _not_sent(e: BaseException) -> bool:
+    """Whether ``e`` proves that the request never left this machine."""
+    if isinstance(e, requests.exceptions.ConnectTimeout | requests.exceptions.InvalidURL):
+        return True
+    if isinstance(e, requests.exceptions.ConnectionError) and e.args:
+        reason = e.args[0]
+        if isinstance(reason, MaxRetryError):
+            return isinstance(reason.reason, NewConnectionError)
+    return False
 
 
-def _github_message(e: GithubException) -> str:
-    data = e.data
+def _interpret(response: requests.Response, path: str) -> DispatchResult:
+    status = response.status_code
+    if not isinstance(status, int):
+        raise GitHubOutcomeUnknownError(f"POST {path}: GitHub's answer has no usable status")
+    if 200 <= status < 300:
+        return _accepted(response, status)
+    message = f"GitHub answered {status} to POST {path}: {_github_message(response)}"
+    if 300 <= status < 400:
+        location = _header(response, "location")
+        moved_to = redact_url(location) if location else "no Location header"
+        raise GitHubRequestRejectedError(
+            f"{message} (the repository or workflow moved to {moved_to}; nothing was "
+            "dispatched: update the config's owner/repository and re-approve)",
+            status=status,
+        )
+    if _is_rate_limited(response, status):
+        raise GitHubRateLimitedError(f"{message} (rate limited; Lambda will retry)")
+    if status == 504:
+        raise GitHubOutcomeUnknownError(
+            f"{message} (gateway timeout: GitHub may have accepted the dispatch, so it is not "
+            "sent again: check the repository's Actions runs, re-approve to redeploy)"
+        )
+    if 500 <= status < 600:
+        raise GitHubUnavailableError(f"{message} (server error; Lambda will retry)")
+    if 400 <= status < 500:
+        hint = _REJECTION_HINTS.get(status, "GitHub rejected the request")
+        raise GitHubRequestRejectedError(f"{message} ({hint})", status=status)
+    raise GitHubOutcomeUnknownError(f"{message} (not an HTTP status GitHub documents)")
+
+
+def _accepted(response: requests.Response, status: int) -> DispatchResult:
+    """The dispatch was accepted: nothing in the answer's body may raise from here."""
+    try:
+        data = response.json() if response.content else None
+    except Exception:
+        data = None
+    if not isinstance(data, dict):
+        return DispatchResult(status=status, workflow_run_id=None, run_url=None, html_url=None)
+    run_id = data.get("workflow_run_id")
+    return DispatchResult(
+        status=status,
+        workflow_run_id=run_id
+        if isinstance(run_id, int) and not isinstance(run_id, bool)
+        else None,
+        run_url=_url_or_none(data.get("run_url")),
+        html_url=_url_or_none(data.get("html_url")),
+    )
+
+
+def _url_or_none(value: object) -> str | None:
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) > 2048:
+        return None
+    return redact_url(value)
+
+
+def _header(response: requests.Response, name: str) -> str | None:
+    try:
+        value = response.headers.get(name)
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _github_message(response: requests.Response) -> str:
     parts: list[str] = []
+    try:
+        data = response.json()
+    except Exception:
+        data = None
     if isinstance(data, dict):
         message = data.get("message")
         if isinstance(message, str) and message:
@@ -150,29 +324,22 @@ def _github_message(e: GithubException) -> str:
                 text = item.get("message") if isinstance(item, dict) else item
                 if isinstance(text, str) and text:
                     parts.append(text)
-    elif isinstance(data, str) and data:
-        parts.append(data[:200])
-    return "; ".join(parts) or "no message"
+    elif data is None:
+        try:
+            text = response.text.strip()
+        except Exception:
+            text = ""
+        if text:
+            parts.append(f"non-JSON body: {text[:100]!r}")
+    text = "; ".join(parts) or "no message"
+    return text[:_MAX_MESSAGE_CHARS]
 
 
-def _is_rate_limited(e: GithubException) -> bool:
-    if isinstance(e, RateLimitExceededException) or e.status == 429:
+def _is_rate_limited(response: requests.Response, status: int) -> bool:
+    if status == 429:
         return True
-    if e.status != 403:
+    if status != 403:
         return False
-    headers = {k.lower(): v for k, v in (e.headers or {}).items()}
-    if headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers:
+    if _header(response, "x-ratelimit-remaining") == "0" or _header(response, "retry-after"):
         return True
-    return "rate limit" in _github_message(e).lower()
-
-
-def _classify(
-    e: GithubException, path: str
-) -> GitHubRateLimitedError | GitHubUnavailableError | GitHubRequestRejectedError:
-    message = f"GitHub answered {e.status} to POST {path}: {_github_message(e)}"
-    if _is_rate_limited(e):
-        return GitHubRateLimitedError(f"{message} (rate limited; Lambda will retry)")
-    if e.status >= 500:
-        return GitHubUnavailableError(f"{message} (server error; Lambda will retry)")
-    hint = _REJECTION_HINTS.get(e.status, "GitHub rejected the request")
-    return GitHubRequestRejectedError(f"{message} ({hint})", status=e.status)
+    return "rate limit" in _github_message(response).lower()

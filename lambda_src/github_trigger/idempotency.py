@@ -1,18 +1,25 @@
-"""Idempotency ledger in DynamoDB: at most one dispatch per model package ARN per TTL window.
+"""Idempotency ledger in DynamoDB: at most one dispatch per approval.
 
-One item per model package ARN (hash key ``model_package_arn``, TTL attribute ``expires_at``):
+One item per approval (hash key ``idempotency_key`` = ``<model package ARN>#approved@<approval
+time>``, see ``ApprovedModelPackage.idempotency_key``; TTL attribute ``expires_at``). Besides the
+key and the status it stores ``model_package_arn``, ``approval_time``, ``event_id``,
+``repository``, ``claim_id``, ``updated_at`` and, by status, ``lease_expires_at``, ``run_url``
+or ``error`` (GitHub's error text, cut to 1000 characters, never the token).
 
-* ``IN_PROGRESS``: an invocation claimed the ARN (conditional put) and is dispatching. The claim
-  carries a random ``claim_id`` and a lease; an expired lease may be taken over (the holder
-  crashed or timed out).
-* ``DISPATCHED``: GitHub accepted the dispatch. Any later event for the ARN (SageMaker duplicates,
-  Lambda retries, metadata updates of an approved package) is skipped until ``expires_at``.
-* ``FAILED``: GitHub (or the token secret) rejected the dispatch permanently. Retries of the *same*
-  event (same EventBridge ``id``) short-circuit without calling GitHub; a new event for the ARN
-  (e.g. the package approved again after the configuration was fixed) may claim it again.
+* ``IN_PROGRESS``: an invocation claimed the approval (conditional put) and is dispatching. The
+  claim carries a random ``claim_id`` and a lease that outlives the function timeout (budget.py).
+  While the lease runs, other invocations retry later; once it has expired, the holder is gone
+  without recording an outcome: it may have dispatched, so the claim is **never taken over**
+  and the event goes to the failure destination instead (``UnfinishedClaimError``).
+* ``DISPATCHED``: GitHub accepted the dispatch. Any later event for the approval (SageMaker
+  duplicates, Lambda retries, redeliveries) is answered ``duplicate`` until ``expires_at``.
+* ``FAILED``: GitHub (or the token secret) rejected the dispatch permanently. Later events for
+  the approval short-circuit without calling GitHub.
+* ``UNKNOWN``: GitHub may or may not have accepted the dispatch (no usable answer). Later events
+  for the approval go to the failure destination; a new approval dispatches again.
 
-A retryable failure deletes the claim, so Lambda's retry dispatches again. Items past
-``expires_at`` count as absent, since DynamoDB deletes expired items only eventually.
+A retryable failure before GitHub's acceptance deletes the claim, so Lambda's retry dispatches.
+Items past ``expires_at`` count as absent, since DynamoDB deletes expired items only eventually.
 """
 
 from __future__ import annotations
@@ -28,34 +35,38 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from github_trigger.errors import AwsServiceError, ConfigurationError
 
+HASH_KEY = "idempotency_key"
 _MAX_ERROR_CHARS = 1000
 
 
 class LedgerStatus(enum.StrEnum):
-    """States of a model package ARN in the ledger."""
+    """States of an approval in the ledger."""
 
     IN_PROGRESS = "IN_PROGRESS"
     DISPATCHED = "DISPATCHED"
     FAILED = "FAILED"
+    UNKNOWN = "UNKNOWN"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Claim:
-    """This invocation owns the ARN until it records an outcome or releases the claim."""
+    """This invocation owns the approval until it records an outcome or releases the claim."""
 
-    model_package_arn: str
+    idempotency_key: str
     claim_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class ExistingRecord:
-    """Someone else holds the ARN: its status and what it recorded."""
+    """Someone else holds the approval: its status and what it recorded."""
 
-    model_package_arn: str
+    idempotency_key: str
     status: LedgerStatus
     event_id: str | None
     run_url: str | None
     error: str | None
+    lease_expired: bool
+    """For ``IN_PROGRESS``: whether the lease has run out (the holder is certainly gone)."""
 
 
 class IdempotencyLedger:
@@ -77,49 +88,48 @@ class IdempotencyLedger:
         self._clock = clock
 
     def claim(
-        self, *, model_package_arn: str, event_id: str, repository: str
+        self,
+        *,
+        idempotency_key: str,
+        model_package_arn: str,
+        approval_time: str,
+        event_id: str,
+        repository: str,
     ) -> Claim | ExistingRecord:
-        """Claim the ARN for this event, or return the record that prevents it."""
-        for _ in range(3):
-            now = int(self._clock())
-            claim_id = uuid.uuid4().hex
-            try:
-                self._call(
-                    "put_item",
-                    TableName=self._table,
-                    Item={
-                        "model_package_arn": {"S": model_package_arn},
-                        "status": {"S": LedgerStatus.IN_PROGRESS.value},
-                        "claim_id": {"S": claim_id},
-                        "event_id": {"S": event_id},
-                        "repository": {"S": repository},
-                        "updated_at": {"N": str(now)},
-                        "lease_expires_at": {"N": str(now + self._lease_seconds)},
-                        "expires_at": {"N": str(now + self._ttl_seconds)},
-                    },
-                    ConditionExpression=(
-                        "attribute_not_exists(model_package_arn)"
-                        " OR expires_at < :now"
-                        " OR (#status = :in_progress AND lease_expires_at < :now)"
-                        " OR (#status = :failed AND event_id <> :event_id)"
-                    ),
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={
-                        ":now": {"N": str(now)},
-                        ":in_progress": {"S": LedgerStatus.IN_PROGRESS.value},
-                        ":failed": {"S": LedgerStatus.FAILED.value},
-                        ":event_id": {"S": event_id},
-                    },
-                )
-            except _ConditionFailedError:
-                existing = self._read(model_package_arn)
-                if existing is not None:
-                    return existing
-                continue  # the blocking item vanished in between: try to claim again
-            return Claim(model_package_arn=model_package_arn, claim_id=claim_id)
-        raise AwsServiceError(
-            f"could not claim {model_package_arn!r} in {self._table!r}: the item kept changing"
-        )
+        """Claim the approval for this invocation, or return the record that prevents it.
+
+        At most two calls (``PutItem``, then ``GetItem`` when the put's condition fails).
+        """
+        now = int(self._clock())
+        claim_id = uuid.uuid4().hex
+        try:
+            self._call(
+                "put_item",
+                TableName=self._table,
+                Item={
+                    HASH_KEY: {"S": idempotency_key},
+                    "model_package_arn": {"S": model_package_arn},
+                    "approval_time": {"S": approval_time},
+                    "status": {"S": LedgerStatus.IN_PROGRESS.value},
+                    "claim_id": {"S": claim_id},
+                    "event_id": {"S": event_id},
+                    "repository": {"S": repository},
+                    "updated_at": {"N": str(now)},
+                    "lease_expires_at": {"N": str(now + self._lease_seconds)},
+                    "expires_at": {"N": str(now + self._ttl_seconds)},
+                },
+                ConditionExpression=f"attribute_not_exists({HASH_KEY}) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
+        except _ConditionFailedError:
+            existing = self._read(idempotency_key, now)
+            if existing is None:
+                raise AwsServiceError(
+                    f"could not claim {idempotency_key!r} in {self._table!r}: the item that "
+                    "blocked the claim vanished; Lambda will retry"
+                ) from None
+            return existing
+        return Claim(idempotency_key=idempotency_key, claim_id=claim_id)
 
     def mark_dispatched(self, claim: Claim, *, run_url: str | None) -> bool:
         """Record the dispatch; False when the claim was lost (lease expired and taken over)."""
@@ -139,13 +149,20 @@ class IdempotencyLedger:
 
     def mark_failed(self, claim: Claim, *, error: str) -> bool:
         """Record a permanent failure; False when the claim was lost."""
+        return self._mark_error(claim, LedgerStatus.FAILED, error)
+
+    def mark_unknown(self, claim: Claim, *, error: str) -> bool:
+        """Record that GitHub may have accepted the dispatch; False when the claim was lost."""
+        return self._mark_error(claim, LedgerStatus.UNKNOWN, error)
+
+    def _mark_error(self, claim: Claim, status: LedgerStatus, error: str) -> bool:
         now = int(self._clock())
         return self._update_owned(
             claim,
-            "SET #status = :failed, updated_at = :now, expires_at = :expires, #error = :error",
+            "SET #status = :status, updated_at = :now, expires_at = :expires, #error = :error",
             {"#status": "status", "#error": "error"},
             {
-                ":failed": {"S": LedgerStatus.FAILED.value},
+                ":status": {"S": status.value},
                 ":now": {"N": str(now)},
                 ":expires": {"N": str(now + self._ttl_seconds)},
                 ":error": {"S": error[:_MAX_ERROR_CHARS]},
@@ -160,7 +177,7 @@ class IdempotencyLedger:
             self._call(
                 "delete_item",
                 TableName=self._table,
-                Key={"model_package_arn": {"S": claim.model_package_arn}},
+                Key={HASH_KEY: {"S": claim.idempotency_key}},
                 ConditionExpression="claim_id = :claim_id",
                 ExpressionAttributeValues={":claim_id": {"S": claim.claim_id}},
             )
@@ -181,7 +198,7 @@ class IdempotencyLedger:
             self._call(
                 "update_item",
                 TableName=self._table,
-                Key={"model_package_arn": {"S": claim.model_package_arn}},
+                Key={HASH_KEY: {"S": claim.idempotency_key}},
                 UpdateExpression=f"{set_expression} REMOVE {remove}",
                 ConditionExpression="claim_id = :claim_id",
                 ExpressionAttributeNames=names,
@@ -191,34 +208,46 @@ class IdempotencyLedger:
             return False
         return True
 
-    def _read(self, model_package_arn: str) -> ExistingRecord | None:
+    def _read(self, idempotency_key: str, now: int) -> ExistingRecord | None:
         response = self._call(
             "get_item",
             TableName=self._table,
-            Key={"model_package_arn": {"S": model_package_arn}},
+            Key={HASH_KEY: {"S": idempotency_key}},
             ConsistentRead=True,
         )
-        item = response.get("Item")
+        item = response.get("Item") if isinstance(response, dict) else None
         if not item:
             return None
+        if not isinstance(item, dict):
+            raise AwsServiceError(f"DynamoDB get_item on {self._table!r}: malformed answer")
 
         def text(name: str) -> str | None:
             attribute = item.get(name)
             return attribute.get("S") if isinstance(attribute, dict) else None
+
+        def number(name: str) -> int | None:
+            attribute = item.get(name)
+            raw = attribute.get("N") if isinstance(attribute, dict) else None
+            return int(raw) if isinstance(raw, str) and raw.isdigit() else None
 
         raw_status = text("status") or ""
         try:
             status = LedgerStatus(raw_status)
         except ValueError as e:
             raise AwsServiceError(
-                f"unexpected status {raw_status!r} for {model_package_arn!r} in {self._table!r}"
+                f"unexpected status {raw_status[:40]!r} for {idempotency_key!r} in {self._table!r}"
             ) from e
+        expires_at = number("expires_at")
+        if expires_at is not None and expires_at < now:
+            return None  # expired, DynamoDB has not deleted it yet; the put's condition raced
+        lease = number("lease_expires_at")
         return ExistingRecord(
-            model_package_arn=model_package_arn,
+            idempotency_key=idempotency_key,
             status=status,
             event_id=text("event_id"),
             run_url=text("run_url"),
             error=text("error"),
+            lease_expired=lease is None or lease < now,
         )
 
     def _call(self, operation: str, **kwargs: Any) -> Any:

@@ -122,6 +122,10 @@ class TokenStore:
             raise AwsServiceError(
                 f"Secrets Manager unreachable reading {secret_name!r}: {type(e).__name__}"
             ) from e
+        if not isinstance(response, dict):
+            raise AwsServiceError(
+                f"Secrets Manager gave a malformed answer reading {secret_name!r}"
+            )
         secret_string = response.get("SecretString")
         if not isinstance(secret_string, str):
             raise TokenSecretError(

@@ -17,7 +17,13 @@ for entry in (ROOT / "lambda_src", ROOT):
 
 import handler  # noqa: E402
 
-from tests.lambda_src.trigger_support import SECRET_NAME, TABLE_NAME, TOKEN, TriggerEnv  # noqa: E402
+from tests.lambda_src.trigger_support import (  # noqa: E402
+    ALLOWED_TARGETS,
+    SECRET_NAME,
+    TABLE_NAME,
+    TOKEN,
+    TriggerEnv,
+)
 from tests.support.fake_github import FakeGitHub, running_fake_github  # noqa: E402
 from tests.support.moto_server import MotoServer, moto_server_fixture  # noqa: E402
 
@@ -44,11 +50,12 @@ def trigger_env(
     monkeypatch.setenv("GITHUB_TIMEOUT_SECONDS", "2")
     monkeypatch.setenv("TOKEN_CACHE_SECONDS", "300")
     monkeypatch.setenv("LOG_LEVEL", "INFO")
+    monkeypatch.setenv("ALLOWED_TARGETS", ALLOWED_TARGETS)
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(
         TableName=TABLE_NAME,
-        AttributeDefinitions=[{"AttributeName": "model_package_arn", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "model_package_arn", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "idempotency_key", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "idempotency_key", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
     dynamodb.update_time_to_live(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any
 
@@ -10,6 +11,7 @@ import handler
 import pytest
 from github_trigger.errors import (
     DispatchInProgressError,
+    GitHubOutcomeUnknownError,
     GitHubRateLimitedError,
     GitHubRequestRejectedError,
     GitHubUnavailableError,
@@ -18,15 +20,18 @@ from github_trigger.errors import (
     PreviouslyFailedError,
     RetryableError,
     TokenSecretError,
+    UnfinishedClaimError,
 )
 
 from tests.lambda_src.trigger_support import (
+    PROJECT_PARAMETERS,
     SECRET_NAME,
     TABLE_NAME,
     TOKEN,
     LambdaContext,
     TriggerEnv,
     load_fixture,
+    payload_from_rendered_rule,
 )
 from tests.support.fake_github import FakeResponse
 
@@ -124,13 +129,14 @@ def test_server_rejecting_return_run_details_gets_plain_dispatch(
 
 
 @pytest.mark.parametrize(
-    ("fixture", "reason_part"),
+    ("fixture", "reason_part", "reason_code"),
     [
-        ("model_package_rejected", "ModelApprovalStatus is 'Rejected'"),
-        ("model_package_pending_manual_approval", "'PendingManualApproval'"),
+        ("model_package_rejected", "ModelApprovalStatus is 'Rejected'", "not-approved"),
+        ("model_package_pending_manual_approval", "'PendingManualApproval'", "not-approved"),
         (
             "model_package_approved_other_group",
             "model package group is 'fraud-model-p-0f9e8d7c6b5a'",
+            "other-group",
         ),
     ],
 )
@@ -139,6 +145,7 @@ def test_non_approvals_and_other_groups_are_ignored(
     capsys: pytest.CaptureFixture[str],
     fixture: str,
     reason_part: str,
+    reason_code: str,
 ) -> None:
     result = invoke(load_fixture(fixture))
 
@@ -149,6 +156,7 @@ def test_non_approvals_and_other_groups_are_ignored(
     assert scan["Items"] == []
     [line] = log_lines(capsys.readouterr().out)
     assert line["outcome"] == "ignored"
+    assert line["reason"] == reason_code
     assert reason_part in line["message"]
     assert line["repository"] == "acme-user/churn-model"
 
@@ -229,17 +237,26 @@ def test_rate_limits_raise_retryable(
     assert trigger_env.item(ARN) is None
 
 
-def test_timeout_raises_retryable(trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_timeout_keeps_the_claim_and_is_never_retried(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GitHub received the request (and, here, accepted it) but the answer came too late: the
+    # outcome is unknown, so neither this invocation nor Lambda's retries send it again.
     monkeypatch.setenv("GITHUB_TIMEOUT_SECONDS", "1")
     handler.reset_runtime()
     trigger_env.github.enqueue(FakeResponse(status=204, delay_seconds=3))
 
     started = time.monotonic()
-    with pytest.raises(GitHubUnavailableError, match="without an HTTP answer"):
+    with pytest.raises(GitHubOutcomeUnknownError, match="ReadTimeout"):
         invoke(load_fixture(APPROVED))
 
     assert time.monotonic() - started < 2.9
-    assert trigger_env.item(ARN) is None
+    item = trigger_env.item(ARN)
+    assert item is not None
+    assert item["status"] == {"S": "UNKNOWN"}
+    with pytest.raises(GitHubOutcomeUnknownError, match="may have run"):
+        invoke(load_fixture(APPROVED))
+    assert len(trigger_env.dispatches()) == 1
 
 
 def test_422_is_non_retryable_and_retries_do_not_call_github(
@@ -271,17 +288,50 @@ def test_422_is_non_retryable_and_retries_do_not_call_github(
     assert all(entry["model_package_arn"] == ARN for entry in lines)
 
 
-def test_new_event_after_permanent_failure_dispatches_again(trigger_env: TriggerEnv) -> None:
+def test_re_approval_after_permanent_failure_dispatches_again(trigger_env: TriggerEnv) -> None:
     trigger_env.github.enqueue(FakeResponse(status=404, body={"message": "Not Found"}))
     with pytest.raises(GitHubRequestRejectedError, match="404"):
         invoke(load_fixture(APPROVED))
+    # A duplicate of the same approval (new event id, same approval time) does not retry.
+    duplicate = load_fixture(APPROVED)
+    duplicate["event"]["id"] = "7f2d9c4b-0a1e-4b3f-8c6d-2e9a5b7c1d30"
+    with pytest.raises(PreviouslyFailedError):
+        invoke(duplicate)
 
     re_approval = load_fixture(APPROVED)
-    re_approval["event"]["id"] = "7f2d9c4b-0a1e-4b3f-8c6d-2e9a5b7c1d30"
+    re_approval["event"]["id"] = "0c9e7a5b-3d1f-4e2a-9b8c-7d6e5f4a3b21"
+    re_approval["event"]["detail"]["LastModifiedTime"] += 3_600_000
     result = invoke(re_approval)
 
     assert result["outcome"] == "dispatched"
     assert len(trigger_env.dispatches()) == 2
+    assert sorted(i["status"]["S"] for i in trigger_env.items(ARN)) == ["DISPATCHED", "FAILED"]
+
+
+def test_rejected_then_approved_again_dispatches_again(trigger_env: TriggerEnv) -> None:
+    first = invoke(load_fixture(APPROVED))
+    # The package is rejected (the rule does not forward that) and approved again an hour later.
+    re_approval = load_fixture(APPROVED)
+    re_approval["event"]["id"] = "0c9e7a5b-3d1f-4e2a-9b8c-7d6e5f4a3b21"
+    re_approval["event"]["detail"]["LastModifiedTime"] += 3_600_000
+    second = invoke(re_approval)
+    redelivered = invoke(re_approval)
+
+    assert (first["outcome"], second["outcome"]) == ("dispatched", "dispatched")
+    assert redelivered["outcome"] == "duplicate"
+    assert len(trigger_env.dispatches()) == 2
+
+
+def test_package_registered_as_approved_keys_on_its_creation_time(
+    trigger_env: TriggerEnv,
+) -> None:
+    payload = load_fixture(APPROVED)
+    del payload["event"]["detail"]["LastModifiedTime"]
+
+    assert invoke(payload)["outcome"] == "dispatched"
+    assert invoke(payload)["outcome"] == "duplicate"
+    [item] = trigger_env.items(ARN)
+    assert item["idempotency_key"] == {"S": f"{ARN}#approved@1772459101000"}
 
 
 @pytest.mark.parametrize(
@@ -319,11 +369,15 @@ def test_duplicate_events_dispatch_once(
     assert outcomes == ["dispatched", "duplicate", "duplicate"]
 
 
+KEY = f"{ARN}#approved@1772460311000"
+
+
 def test_claim_held_by_another_invocation_raises_retryable(trigger_env: TriggerEnv) -> None:
     now = int(time.time())
     trigger_env.dynamodb.put_item(
         TableName=TABLE_NAME,
         Item={
+            "idempotency_key": {"S": KEY},
             "model_package_arn": {"S": ARN},
             "status": {"S": "IN_PROGRESS"},
             "claim_id": {"S": "someone-else"},
@@ -339,11 +393,14 @@ def test_claim_held_by_another_invocation_raises_retryable(trigger_env: TriggerE
     assert trigger_env.github.requests == []
 
 
-def test_expired_claim_is_taken_over(trigger_env: TriggerEnv) -> None:
+def test_expired_claim_is_never_taken_over(trigger_env: TriggerEnv) -> None:
+    # Its invocation ended without an outcome: it may have dispatched. Taking the claim over
+    # could dispatch twice; the event goes to the failure destination with the reason instead.
     now = int(time.time())
     trigger_env.dynamodb.put_item(
         TableName=TABLE_NAME,
         Item={
+            "idempotency_key": {"S": KEY},
             "model_package_arn": {"S": ARN},
             "status": {"S": "IN_PROGRESS"},
             "claim_id": {"S": "crashed-invocation"},
@@ -353,8 +410,9 @@ def test_expired_claim_is_taken_over(trigger_env: TriggerEnv) -> None:
         },
     )
 
-    assert invoke(load_fixture(APPROVED))["outcome"] == "dispatched"
-    assert len(trigger_env.dispatches()) == 1
+    with pytest.raises(UnfinishedClaimError, match="may have dispatched"):
+        invoke(load_fixture(APPROVED))
+    assert trigger_env.dispatches() == []
 
 
 def test_missing_secret_is_a_clear_non_retryable_error(trigger_env: TriggerEnv) -> None:
@@ -418,4 +476,167 @@ def test_invalid_payload_raises(trigger_env: TriggerEnv) -> None:
     with pytest.raises(InvalidEventError, match=r"payload\.github must be an object"):
         invoke(payload)
 
+    assert trigger_env.github.requests == []
+
+
+# --- Only 2xx is a dispatch ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_redirect_from_a_moved_repository_is_a_permanent_error_naming_the_new_place(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str], status: int
+) -> None:
+    # GitHub answers requests for a renamed or transferred repository with a redirect (307 for
+    # POST); the dispatch did not happen there, and the redirect is not followed.
+    moved = "https://api.github.com/repositories/4242/actions/workflows/deploy.yml/dispatches"
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=status,
+            headers={"Location": moved},
+            body={"message": "Moved Permanently", "url": moved, "documentation_url": "https://x"},
+        )
+    )
+
+    with pytest.raises(GitHubRequestRejectedError, match="update the config") as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert raised.value.status == status
+    assert moved in str(raised.value)
+    assert len(trigger_env.github.requests) == 1
+    item = trigger_env.item(ARN)
+    assert item is not None and item["status"] == {"S": "FAILED"}
+    [line] = [e for e in log_lines(capsys.readouterr().out) if e.get("outcome")]
+    assert (line["outcome"], line["reason"]) == ("failed", "github-redirect")
+
+
+def test_redirect_location_credentials_never_reach_the_error(trigger_env: TriggerEnv) -> None:
+    trigger_env.github.enqueue(
+        FakeResponse(status=307, headers={"Location": "https://user:hunter2@evil.example/x?t=1"})
+    )
+
+    with pytest.raises(GitHubRequestRejectedError) as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert "hunter2" not in str(raised.value)
+    assert "https://evil.example/x" in str(raised.value)
+
+
+def test_accepted_dispatch_with_unparseable_rate_limit_headers_is_dispatched_once(
+    trigger_env: TriggerEnv,
+) -> None:
+    # The acceptance suite's probe: 204 with a malformed X-RateLimit-Reset made PyGithub raise
+    # ValueError after GitHub had accepted, and the retry dispatched again.
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=204,
+            headers={"X-RateLimit-Reset": "soon", "X-RateLimit-Remaining": "many"},
+        )
+    )
+
+    result = invoke(load_fixture(APPROVED))
+    retry = invoke(load_fixture(APPROVED))
+
+    assert (result["outcome"], retry["outcome"]) == ("dispatched", "duplicate")
+    assert len(trigger_env.dispatches()) == 1
+
+
+def test_accepted_dispatch_with_malformed_body_is_dispatched_without_details(
+    trigger_env: TriggerEnv,
+) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=200, body="<html>not json</html>"))
+
+    result = invoke(load_fixture(APPROVED))
+
+    assert result["outcome"] == "dispatched"
+    assert result["run_url"] is None
+    item = trigger_env.item(ARN)
+    assert item is not None and item["status"] == {"S": "DISPATCHED"}
+
+
+def test_gateway_timeout_is_outcome_unknown(trigger_env: TriggerEnv) -> None:
+    trigger_env.github.enqueue(FakeResponse(status=504, body={"message": "Gateway Timeout"}))
+
+    with pytest.raises(GitHubOutcomeUnknownError, match="504"):
+        invoke(load_fixture(APPROVED))
+
+    item = trigger_env.item(ARN)
+    assert item is not None and item["status"] == {"S": "UNKNOWN"}
+
+
+def test_connection_refused_is_retryable(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}")
+    handler.reset_runtime()
+
+    with pytest.raises(GitHubUnavailableError, match="before reaching GitHub"):
+        invoke(load_fixture(APPROVED))
+
+    assert trigger_env.item(ARN) is None  # claim released: Lambda's retry may dispatch
+
+
+# --- Only configured targets -----------------------------------------------------------------
+
+
+def test_payload_from_the_rendered_rule_dispatches_to_a_configured_target(
+    trigger_env: TriggerEnv,
+) -> None:
+    event = load_fixture(APPROVED)["event"]
+    payload = payload_from_rendered_rule(event, PROJECT_PARAMETERS)
+
+    result = invoke(payload)
+
+    assert result["outcome"] == "dispatched"
+    [request] = trigger_env.dispatches()
+    assert request.path == DISPATCH_PATH
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("GitHubRepositoryOwnerName", "someone-else"),
+        ("CodeRepositoryName", "infrastructure"),
+        ("GitHubWorkflowNameForDeployment", "release.yml"),
+        ("GitHubRepositoryBranch", "attacker-branch"),
+    ],
+)
+def test_target_the_plan_did_not_configure_is_ignored(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str], parameter: str, value: str
+) -> None:
+    # A Studio user provisions a project whose parameters name another target.
+    event = load_fixture(APPROVED)["event"]
+    payload = payload_from_rendered_rule(event, {**PROJECT_PARAMETERS, parameter: value})
+
+    result = invoke(payload)
+
+    assert result["outcome"] == "ignored"
+    assert result["reason_code"] == "not-configured"
+    assert trigger_env.github.requests == []
+    assert trigger_env.dynamodb.scan(TableName=TABLE_NAME)["Items"] == []
+    [line] = log_lines(capsys.readouterr().out)
+    assert (line["outcome"], line["reason"]) == ("ignored", "not-configured")
+    assert line["model_package_arn"] == ARN
+
+
+def test_owner_and_repository_match_case_insensitively(trigger_env: TriggerEnv) -> None:
+    event = load_fixture(APPROVED)["event"]
+    payload = payload_from_rendered_rule(
+        event, {**PROJECT_PARAMETERS, "GitHubRepositoryOwnerName": "ACME-User"}
+    )
+
+    assert invoke(payload)["outcome"] == "dispatched"
+
+
+def test_nothing_is_dispatched_when_the_plan_configured_no_target(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALLOWED_TARGETS")
+    handler.reset_runtime()
+
+    result = invoke(load_fixture(APPROVED))
+
+    assert (result["outcome"], result["reason_code"]) == ("ignored", "not-configured")
     assert trigger_env.github.requests == []

@@ -19,10 +19,11 @@ def test_settings_defaults() -> None:
     settings = load_settings({"IDEMPOTENCY_TABLE_NAME": "t"})
     assert settings.github_api_url == "https://api.github.com"
     assert settings.idempotency_ttl_seconds == 86400
-    assert settings.github_timeout_seconds == 10
+    assert settings.github_timeout_seconds == 5
     assert settings.token_cache_seconds == 300
     assert settings.log_level == "INFO"
-    assert settings.claim_lease_seconds == 60
+    assert settings.claim_lease_seconds == 95
+    assert settings.allowed_targets == frozenset()  # nothing configured: nothing is dispatched
 
 
 def test_settings_from_environment() -> None:

@@ -83,9 +83,21 @@ def test_fails_on_trigger_name_outside_the_launch_role_prefix(stack: TerraformSt
         _trigger(stack, function_name="my-trigger")
 
 
-def test_fails_on_timeout_at_or_over_the_idempotency_lease(stack: TerraformStack) -> None:
-    with pytest.raises(ValueError, match="below the 60 s idempotency lease"):
-        _trigger(stack, timeout_seconds=60)
+def test_fails_on_github_timeout_outside_the_time_budget(stack: TerraformStack) -> None:
+    with pytest.raises(
+        ValueError, match=r"test/trigger: github_timeout_seconds must be between 1 and 30, got 60"
+    ):
+        _trigger(stack, github_timeout_seconds=60)
+
+
+def test_fails_on_invalid_alarm_email(stack: TerraformStack) -> None:
+    with pytest.raises(ValueError, match=r"test/trigger: alarm_emails must hold email addresses"):
+        _trigger(stack, alarm_emails=("ops at example.com",))
+
+
+def test_fails_on_invalid_alarm_topic(stack: TerraformStack) -> None:
+    with pytest.raises(ValueError, match=r"test/trigger: alarm_topic_arn must be an SNS topic ARN"):
+        _trigger(stack, alarm_topic_arn="ops-alarms")
 
 
 def test_fails_on_unbounded_retries(stack: TerraformStack) -> None:

@@ -5,9 +5,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+from cdktf import App, TerraformStack, Testing
+
+from modules.trigger_function import (
+    LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+    DispatchTarget,
+    TriggerFunction,
+    TriggerFunctionProps,
+    ZipArtifact,
+)
 from tests.conftest import Synth, data_sources, resources
+
+Testing.__test__ = False  # type: ignore[attr-defined]
 
 
 def one(stack: dict[str, Any], rtype: str) -> dict[str, Any]:
@@ -23,9 +36,12 @@ def test_function_settings(example_synth: Synth) -> None:
     assert fn["runtime"] == "python3.12" and fn["architectures"] == ["arm64"]
     assert fn["tracing_config"] == {"mode": "Active"}
     assert fn["reserved_concurrent_executions"] == 5
-    assert fn["timeout"] == 30
+    # Derived from the function's own time budget (lambda_src/github_trigger/budget.py).
+    assert fn["timeout"] == 65
     env = fn["environment"]["variables"]
     assert env["GITHUB_API_URL"] == "https://api.github.com"
+    assert env["GITHUB_TIMEOUT_SECONDS"] == "5"
+    assert "ALLOWED_TARGETS" in env
     assert env["IDEMPOTENCY_TABLE_NAME"].startswith("${aws_dynamodb_table.")
     prod_fn = one(example_synth.stack("prod"), "aws_lambda_function")
     assert prod_fn["runtime"] == "python3.13" and prod_fn["architectures"] == ["x86_64"]
@@ -66,7 +82,8 @@ def test_log_group_retention_and_idempotency_table(example_synth: Synth) -> None
     assert logs["name"] == "/aws/lambda/sagemaker-github-workflow-trigger"
     assert logs["retention_in_days"] == 30
     table = one(dev, "aws_dynamodb_table")
-    assert table["hash_key"] == "model_package_arn"
+    assert table["hash_key"] == "idempotency_key"
+    assert table["attribute"] == [{"name": "idempotency_key", "type": "S"}]
     assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
     assert table["billing_mode"] == "PAY_PER_REQUEST"
 
@@ -98,3 +115,106 @@ def test_role_has_only_what_the_function_needs(example_synth: Synth) -> None:
         "${aws_secretsmanager_secret.token-secret_secret_1E5CA5CA.arn}"
     ] or (by_sid["TokenSecret"]["resources"][0].startswith("${aws_secretsmanager_secret."))
     assert json.dumps(by_sid).count('"*"') == 1  # only X-Ray, which has no resource ARNs
+
+
+def test_alarms_on_failure_queue_and_function_errors(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    alarms = {a["metric_name"]: a for a in resources(dev, "aws_cloudwatch_metric_alarm").values()}
+    queue = alarms["ApproximateNumberOfMessagesVisible"]
+    assert queue["namespace"] == "AWS/SQS"
+    assert queue["dimensions"]["QueueName"].startswith("${aws_sqs_queue.")
+    assert (queue["comparison_operator"], queue["threshold"]) == ("GreaterThanThreshold", 0)
+    errors = alarms["Errors"]
+    assert errors["namespace"] == "AWS/Lambda"
+    assert errors["dimensions"]["FunctionName"].startswith("${aws_lambda_function.")
+    assert (errors["statistic"], errors["threshold"]) == ("Sum", 0)
+    # No topic configured (the stack does not pass one yet): alarms without actions.
+    assert queue["alarm_actions"] == [] and errors["alarm_actions"] == []
+
+
+# --- the construct alone -------------------------------------------------------------------------
+
+_ZIP = ZipArtifact(path=Path(__file__), base64_sha256="x")
+
+
+def _synth(**overrides: Any) -> dict[str, Any]:
+    app: App = Testing.app()
+    stack = TerraformStack(app, "test")
+    props: dict[str, Any] = {
+        "environment_name": "dev",
+        "function_name": "sagemaker-trigger",
+        "runtime": "python3.12",
+        "architecture": "arm64",
+        "function_zip": _ZIP,
+        "layer_zip": _ZIP,
+        "token_secret_arns": ("arn",),
+        "log_retention_days": 30,
+        "reserved_concurrency": 5,
+    }
+    props.update(overrides)
+    TriggerFunction(stack, "trigger", TriggerFunctionProps(**props))
+    synthesized: dict[str, Any] = json.loads(Testing.synth(stack))
+    return synthesized
+
+
+def _target(index: int) -> DispatchTarget:
+    # Long, realistic names: 39-character owners, 60-character repositories.
+    return DispatchTarget(
+        owner=f"example-organisation-with-a-long-name-{index % 10}",
+        repository=f"credit-risk-scoring-model-for-the-retail-bank-project-{index:04d}",
+        workflow="deploy.yml",
+        ref="main",
+    )
+
+
+def test_allowed_targets_reach_the_function_sorted_and_compact() -> None:
+    targets = (
+        DispatchTarget(owner="acme", repository="b", workflow="deploy.yml", ref="main"),
+        DispatchTarget(owner="acme", repository="a", workflow="deploy.yml", ref="main"),
+    )
+    fn = one(_synth(allowed_targets=targets), "aws_lambda_function")
+    env = fn["environment"]["variables"]
+    digests = env["ALLOWED_TARGETS"].split(",")
+    assert digests == sorted(t.digest() for t in targets)
+    # Same list in another order: same bytes (deterministic synth).
+    again = one(_synth(allowed_targets=targets[::-1]), "aws_lambda_function")
+    assert again["environment"]["variables"]["ALLOWED_TARGETS"] == env["ALLOWED_TARGETS"]
+
+
+def test_environment_fits_lambdas_limit_with_200_projects() -> None:
+    targets = tuple(_target(i) for i in range(200))
+    fn = one(_synth(allowed_targets=targets), "aws_lambda_function")
+    env = fn["environment"]["variables"]
+    env["IDEMPOTENCY_TABLE_NAME"] = "sagemaker-trigger-dispatches"  # a token in the JSON
+    size = sum(len(k) + len(v) for k, v in env.items())
+    print(f"environment with 200 allowed targets: {size} of {LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes")
+    assert size <= LAMBDA_ENVIRONMENT_LIMIT_BYTES
+    assert len(env["ALLOWED_TARGETS"].split(",")) == 200
+
+
+def test_fails_on_more_targets_than_the_environment_holds() -> None:
+    targets = tuple(_target(i) for i in range(300))
+    with pytest.raises(ValueError, match=r"test/trigger: the function's environment would take"):
+        _synth(allowed_targets=targets)
+
+
+def test_timeout_and_lease_follow_the_github_timeout() -> None:
+    fn = one(_synth(github_timeout_seconds=10), "aws_lambda_function")
+    assert fn["environment"]["variables"]["GITHUB_TIMEOUT_SECONDS"] == "10"
+    assert fn["timeout"] == 80  # 2 x 12 + 3 x (3 + 10) + 12 + 5 = 80 (AWS calls 12 s each)
+
+
+def test_alarm_emails_get_a_topic_and_subscriptions() -> None:
+    stack = _synth(
+        alarm_emails=("ops@example.com", "ml@example.com"),
+        alarm_topic_arn="arn:aws:sns:eu-west-1:111122223333:platform-alarms",
+    )
+    topic_ref = "${aws_sns_topic." + next(iter(resources(stack, "aws_sns_topic"))) + ".arn}"
+    subscriptions = resources(stack, "aws_sns_topic_subscription").values()
+    endpoints = sorted(s["endpoint"] for s in subscriptions)
+    assert endpoints == ["ml@example.com", "ops@example.com"]
+    for alarm in resources(stack, "aws_cloudwatch_metric_alarm").values():
+        assert alarm["alarm_actions"] == [
+            "arn:aws:sns:eu-west-1:111122223333:platform-alarms",
+            topic_ref,
+        ]
