@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from cdktf import (
     CloudBackend,
@@ -29,7 +30,7 @@ from modules.artifacts import BuildArtifacts
 from modules.aws.github_oidc import GitHubOidcProvider, GitHubOidcProviderProps
 from modules.aws.project_template_catalog import ProjectTemplateCatalog, ProjectTemplateCatalogProps
 from modules.aws.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
-from modules.aws.trigger_function import TriggerFunction, TriggerFunctionProps
+from modules.aws.trigger_function import DispatchTarget, TriggerFunction, TriggerFunctionProps
 from modules.core.account_context import AccountContext
 from modules.core.config import CloudBackend as CloudBackendConfig
 from modules.core.config import Environment
@@ -42,6 +43,7 @@ from modules.render.product_template import (
     launch_role_supplement_statements,
     render_product_template,
 )
+from modules.render.workflows import WORKFLOW_PATHS
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
 MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
@@ -148,6 +150,19 @@ class EnvironmentStack(TerraformStack):
                 token_secret_arns=(self.token_secret.secret_arn,),
                 log_retention_days=lambda_settings.log_retention_days,
                 reserved_concurrency=lambda_settings.reserved_concurrency,
+                # The function dispatches only to what this plan configured (a Studio user
+                # chooses the provisioning parameters that reach it in the event).
+                allowed_targets=tuple(
+                    DispatchTarget(
+                        owner=p.github.owner,
+                        repository=p.github.repository,
+                        workflow=PurePosixPath(WORKFLOW_PATHS["deploy"]).name,
+                        ref=p.github.branch,
+                    )
+                    for p in env.projects
+                ),
+                alarm_topic_arn=platform.alarms.sns_topic_arn,
+                alarm_emails=platform.alarms.emails,
             ),
         )
 

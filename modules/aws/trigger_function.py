@@ -39,7 +39,7 @@ from modules.core.policy import Statement, policy_document
 
 # The function's own time budget and allowlist encoder, imported under the names the function
 # uses (lambda_src/ is its zip root): one module each, one identity for mypy, no copy.
-_LAMBDA_SRC = str(Path(__file__).resolve().parent.parent / "lambda_src")
+_LAMBDA_SRC = str(Path(__file__).resolve().parents[2] / "lambda_src")
 if _LAMBDA_SRC not in sys.path:
     sys.path.append(_LAMBDA_SRC)
 

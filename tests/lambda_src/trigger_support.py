@@ -10,7 +10,7 @@ from typing import Any
 
 from github_trigger.allowlist import DispatchTarget, encode_allowed_targets
 
-from modules.product_template import RULE_ID, ProductTemplateProps, render_product_template
+from modules.render.product_template import RULE_ID, ProductTemplateProps, render_product_template
 from tests.support.fake_github import FakeGitHub, RecordedRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.conftest import Synth, resources
+from modules.aws.trigger_function import DispatchTarget
+from tests.conftest import Synth, example_data, resources
 
 
 def test_one_stack_per_environment(example_synth: Synth) -> None:
@@ -117,3 +118,49 @@ def test_token_variable_is_ephemeral_and_sensitive(example_synth: Synth) -> None
     prod = example_synth.stack("prod")
     assert "variable" not in prod
     assert not resources(prod, "aws_secretsmanager_secret_version")
+
+
+def _function_environment(stack: dict[str, Any]) -> dict[str, str]:
+    (function,) = resources(stack, "aws_lambda_function").values()
+    variables: dict[str, str] = function["environment"]["variables"]
+    return variables
+
+
+def test_trigger_allows_exactly_the_stacks_deploy_workflows(example_synth: Synth) -> None:
+    """ALLOWED_TARGETS holds one digest per configured project, for its branch and deploy.yml."""
+    for env in example_data()["environments"]:
+        allowed = set(
+            _function_environment(example_synth.stack(env["name"]))["ALLOWED_TARGETS"].split(",")
+        )
+        expected = {
+            DispatchTarget(
+                owner=p["github"]["owner"],
+                repository=p["github"]["repository"],
+                workflow="deploy.yml",
+                ref=p["github"].get("branch", "main"),
+            ).digest()
+            for p in env["projects"]
+        }
+        assert allowed == expected, env["name"]
+        # another stack's branch of the same repository is not allowed here
+        other = DispatchTarget(
+            owner="acme-ml", repository="churn-model", workflow="deploy.yml", ref="elsewhere"
+        )
+        assert other.digest() not in allowed
+
+
+def test_alarm_notifications_come_from_the_config(
+    example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
+) -> None:
+    dev = example["environments"][0]
+    topic = f"arn:aws:sns:{dev['region']}:{dev['account_id']}:ml-alerts"
+    dev["platform"]["alarms"] = {"sns_topic_arn": topic, "emails": ["ml-oncall@acme.example"]}
+    stack = synth_config(example).stack(dev["name"])
+    alarms = resources(stack, "aws_cloudwatch_metric_alarm")
+    assert len(alarms) == 2
+    for alarm in alarms.values():
+        assert topic in alarm["alarm_actions"]
+        assert len(alarm["alarm_actions"]) == 2  # the given topic and the e-mail topic
+    (subscription,) = resources(stack, "aws_sns_topic_subscription").values()
+    assert subscription["protocol"] == "email"
+    assert subscription["endpoint"] == "ml-oncall@acme.example"

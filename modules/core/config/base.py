@@ -33,6 +33,11 @@ CONNECTION_ARN_RE = re.compile(
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 S3_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 TF_CLOUD_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,90}$")
+SNS_TOPIC_ARN_RE = re.compile(
+    rf"^arn:(?:{PARTITION}):sns:[a-z]{{2}}(?:-[a-z]+)+-\d{{1,2}}:\d{{12}}:[A-Za-z0-9_-]{{1,256}}$"
+)
+# Deliberately plain: SNS only needs something deliverable; the address confirms by mail.
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f${}%]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 TAG_KEY_RE = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
 

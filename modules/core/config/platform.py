@@ -11,9 +11,11 @@ from pydantic import (
 )
 
 from modules.core.config.base import (
+    EMAIL_RE,
     IAM_ROLE_ARN_RE,
     OIDC_PROVIDER_ARN_RE,
     SECRET_NAME_RE,
+    SNS_TOPIC_ARN_RE,
     _fail,
     _Model,
 )
@@ -26,6 +28,45 @@ class LambdaSettings(_Model):
     architecture: Literal["arm64", "x86_64"] = "arm64"
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 30
     reserved_concurrency: int = Field(default=5, ge=1, le=100)
+
+
+class Alarms(_Model):
+    """Who hears about the trigger function's alarms (failure queue not empty, function errors).
+
+    The two CloudWatch alarms always exist; these only add notifications.
+    """
+
+    sns_topic_arn: str | None = Field(
+        default=None,
+        description="An existing SNS topic the alarms notify. Default: no topic.",
+    )
+    emails: tuple[str, ...] = Field(
+        default=(),
+        max_length=20,
+        description="Addresses subscribed to a topic the plan creates for the alarms (each "
+        "confirms its subscription by mail). Default: none.",
+    )
+
+    @field_validator("sns_topic_arn")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        if value is not None and not SNS_TOPIC_ARN_RE.fullmatch(value):
+            raise _fail(
+                "bad_topic_arn",
+                f"{value!r} is not an SNS topic ARN; expected "
+                "'arn:aws:sns:<region>:<account>:<topic name>'",
+            )
+        return value
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for email in value:
+            if not EMAIL_RE.fullmatch(email):
+                raise _fail("bad_email", f"{email!r} is not an e-mail address; e.g. ml@acme.com")
+        if len(set(value)) != len(value):
+            raise _fail("duplicate_email", "an address is listed twice; list each once")
+        return value
 
 
 class TokenSecret(_Model):
@@ -79,6 +120,7 @@ class Platform(_Model):
     )
     token_secret: TokenSecret = TokenSecret()
     trigger_lambda: LambdaSettings = Field(default=LambdaSettings(), alias="lambda")
+    alarms: Alarms = Alarms()
     studio_execution_role_arns: tuple[str, ...] = Field(min_length=1)
     launch_role_name: str = Field(
         default="AmazonSageMakerServiceCatalogProductsLaunchRole",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cdktf import App, TerraformStack, Testing
 
-from modules.trigger_function import (
+from modules.aws.trigger_function import (
     LAMBDA_ENVIRONMENT_LIMIT_BYTES,
     DispatchTarget,
     TriggerFunction,

@@ -250,3 +250,20 @@ def test_fails_without_production_reviewers(example: dict[str, Any]) -> None:
     example["environments"][0]["projects"][0]["production_reviewers"] = {}
     msg = one_problem(example)
     assert msg.startswith("environments[0].projects[0].production_reviewers: name at least one")
+
+
+@pytest.mark.parametrize(
+    ("alarms", "message"),
+    [
+        ({"sns_topic_arn": "arn:aws:sqs:eu-west-1:111111111111:q"}, "is not an SNS topic ARN"),
+        ({"emails": ["not-an-address"]}, "is not an e-mail address"),
+        ({"emails": ["a@acme.example", "a@acme.example"]}, "an address is listed twice"),
+    ],
+)
+def test_fails_bad_alarm_notifications(alarms: dict[str, object], message: str) -> None:
+    data = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    data["environments"][0]["platform"]["alarms"] = alarms
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data)
+    assert message in str(raised.value)
+    assert "environments[0].platform.alarms" in str(raised.value)
