@@ -66,6 +66,8 @@ class MlopsProjectProps:
             ``per_project`` (a role made for this project).
         shared_pipeline_role_arn: the account's AmazonSageMakerServiceCatalogProductsUseRole.
         seed_files: path -> content of the starter code. Default: none (nothing seeded).
+        template_updates_reach_project: whether a changed product template is applied to the
+            SageMaker project (UpdateProject). Default: no (safe for projects in use).
     """
 
     context: AccountContext
@@ -88,6 +90,7 @@ class MlopsProjectProps:
     pipeline_role: Literal["service_catalog", "per_project"]
     shared_pipeline_role_arn: str
     seed_files: Mapping[str, str] = field(default_factory=dict)
+    template_updates_reach_project: bool = False
 
 
 class MlopsProject(Construct):
@@ -129,6 +132,7 @@ class MlopsProject(Construct):
                         "GitHubRepositoryBranch": props.branch,
                     },
                     depends_on=props.catalog.depends_on,
+                    template_updates=props.template_updates_reach_project,
                 ),
             )
             project_id = self.sagemaker_project.project_id
