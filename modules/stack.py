@@ -230,6 +230,7 @@ class EnvironmentStack(TerraformStack):
                     shared_pipeline_role_arn=shared_pipeline_role_arn,
                     seed_files=props.seed_files if project.seed_code else {},
                     template_updates_reach_project=platform.project_updates == "automatic",
+                    workflows_via_pull_request=project.github.workflows_via_pull_request,
                 ),
             )
         for name, value, description in (

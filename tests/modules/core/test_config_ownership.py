@@ -195,3 +195,20 @@ def test_fails_on_reserved_concurrency_out_of_range(example: dict[str, Any], val
     example["environments"][1]["platform"]["lambda"]["reserved_concurrency"] = value
     msg = one_problem(example)
     assert msg.startswith("environments[1].platform.lambda.reserved_concurrency:")
+
+
+def test_workflows_are_committed_directly_unless_the_branch_requires_pull_requests(
+    example: dict[str, Any],
+) -> None:
+    assert (
+        parse_config(example).environments[0].projects[0].github.workflows_via_pull_request is False
+    )
+    example["environments"][0]["projects"][0]["github"]["workflows_via_pull_request"] = True
+    project = parse_config(example).environments[0].projects[0]
+    assert project.github.workflows_via_pull_request is True
+
+
+def test_fails_on_non_boolean_pull_request_switch(example: dict[str, Any]) -> None:
+    example["environments"][0]["projects"][0]["github"]["workflows_via_pull_request"] = "yes"
+    msg = one_problem(example)
+    assert msg.startswith("environments[0].projects[0].github.workflows_via_pull_request:")

@@ -18,15 +18,22 @@ toolkit-owned object (a managed workflow file, or a file on the toolkit branch).
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 
-from modules.github.repository_files import SEED_PULL_REQUEST_TITLE, seed_branch
+from modules.github.repository_files import (
+    SEED_PULL_REQUEST_TITLE,
+    WORKFLOWS_PULL_REQUEST_TITLE,
+    seed_branch,
+    workflows_branch,
+)
 from modules.render.seed_files import seed_files
 from modules.render.workflows import WORKFLOW_PATHS
 from tests.conftest import example_data
 from tests.support.inprocess import synth_stacks
+from tests.support.ownership import conflicts, describe
 
 FORCE_NEW = ("repository", "file", "branch")  # github_repository_file, provider 6.9.0 schema
 FileId = tuple[str, str, str]  # (repository, branch, path)
@@ -175,3 +182,43 @@ def test_lifecycle_changing_the_branch_moves_only_toolkit_objects(
     deleted = _deleted(example_stacks["dev"], synth_stacks(changed)["dev"])
     assert ("churn-model", "main", ".github/workflows/deploy.yml") in deleted
     _assert_only_toolkit_objects(deleted, example, 0)
+
+
+# --- protected branches that require pull requests -------------------------------------------
+
+
+def test_protected_branch_gets_everything_by_pull_request(example: dict[str, Any]) -> None:
+    data = copy.deepcopy(example)
+    data["environments"][0]["projects"][0]["github"]["workflows_via_pull_request"] = True
+    dev = synth_stacks(data)["dev"]
+    churn = [f for f in _files(dev).values() if f["repository"] == "churn-model"]
+    # nothing is committed to the protected branch itself
+    assert not [f for f in churn if f["branch"] == "main"]
+    heads = {f["branch"] for f in churn if f["file"] in WORKFLOW_PATHS.values()}
+    (head,) = heads
+    assert re.fullmatch(r"sagemaker-mlops/workflows/main-[0-9a-f]{8}", head)
+    pulls = {
+        p["head_ref"]: p
+        for p in dev["resource"]["github_repository_pull_request"].values()
+        if p["base_repository"] == "churn-model"
+    }
+    assert set(pulls) == {head, "sagemaker-mlops/seed/main"}
+    assert pulls[head]["title"] == WORKFLOWS_PULL_REQUEST_TITLE
+    assert pulls[head]["base_ref"] == "main"
+    # the other project (unprotected) keeps direct, reverted commits
+    fraud = [f for f in _files(dev).values() if f["repository"] == "fraud-detection"]
+    assert {f["branch"] for f in fraud if f["file"] in WORKFLOW_PATHS.values()} == {"main"}
+    # and still one owner per object
+    found = conflicts({"dev": dev})
+    assert not found, describe(found)
+
+
+def test_protected_branch_proposal_follows_the_workflow_content() -> None:
+    managed = {".github/workflows/build.yml": "on: push\n"}
+    first = workflows_branch("main", managed)
+    assert first == workflows_branch("main", {".github/workflows/build.yml": "on: push\r\n"})
+    changed = workflows_branch("main", {".github/workflows/build.yml": "on: [push]\n"})
+    # head_ref forces a new pull request: an upgrade is proposed anew, and the superseded
+    # proposal is closed if still open (destroying a merged one does nothing)
+    assert changed != first
+    assert workflows_branch("release", managed) != first
