@@ -252,8 +252,11 @@ class TriggerFunction(Construct):
             # One statement for every project's rule, instead of one per project added by the
             # product template: the resource policy stays ~400 bytes whatever the number of
             # projects (its limit is 20 KB), and it follows the function when it is replaced.
-            # AddPermission turns SourceArn into an ArnLike condition, so '*' matches within the
-            # rule name (AWS Lambda API reference, AddPermission: SourceArn).
+            # Lambda stores SourceArn as the condition ArnLike AWS:SourceArn (IAM condition
+            # operators: '*' matches any characters), so the pattern admits exactly the rules
+            # named with the toolkit's prefix; SourceAccount pins the account. A rule on a
+            # custom event bus (rule/<bus>/<name>) matches only if the bus itself is named
+            # with the toolkit's prefix.
             LambdaPermission(
                 self,
                 "invoke-from-rules",
