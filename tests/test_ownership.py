@@ -29,7 +29,7 @@ from tests.support.ownership import (
 )
 
 GITHUB_SCOPED_APART_ON_I16 = pytest.mark.xfail(
-    strict=True, reason="GitHub objects are scoped apart on branch i16"
+    strict=True, reason="GitHub objects are scoped apart on branch i16", raises=AssertionError
 )
 AWS_SCOPES = ("global", "regional")
 
