@@ -66,6 +66,10 @@ class MlopsProjectProps:
             ``per_project`` (a role made for this project).
         shared_pipeline_role_arn: the account's AmazonSageMakerServiceCatalogProductsUseRole.
         seed_files: path -> content of the starter code. Default: none (nothing seeded).
+        workflows_via_pull_request: whether the workflow files are proposed by a pull request
+            (protected branch) instead of committed. Default: committed.
+        template_updates_reach_project: whether a changed product template is applied to the
+            SageMaker project (UpdateProject). Default: no (safe for projects in use).
     """
 
     context: AccountContext
@@ -88,6 +92,8 @@ class MlopsProjectProps:
     pipeline_role: Literal["service_catalog", "per_project"]
     shared_pipeline_role_arn: str
     seed_files: Mapping[str, str] = field(default_factory=dict)
+    template_updates_reach_project: bool = False
+    workflows_via_pull_request: bool = False
 
 
 class MlopsProject(Construct):
@@ -129,6 +135,7 @@ class MlopsProject(Construct):
                         "GitHubRepositoryBranch": props.branch,
                     },
                     depends_on=props.catalog.depends_on,
+                    template_updates=props.template_updates_reach_project,
                 ),
             )
             project_id = self.sagemaker_project.project_id
@@ -211,6 +218,7 @@ class MlopsProject(Construct):
                     WORKFLOW_PATHS["deploy"]: render_deploy_workflow(self.workflow_params),
                 },
                 seeded=dict(props.seed_files),
+                managed_via_pull_request=props.workflows_via_pull_request,
             ),
         )
         self.environments = DeployEnvironments(

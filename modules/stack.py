@@ -35,8 +35,14 @@ from modules.core.account_context import AccountContext
 from modules.core.config import CloudBackend as CloudBackendConfig
 from modules.core.config import Environment
 from modules.core.config import LocalBackend as LocalBackendConfig
-from modules.core.naming import TRIGGER_FUNCTION_NAME, artifacts_bucket_prefix, slug
+from modules.core.naming import (
+    TRIGGER_FUNCTION_NAME,
+    artifacts_bucket_prefix,
+    launch_role_policy_name,
+    slug,
+)
 from modules.core.tagging import apply_explicit_tags
+from modules.core.template_contract import PROJECT_RULE_PREFIX
 from modules.project import CatalogRef, MlopsProject, MlopsProjectProps
 from modules.render.product_template import (
     ProductTemplateProps,
@@ -163,10 +169,11 @@ class EnvironmentStack(TerraformStack):
                 ),
                 alarm_topic_arn=platform.alarms.sns_topic_arn,
                 alarm_emails=platform.alarms.emails,
+                event_rule_arn_pattern=self.context.arn("events", f"rule/{PROJECT_RULE_PREFIX}*"),
+                event_rule_account=self.context.account_id,
             ),
         )
 
-        creates_projects = any(p.create_sagemaker_project for p in env.projects)
         self.catalog = ProjectTemplateCatalog(
             self,
             "project-template",
@@ -181,7 +188,10 @@ class EnvironmentStack(TerraformStack):
                 bucket_prefix=artifacts_bucket_prefix(env.name),
                 launch_role_name=platform.launch_role_name,
                 studio_role_arns=platform.studio_execution_role_arns,
-                deployer_principal_arn=self.context.deployer_arn if creates_projects else None,
+                # Explicit, never the caller's identity: a plan by another principal (the
+                # read-only drift role, an HCP Terraform run role) then shows no change.
+                deployer_principal_arn=platform.deployer_principal_arn,
+                launch_role_policy_name=launch_role_policy_name(env.name),
                 product_owner=platform.product.owner,
                 product_description=platform.product.description,
                 version_title=platform.product.version,
@@ -234,6 +244,8 @@ class EnvironmentStack(TerraformStack):
                     pipeline_role=platform.pipeline_role,
                     shared_pipeline_role_arn=shared_pipeline_role_arn,
                     seed_files=props.seed_files if project.seed_code else {},
+                    template_updates_reach_project=platform.project_updates == "automatic",
+                    workflows_via_pull_request=project.github.workflows_via_pull_request,
                 ),
             )
         for name, value, description in (

@@ -63,11 +63,16 @@ class ProjectTemplateCatalogProps:
         launch_role_name: the role Service Catalog provisions the template with (looked up by
             name, so it must exist: SageMaker creates it when project templates are enabled).
         studio_role_arns: Studio execution roles that may see and launch the template.
-        deployer_principal_arn: the IAM role or user running Terraform (so the same plan can
-            create SageMaker projects from the product). Default: not associated.
+        deployer_principal_arn: the IAM role or user that runs applies (so the same plan can
+            create SageMaker projects from the product), configured explicitly: an association
+            derived from the caller would be replaced by every plan another principal runs.
+            Default: not associated.
         product_owner / product_description / version_title: what Studio shows.
         enable_sagemaker_project_templates: whether to switch SageMaker project templates on.
             Default: no (left as the account has it).
+        launch_role_policy_name: name of that inline policy; the launch role is account-wide,
+            so each stack of an account needs its own name. Default:
+            ``sagemaker-github-mlops-product-template`` (one stack per account).
         launch_role_supplement: IAM statements (``{"Sid", "Action", "Resource"}`` mappings)
             the launch role's managed policy lacks for this template; they are attached as one
             inline policy, with read access to the stored templates. Default: none attached.
@@ -84,6 +89,7 @@ class ProjectTemplateCatalogProps:
     version_title: str
     enable_sagemaker_project_templates: bool = False
     launch_role_supplement: tuple[Mapping[str, Any], ...] = ()
+    launch_role_policy_name: str = "sagemaker-github-mlops-product-template"
 
 
 class ProjectTemplateCatalog(Construct):
@@ -143,7 +149,7 @@ class ProjectTemplateCatalog(Construct):
             IamRolePolicy(
                 self,
                 "launch-role-supplement",
-                name="sagemaker-github-mlops-product-template",
+                name=props.launch_role_policy_name,
                 role=launch_role.name,
                 policy=policy_document(self, "launch-role-supplement-document", statements),
             )

@@ -1,10 +1,13 @@
 """A SageMaker project created from the build-deploy-github product in the same plan, so its
 name and id are known to the workflows and the IAM policies.
 
-A new provisioning artifact (changed template) is applied in place: hashicorp/aws updates
-``service_catalog_provisioning_details`` through sagemaker:UpdateProject
-(``ServiceCatalogProvisioningUpdateDetails``, internal/service/sagemaker/project.go), which
-re-provisions the project's CloudFormation stack with the new template.
+A new provisioning artifact (changed template) reaches the project only when
+``template_updates`` is on: hashicorp/aws then updates ``service_catalog_provisioning_details``
+through sagemaker:UpdateProject (``ServiceCatalogProvisioningUpdateDetails``,
+internal/service/sagemaker/project.go), which re-provisions the project's CloudFormation stack
+with the new template. The SageMaker API reference (UpdateProject) warns not to update a project
+in use this way, as resources can be lost; so by default the plan ignores a new artifact for
+existing projects (``ignore_changes``) and only new projects start from it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.sagemaker_project import SagemakerProject
 from constructs import Construct
 
@@ -28,6 +32,9 @@ class SageMakerProjectProps:
         parameters: the product template's user parameters (every name in
             ``USER_PARAMETERS``; SageMaker fills in the project name and id itself).
         description: shown in Studio.
+        template_updates: whether a new provisioning artifact is applied to the existing
+            project (UpdateProject). Default: no, the project keeps the template it was
+            created with.
         depends_on: resources that must exist first (e.g. the launch constraint and the
             deployer's portfolio access). Default: none.
     """
@@ -38,6 +45,7 @@ class SageMakerProjectProps:
     parameters: Mapping[str, str]
     description: str
     depends_on: tuple[object, ...] = ()
+    template_updates: bool = False
 
 
 class SageMakerProject(Construct):
@@ -65,6 +73,11 @@ class SageMakerProject(Construct):
                 ],
             },
             depends_on=list(props.depends_on),  # type: ignore[arg-type]
+            lifecycle=None
+            if props.template_updates
+            else TerraformResourceLifecycle(
+                ignore_changes=["service_catalog_provisioning_details[0].provisioning_artifact_id"]
+            ),
         )
         self.project_id: str = project.project_id
         self.project_arn: str = project.arn

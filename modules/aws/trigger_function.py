@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
     LambdaFunctionEventInvokeConfig,
 )
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
@@ -79,7 +80,12 @@ class TriggerFunctionProps:
         function_zip / layer_zip: deterministic zips (see ``layer_build``).
         token_secret_arns: secrets the function may read.
         log_retention_days: CloudWatch Logs retention.
-        reserved_concurrency: upper bound of concurrent executions.
+        reserved_concurrency: concurrent executions reserved for (and capping) the function.
+            ``None``: unreserved (shares the account pool; AWS keeps 10 unreserved, so an
+            account whose quota is 10 cannot reserve any).
+        event_rule_arn_pattern: the EventBridge rules that may invoke the function, as one
+            ``ArnLike`` pattern (the product template names its rules to match it), with
+            ``event_rule_account`` as the source account. Default: no rule may invoke it.
         github_api_url: GitHub API base URL. Default: ``https://api.github.com`` (set another for
             GitHub Enterprise Server).
         max_retry_attempts: async retries (0-2). Default: 2.
@@ -107,7 +113,9 @@ class TriggerFunctionProps:
     layer_zip: ZipArtifact
     token_secret_arns: tuple[str, ...]
     log_retention_days: int
-    reserved_concurrency: int
+    reserved_concurrency: int | None
+    event_rule_arn_pattern: str | None = None
+    event_rule_account: str | None = None
     github_api_url: str = "https://api.github.com"
     max_retry_attempts: int = 2
     max_event_age_seconds: int = 3600
@@ -285,6 +293,25 @@ class TriggerFunction(Construct):
             maximum_event_age_in_seconds=props.max_event_age_seconds,
             destination_config={"on_failure": {"destination": queue.arn}},
         )
+        if props.event_rule_arn_pattern is not None:
+            # One statement for every project's rule, instead of one per project added by the
+            # product template: the resource policy stays ~400 bytes whatever the number of
+            # projects (its limit is 20 KB), and it follows the function when it is replaced.
+            # Lambda stores SourceArn as the condition ArnLike AWS:SourceArn (IAM condition
+            # operators: '*' matches any characters), so the pattern admits exactly the rules
+            # named with the toolkit's prefix; SourceAccount pins the account. A rule on a
+            # custom event bus (rule/<bus>/<name>) matches only if the bus itself is named
+            # with the toolkit's prefix.
+            LambdaPermission(
+                self,
+                "invoke-from-rules",
+                statement_id="ProjectModelApprovedRules",
+                action="lambda:InvokeFunction",
+                function_name=function.function_name,
+                principal="events.amazonaws.com",
+                source_arn=props.event_rule_arn_pattern,
+                source_account=props.event_rule_account,
+            )
         topic_arns, failure_alarm, error_alarm = self._alarms(
             props, queue_name=queue.name, function_name=function.function_name
         )

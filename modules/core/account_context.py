@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_session_context import DataAwsIamSessionContext
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from constructs import Construct
@@ -28,16 +27,6 @@ class AccountContext(Construct):
         self.dns_suffix: str = partition.dns_suffix
         self.region: str = region.name
         self.account_id: str = caller.account_id
-        self._caller_arn: str = caller.arn
-        self._deployer: str | None = None
-
-    @property
-    def deployer_arn(self) -> str:
-        """The IAM role or user running Terraform (the issuer of an assumed-role session)."""
-        if self._deployer is None:
-            session = DataAwsIamSessionContext(self, "deployer", arn=self._caller_arn)
-            self._deployer = session.issuer_arn
-        return self._deployer
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         """``arn:<partition>:<service>:<region>:<account>:<resource>`` from the data sources."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-#: The one trigger function of an environment; the product template adds a permission per
-#: project to it, which the launch role may only do on ``function:sagemaker-*``.
+#: The one trigger function of an environment; every project's rule targets it by name, which
+#: the launch role may only do on ``function:sagemaker-*``.
 TRIGGER_FUNCTION_NAME = "sagemaker-github-workflow-trigger"
 PORTFOLIO_NAME = "SageMaker Organization Templates"
 PRODUCT_NAME = "build-deploy-github"
@@ -67,3 +67,9 @@ def artifacts_bucket_prefix(environment: str) -> str:
     """Prefix of the environment's template bucket (``bucket_prefix``: S3 adds a unique suffix,
     so the global bucket namespace never collides)."""
     return bounded("sagemaker-mlops-templates", environment, max_length=37) + "-"
+
+
+def launch_role_policy_name(environment: str) -> str:
+    """The inline policy each environment adds to the account's (global) launch role: the
+    environment name keeps two environments of one account (different regions) apart."""
+    return bounded("sagemaker-github-mlops-product-template", environment, max_length=128)

@@ -30,3 +30,9 @@ SAGEMAKER_INJECTED_PARAMETERS: Final[tuple[str, ...]] = (
 USER_PARAMETERS: Final[tuple[str, ...]] = tuple(
     name for name in TEMPLATE_PARAMETERS if name not in SAGEMAKER_INJECTED_PARAMETERS
 )
+
+#: Name prefix of the EventBridge rule the template creates per project (``<prefix><project
+#: id>``). The shared trigger function's one resource-policy statement allows exactly the rules
+#: with this prefix; it starts with ``sagemaker-`` because the launch role may only create
+#: rules named so.
+PROJECT_RULE_PREFIX: Final = "sagemaker-github-mlops-"

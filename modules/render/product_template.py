@@ -5,18 +5,20 @@ launch role ``AmazonSageMakerServiceCatalogProductsLaunchRole``. Per SageMaker p
 
 - a hardened artifacts bucket ``sagemaker-project-<id>`` (+ a TLS-only bucket policy),
 - the model package group ``<name>-<id>``,
-- an EventBridge rule ``sagemaker-<name>-<id>`` on "SageMaker Model Package State Change" with
-  ``ModelApprovalStatus: Approved`` for that group, whose target is the shared trigger Lambda
-  (created by Terraform, referenced here only by name) with the project's GitHub coordinates
-  added to the event (shape fixed in CONTRACTS.md),
-- a Lambda permission on the shared function scoped to that rule,
+- an EventBridge rule ``sagemaker-github-mlops-<id>`` on "SageMaker Model Package State Change"
+  with ``ModelApprovalStatus: Approved`` for that group, whose target is the shared trigger
+  Lambda (created by Terraform, referenced here only by name) with the project's GitHub
+  coordinates added to the event (shape fixed in CONTRACTS.md),
 - the SageMaker code repository reached through the CodeConnections git-http URL.
 
 The launch role's managed policy (AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy)
 scopes most actions by a ``sagemaker-`` name prefix, which is why the bucket, the rule and the
-shared function are named ``sagemaker-...``. A few actions the template needs are not granted by
-that policy at all; :func:`launch_role_supplement_statements` returns them as IAM statements to
-attach to the launch role.
+shared function are named ``sagemaker-...``. The template adds no permission to the shared
+function: Terraform grants one, for every rule named ``PROJECT_RULE_PREFIX`` + id (one resource
+policy statement whatever the number of projects; see ``modules/aws/trigger_function.py``).
+A few actions the template needs are not granted by that policy at all;
+:func:`launch_role_supplement_statements` returns them as IAM statements to attach to the
+launch role.
 
 The template is rendered as JSON (long-form intrinsics such as ``Fn::Sub``): it parses with the
 standard library, has no YAML ambiguities, and ``json.dumps`` with a fixed key insertion order
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from modules.core.template_contract import (
+    PROJECT_RULE_PREFIX,
     SAGEMAKER_INJECTED_PARAMETERS,
     TEMPLATE_PARAMETERS,
     USER_PARAMETERS,
@@ -53,17 +56,17 @@ BUCKET_ID: Final = "ArtifactsBucket"
 BUCKET_POLICY_ID: Final = "ArtifactsBucketPolicy"
 MODEL_PACKAGE_GROUP_ID: Final = "ModelPackageGroup"
 RULE_ID: Final = "ModelApprovedRule"
-PERMISSION_ID: Final = "TriggerInvokePermission"
 CODE_REPOSITORY_ID: Final = "CodeRepository"
 RULE_TARGET_ID: Final = "github-workflow-trigger"
 
 # Name expressions (Fn::Sub syntax). Length budget, with SageMakerProjectName <= 32 and
 # SageMakerProjectId <= 21: bucket 18+21=39 (<=63), group/code repository 32+1+21=54 (<=63),
-# rule 10+32+1+21=64 (<=64). The contract's "-approved" suffix cannot be kept: CloudFormation
-# has no substring function to truncate, and with it a 32-char project name overflows 64.
+# rule 23+21=44 (<=64). The rule name is the toolkit's prefix and the project id only: the
+# trigger's one resource-policy statement matches exactly that prefix, so no rule outside the
+# toolkit's naming (e.g. another template's ``sagemaker-*`` rules) can invoke the function.
 BUCKET_NAME_SUB: Final = "sagemaker-project-${SageMakerProjectId}"
 GROUP_NAME_SUB: Final = "${SageMakerProjectName}-${SageMakerProjectId}"
-RULE_NAME_SUB: Final = "sagemaker-${SageMakerProjectName}-${SageMakerProjectId}"
+RULE_NAME_SUB: Final = PROJECT_RULE_PREFIX + "${SageMakerProjectId}"
 CODE_REPOSITORY_NAME_SUB: Final = "${SageMakerProjectName}-${SageMakerProjectId}"
 REPOSITORY_URL_SUB: Final = (
     "https://codestar-connections.${AWS::Region}.${AWS::URLSuffix}/git-http/"
@@ -386,16 +389,6 @@ def _resources(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
                 ],
             },
         },
-        PERMISSION_ID: {
-            "Type": "AWS::Lambda::Permission",
-            "Properties": {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": _sub(_function_arn_sub(props)),
-                "Principal": "events.amazonaws.com",
-                "SourceAccount": _ref("AWS::AccountId"),
-                "SourceArn": _get_att(RULE_ID, "Arn"),
-            },
-        },
         CODE_REPOSITORY_ID: {
             "Type": "AWS::SageMaker::CodeRepository",
             "Properties": {
@@ -438,10 +431,6 @@ def _outputs(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
         "TriggerFunctionArn": {
             "Description": "Shared trigger Lambda the rule invokes",
             "Value": _sub(_function_arn_sub(props)),
-        },
-        "TriggerInvokePermissionId": {
-            "Description": "Statement added to the trigger Lambda's resource policy for this rule",
-            "Value": _ref(PERMISSION_ID),
         },
         "CodeRepositoryName": {
             "Description": "SageMaker code repository linked to the GitHub repository",
@@ -544,12 +533,6 @@ def launch_role_needs(props: ProductTemplateProps) -> tuple[LaunchRoleNeed, ...]
                 "events:RemoveTargets",
                 "events:DeleteRule",
             ),
-        ),
-        LaunchRoleNeed(
-            logical_id=PERMISSION_ID,
-            resource_type="AWS::Lambda::Permission",
-            arn=_function_arn_sub(props),
-            actions=("lambda:AddPermission", "lambda:RemovePermission"),
         ),
         LaunchRoleNeed(
             logical_id=CODE_REPOSITORY_ID,

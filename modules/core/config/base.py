@@ -23,6 +23,9 @@ GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 GITHUB_LOGIN_RE = GITHUB_OWNER_RE
 GITHUB_TEAM_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 IAM_ROLE_ARN_RE = re.compile(rf"^arn:(?:{PARTITION}):iam::(\d{{12}}):role/[\w+=,.@/-]{{1,512}}$")
+IAM_PRINCIPAL_ARN_RE = re.compile(
+    rf"^arn:(?:{PARTITION}):iam::(\d{{12}}):(?:role|user)/[\w+=,.@/-]{{1,512}}$"
+)
 OIDC_PROVIDER_ARN_RE = re.compile(
     rf"^arn:(?:{PARTITION}):iam::(\d{{12}}):oidc-provider/token\.actions\.githubusercontent\.com$"
 )

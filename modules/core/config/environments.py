@@ -14,6 +14,7 @@ from modules.core.config.backends import Backend, LocalBackend
 from modules.core.config.base import (
     ACCOUNT_RE,
     ENV_NAME_RE,
+    IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
     OIDC_PROVIDER_ARN_RE,
     TAG_KEY_RE,
@@ -83,6 +84,7 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Environment:
+        self._one_project_per_repository()
         seen: dict[str, int] = {}
         for i, project in enumerate(self.projects):
             key = project.name.lower()
@@ -125,6 +127,16 @@ class Environment(_Model):
                     "platform.oidc_provider_arn is set but auth_mode is 'access_keys'; remove "
                     "it, or set auth_mode: oidc",
                 )
+        deployer = self.platform.deployer_principal_arn
+        if deployer is not None:
+            m = IAM_PRINCIPAL_ARN_RE.match(deployer)
+            if m and m.group(1) != self.account_id:
+                raise _fail(
+                    "deployer_account",
+                    f"platform.deployer_principal_arn: {deployer!r} belongs to account "
+                    f"{m.group(1)}, not {self.account_id}; give the role that runs applies in "
+                    "this account",
+                )
         for role in self.platform.studio_execution_role_arns:
             m = IAM_ROLE_ARN_RE.match(role)
             if m and m.group(1) != self.account_id:
@@ -134,6 +146,23 @@ class Environment(_Model):
                     f"{m.group(1)}, not {self.account_id}; list this account's Studio roles",
                 )
         return self
+
+    def _one_project_per_repository(self) -> None:
+        repositories: dict[tuple[str, str], int] = {}
+        for i, project in enumerate(self.projects):
+            # GitHub owner and repository names are case-insensitive.
+            repo = (project.github.owner.lower(), project.github.repository.lower())
+            if repo in repositories:
+                j = repositories[repo]
+                raise _fail(
+                    "duplicate_repository",
+                    f"projects[{i}].github: {project.github.owner}/{project.github.repository} "
+                    f"is already the repository of projects[{j}] "
+                    f"({self.projects[j].name!r}) in this environment; both projects would write "
+                    "the same workflow files, variables and environments: give each project its "
+                    "own repository",
+                )
+            repositories[repo] = i
 
     @property
     def stack_name(self) -> str:
@@ -159,6 +188,7 @@ class ToolkitConfig(_Model):
         places: dict[tuple[str, str, str], tuple[int, int]] = {}
         regions: dict[tuple[str, str], int] = {}
         oidc_creators: dict[str, int] = {}
+        branches: dict[tuple[str, str, str], tuple[int, int]] = {}
         for i, env in enumerate(self.environments):
             if env.name in names:
                 raise _fail(
@@ -202,4 +232,43 @@ class ToolkitConfig(_Model):
                         "rename one",
                     )
                 places[key] = (i, j)
+                gh = project.github
+                claim = (gh.owner.lower(), gh.repository.lower(), gh.branch)
+                if claim in branches:
+                    pi, pj = branches[claim]
+                    raise _fail(
+                        "duplicate_branch",
+                        f"environments[{i}].projects[{j}].github: {gh.owner}/{gh.repository} "
+                        f"branch {gh.branch!r} is also used by environments[{pi}].projects[{pj}] "
+                        f"({self.environments[pi].name}/"
+                        f"{self.environments[pi].projects[pj].name}); the workflow files on a "
+                        "branch have one owner: deploy each environment from its own branch "
+                        "(e.g. 'main' for dev, 'release' for prod)",
+                    )
+                branches[claim] = (i, j)
+        self._iam_names_apart()
         return self
+
+    def _iam_names_apart(self) -> None:
+        """IAM names ``mlops-<environment>-<project>-<purpose>`` are account-wide. Environment
+        ``a`` with project ``b-c`` and environment ``a-b`` with project ``c`` would name the
+        same role in one account; refuse that pair (the only way two names can meet, since
+        environment names are unique)."""
+        for i, env in enumerate(self.environments):
+            for k, other in enumerate(self.environments):
+                if other.account_id != env.account_id or not other.name.startswith(env.name + "-"):
+                    continue
+                rest = other.name[len(env.name) + 1 :]
+                theirs = {p.name.lower(): n for n, p in enumerate(other.projects)}
+                for j, project in enumerate(env.projects):
+                    name = project.name.lower()
+                    if name.startswith(rest + "-") and name[len(rest) + 1 :] in theirs:
+                        n = theirs[name[len(rest) + 1 :]]
+                        raise _fail(
+                            "iam_name_clash",
+                            f"environments[{i}].projects[{j}].name: {project.name!r} in "
+                            f"environment {env.name!r} and environments[{k}].projects[{n}] "
+                            f"({other.projects[n].name!r}) in environment {other.name!r} give "
+                            f"the same IAM role names (mlops-{env.name}-{name}-...) in account "
+                            f"{env.account_id}; rename one project or environment",
+                        )

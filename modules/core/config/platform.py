@@ -12,6 +12,7 @@ from pydantic import (
 
 from modules.core.config.base import (
     EMAIL_RE,
+    IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
     OIDC_PROVIDER_ARN_RE,
     SECRET_NAME_RE,
@@ -27,7 +28,14 @@ class LambdaSettings(_Model):
     runtime: Literal["python3.12", "python3.13"] = "python3.12"
     architecture: Literal["arm64", "x86_64"] = "arm64"
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 30
-    reserved_concurrency: int = Field(default=5, ge=1, le=100)
+    reserved_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Concurrent executions reserved for the trigger function (1-100). Default: "
+        "none reserved (the function shares the account's unreserved pool; a new account's "
+        "quota of 10 cannot reserve any, since AWS keeps 10 unreserved).",
+    )
 
 
 class Alarms(_Model):
@@ -138,6 +146,19 @@ class Platform(_Model):
         "(aws_sagemaker_servicecatalog_portfolio_status).",
     )
     product: ProductSettings = ProductSettings()
+    deployer_principal_arn: str | None = Field(
+        default=None,
+        description="The IAM role (or user) that runs applies, associated with the portfolio "
+        "so the plan can create SageMaker projects from the product. Default: no association "
+        "(the applying principal needs portfolio access already, or the projects are created "
+        "in Studio).",
+    )
+    project_updates: Literal["manual", "automatic"] = Field(
+        default="manual",
+        description="Whether a changed product template reaches SageMaker projects the plan "
+        "created ('automatic': UpdateProject on the next apply) or only new projects "
+        "('manual', safe for projects in use).",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
@@ -153,6 +174,18 @@ class Platform(_Model):
                 )
         if len(set(value)) != len(value):
             raise _fail("duplicate", "the same role ARN is listed twice; list each role once")
+        return value
+
+    @field_validator("deployer_principal_arn")
+    @classmethod
+    def _deployer(cls, value: str | None) -> str | None:
+        if value is not None and not IAM_PRINCIPAL_ARN_RE.match(value):
+            raise _fail(
+                "bad_deployer_arn",
+                f"{value!r} is not an IAM role or user ARN; give the role that runs applies, "
+                "e.g. 'arn:aws:iam::<account>:role/terraform-apply' (not an assumed-role "
+                "session ARN), or leave it out",
+            )
         return value
 
     @field_validator("oidc_provider_arn")

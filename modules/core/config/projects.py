@@ -28,6 +28,12 @@ class GitHubRepository(_Model):
     owner: str
     repository: str
     branch: str = "main"
+    workflows_via_pull_request: bool = Field(
+        default=False,
+        description="Whether the workflow files are proposed by a pull request from a toolkit "
+        "branch instead of committed to the branch (for branches whose protection requires "
+        "pull requests). Default: committed directly, and edits in GitHub are reverted.",
+    )
 
     @field_validator("owner")
     @classmethod

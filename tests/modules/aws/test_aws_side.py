@@ -231,7 +231,17 @@ def test_studio_roles_and_deployer_are_portfolio_principals(example_synth: Synth
         "arn:aws:iam::111111111111:role/service-role/AmazonSageMaker-ExecutionRole-dev"
         in principals
     )
-    assert any("aws_iam_session_context" in p for p in principals)
+    # The deployer is the configured role, never derived from whoever runs the plan.
+    assert "arn:aws:iam::111111111111:role/terraform-apply" in principals
+    assert not data_sources(dev, "aws_iam_session_context")
+    prod = example_synth.stack("prod")
+    prod_principals = [
+        p["principal_arn"]
+        for p in resources(prod, "aws_servicecatalog_principal_portfolio_association").values()
+    ]
+    assert prod_principals == [
+        "arn:aws:iam::222222222222:role/service-role/AmazonSageMaker-ExecutionRole-prod"
+    ]
 
 
 def test_template_bucket_is_hardened(example_synth: Synth) -> None:
@@ -379,6 +389,7 @@ def test_no_hard_coded_partition_region_or_account_in_arns(
     allowed = {  # ARNs the user wrote in the config are taken as given
         "arn:aws:iam::111111111111:role/service-role/AmazonSageMaker-ExecutionRole-dev",
         "arn:aws:iam::222222222222:role/service-role/AmazonSageMaker-ExecutionRole-prod",
+        "arn:aws:iam::111111111111:role/terraform-apply",
         "arn:aws:codeconnections:eu-west-1:111111111111:connection/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     }
     scanned = {
@@ -411,6 +422,7 @@ def test_every_taggable_aws_resource_has_explicit_tags(
         "aws_iam_user_policy",
         "aws_iam_access_key",
         "aws_lambda_function_event_invoke_config",
+        "aws_lambda_permission",
         "aws_lambda_layer_version",
         "aws_secretsmanager_secret_version",
         "aws_servicecatalog_constraint",

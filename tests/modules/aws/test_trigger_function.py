@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,8 @@ def test_function_settings(example_synth: Synth) -> None:
     assert fn["handler"] == "handler.handler"
     assert fn["runtime"] == "python3.12" and fn["architectures"] == ["arm64"]
     assert fn["tracing_config"] == {"mode": "Active"}
-    assert fn["reserved_concurrent_executions"] == 5
+    # unreserved by default: an account whose concurrency quota is 10 cannot reserve any
+    assert "reserved_concurrent_executions" not in fn
     # Derived from the function's own time budget (lambda_src/github_trigger/budget.py).
     assert fn["timeout"] == 65
     env = fn["environment"]["variables"]
@@ -45,6 +48,7 @@ def test_function_settings(example_synth: Synth) -> None:
     assert env["IDEMPOTENCY_TABLE_NAME"].startswith("${aws_dynamodb_table.")
     prod_fn = one(example_synth.stack("prod"), "aws_lambda_function")
     assert prod_fn["runtime"] == "python3.13" and prod_fn["architectures"] == ["x86_64"]
+    assert prod_fn["reserved_concurrent_executions"] == 5
 
 
 def test_zips_are_assets_hashed_by_their_own_sha256(example_synth: Synth) -> None:
@@ -218,3 +222,56 @@ def test_alarm_emails_get_a_topic_and_subscriptions() -> None:
             "arn:aws:sns:eu-west-1:111122223333:platform-alarms",
             topic_ref,
         ]
+
+
+def test_one_permission_lets_every_project_rule_invoke_the_function(example_synth: Synth) -> None:
+    for name in ("dev", "prod"):
+        stack = example_synth.stack(name)
+        fn_address = next(iter(resources(stack, "aws_lambda_function")))
+        permission = one(stack, "aws_lambda_permission")
+        assert permission["function_name"] == (
+            "${aws_lambda_function." + fn_address + ".function_name}"
+        )
+        assert permission["principal"] == "events.amazonaws.com"
+        assert permission["action"] == "lambda:InvokeFunction"
+        assert permission["statement_id"] == "ProjectModelApprovedRules"
+        assert re.fullmatch(
+            r"\$\{data\.aws_caller_identity\.[^}]+\.account_id\}", permission["source_account"]
+        )
+        assert re.fullmatch(
+            r"arn:\$\{data\.aws_partition\.[^}]+\.partition\}:events:"
+            r"\$\{data\.aws_region\.[^}]+\.name\}:"
+            r"\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:"
+            r"rule/sagemaker-github-mlops-\*",
+            permission["source_arn"],
+        )
+
+
+def _concrete_pattern(example_synth: Synth) -> str:
+    permission = one(example_synth.stack("dev"), "aws_lambda_permission")
+    return re.sub(
+        r"\$\{data\.aws_(partition|region|caller_identity)\.[^}]+\}",
+        lambda m: {"partition": "aws", "region": "eu-west-1", "caller_identity": "111111111111"}[
+            m.group(1)
+        ],
+        permission["source_arn"],
+    )
+
+
+def test_permission_pattern_matches_only_the_toolkit_rules(example_synth: Synth) -> None:
+    """ArnLike semantics ('*' any characters): the toolkit's rules of this account and region
+    match; other templates' sagemaker-* rules, other accounts and regions do not."""
+    from modules.render.product_template import RULE_NAME_SUB  # noqa: PLC0415
+
+    pattern = _concrete_pattern(example_synth)
+    rule = RULE_NAME_SUB.replace("${SageMakerProjectId}", "p-abc123def456")
+    base = "arn:aws:events:eu-west-1:111111111111:rule/"
+    assert fnmatch.fnmatchcase(base + rule, pattern)
+    for other in (
+        base + "sagemaker-churn-model-p-abc123def456",  # the old per-project naming
+        base + "sagemaker-other-template-rule",
+        base + "github-mlops-p-abc123def456",
+        "arn:aws:events:eu-west-1:222222222222:rule/" + rule,
+        "arn:aws:events:us-east-1:111111111111:rule/" + rule,
+    ):
+        assert not fnmatch.fnmatchcase(other, pattern), other

@@ -111,15 +111,16 @@ def test_deploy_workflow_input_environments_and_concurrency(example_synth: Synth
 
 def test_workflow_files_are_managed_with_quiet_settings(example_synth: Synth) -> None:
     for name, f in files(example_synth.stack("dev"), "churn-model").items():
-        assert f["branch"] == "main"
+        assert f["branch"] == (
+            "main" if name.startswith(".github/workflows/") else "sagemaker-mlops/seed/main"
+        )
         assert "commit_author" not in f and "commit_email" not in f
         assert f["commit_message"].endswith("[sagemaker-github-mlops]")
         assert "\r" not in f["content"] and f["content"].endswith("\n")
+        assert f["overwrite_on_create"] is True
         if name.startswith(".github/workflows/"):
-            assert f["overwrite_on_create"] is True
             assert "lifecycle" not in f  # reverted by the next apply
-        else:
-            assert f["overwrite_on_create"] is False
+        else:  # seeded: tests/modules/github/test_seed_lifecycle.py
             assert f["lifecycle"] == {"ignore_changes": ["content"]}
 
 

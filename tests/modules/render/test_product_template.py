@@ -13,6 +13,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from modules.core.template_contract import PROJECT_RULE_PREFIX
 from modules.render.product_template import (
     INPUT_TEMPLATE_SUB,
     SAGEMAKER_INJECTED_PARAMETERS,
@@ -137,7 +138,6 @@ def test_template_sections_in_stable_order(template: dict[str, Any]) -> None:
         "ArtifactsBucketPolicy",
         "ModelPackageGroup",
         "ModelApprovedRule",
-        "TriggerInvokePermission",
         "CodeRepository",
     ]
 
@@ -256,7 +256,7 @@ def test_model_package_group_is_named_after_the_pipeline(template: dict[str, Any
 def test_rule_matches_approved_versions_of_the_project_group(template: dict[str, Any]) -> None:
     rule = _resource(template, "ModelApprovedRule", "AWS::Events::Rule")
     props = _resolve(rule["Properties"])
-    assert props["Name"] == "sagemaker-churn-model-p-abc123def456"
+    assert props["Name"] == "sagemaker-github-mlops-p-abc123def456"
     assert props["State"] == "ENABLED"
     assert props["EventPattern"] == {
         "source": ["aws.sagemaker"],
@@ -302,25 +302,25 @@ def test_input_template_fits_eventbridge_limit_with_longest_values(
     assert len(_sub(INPUT_TEMPLATE_SUB, {**SAMPLE, **longest})) <= 8192
 
 
-def test_permission_lets_only_this_rule_invoke_the_shared_function(
-    template: dict[str, Any],
-) -> None:
-    permission = _resource(template, "TriggerInvokePermission", "AWS::Lambda::Permission")
-    props = _resolve(permission["Properties"])
-    assert props == {
-        "Action": "lambda:InvokeFunction",
-        "FunctionName": (
-            "arn:aws:lambda:eu-west-1:111122223333:function:sagemaker-github-workflow-trigger"
-        ),
-        "Principal": "events.amazonaws.com",
-        "SourceAccount": "111122223333",
-        "SourceArn": {"Fn::GetAtt": ["ModelApprovedRule", "Arn"]},
+def test_template_adds_no_statement_to_the_shared_function(template: dict[str, Any]) -> None:
+    """Terraform grants one permission for all projects' rules (modules/aws/trigger_function.py);
+    a statement per project would fill the function's 20 KB resource policy at ~45 projects."""
+    types = {resource["Type"] for resource in template["Resources"].values()}
+    assert "AWS::Lambda::Permission" not in types
+    assert "lambda:AddPermission" not in {
+        action for need in launch_role_needs(_props()) for action in need.actions
     }
 
 
+def test_rule_name_is_the_toolkit_prefix_and_the_project_id(template: dict[str, Any]) -> None:
+    rule = _resolve(template["Resources"]["ModelApprovedRule"]["Properties"])
+    assert rule["Name"] == PROJECT_RULE_PREFIX + SAMPLE["SageMakerProjectId"]
+    assert PROJECT_RULE_PREFIX.startswith("sagemaker-")  # the launch role creates sagemaker-*
+
+
 def test_function_arn_uses_pseudo_parameters(template: dict[str, Any]) -> None:
-    permission = template["Resources"]["TriggerInvokePermission"]["Properties"]
-    assert permission["FunctionName"] == {
+    target = template["Resources"]["ModelApprovedRule"]["Properties"]["Targets"][0]
+    assert target["Arn"] == {
         "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
         "sagemaker-github-workflow-trigger"
     }
@@ -351,7 +351,6 @@ def test_outputs_cover_every_resource(template: dict[str, Any]) -> None:
         "TriggerFunctionArn": (
             "arn:aws:lambda:eu-west-1:111122223333:function:sagemaker-github-workflow-trigger"
         ),
-        "TriggerInvokePermissionId": {"Ref": "TriggerInvokePermission"},
         "CodeRepositoryName": {"Fn::GetAtt": ["CodeRepository", "CodeRepositoryName"]},
     }
     assert all(spec["Description"] for spec in outputs.values())
@@ -459,10 +458,7 @@ def test_launch_role_resource_names(template: dict[str, Any]) -> None:
             "churn-model-p-abc123def456"
         ),
         "ModelApprovedRule": (
-            "arn:aws:events:eu-west-1:111122223333:rule/sagemaker-churn-model-p-abc123def456"
-        ),
-        "TriggerInvokePermission": (
-            "arn:aws:lambda:eu-west-1:111122223333:function:sagemaker-github-workflow-trigger"
+            "arn:aws:events:eu-west-1:111122223333:rule/sagemaker-github-mlops-p-abc123def456"
         ),
         "CodeRepository": (
             "arn:aws:sagemaker:eu-west-1:111122223333:code-repository/churn-model-p-abc123def456"
@@ -474,10 +470,6 @@ def test_launch_role_resource_names(template: dict[str, Any]) -> None:
         resources["ArtifactsBucket"]["Properties"]["BucketName"]
     )
     assert arns["ModelApprovedRule"].endswith(resources["ModelApprovedRule"]["Properties"]["Name"])
-    assert (
-        arns["TriggerInvokePermission"]
-        == (resources["TriggerInvokePermission"]["Properties"]["FunctionName"])
-    )
 
 
 def test_name_prefixed_actions_are_granted_by_the_managed_policy() -> None:
@@ -493,8 +485,6 @@ def test_name_prefixed_actions_are_granted_by_the_managed_policy() -> None:
         ("ModelApprovedRule", "events:PutRule"),
         ("ModelApprovedRule", "events:PutTargets"),
         ("ModelApprovedRule", "events:DeleteRule"),
-        ("TriggerInvokePermission", "lambda:AddPermission"),
-        ("TriggerInvokePermission", "lambda:RemovePermission"),
         ("CodeRepository", "sagemaker:CreateCodeRepository"),
         ("CodeRepository", "sagemaker:DeleteCodeRepository"),
     ):
@@ -502,10 +492,10 @@ def test_name_prefixed_actions_are_granted_by_the_managed_policy() -> None:
         assert _allows(managed, action, arn), (logical_id, action, arn)
 
 
-def test_prefix_matters_for_the_shared_function() -> None:
+def test_prefix_matters_for_the_rules() -> None:
     managed = _managed_statements()
-    other = "arn:aws:lambda:eu-west-1:111122223333:function:github-workflow-trigger"
-    assert not _allows(managed, "lambda:AddPermission", other)
+    other = "arn:aws:events:eu-west-1:111122223333:rule/github-mlops-p-abc123def456"
+    assert not _allows(managed, "events:PutRule", other)
 
 
 def test_every_need_is_granted_by_managed_policy_or_supplement() -> None:
