@@ -85,10 +85,12 @@ class Platform(_Model):
         description="Role Service Catalog launches the product with (looked up by name)",
     )
     pipeline_role: Literal["service_catalog", "per_project"] = Field(
-        default="service_catalog",
-        description="Role the SageMaker pipeline runs as: the account's "
-        "AmazonSageMakerServiceCatalogProductsUseRole ('service_catalog', as the original) or "
-        "a least-privilege role per project ('per_project').",
+        default="per_project",
+        description="Role the SageMaker pipeline runs as: a least-privilege role per project "
+        "('per_project', default: a project's build and deploy identities can pass only its "
+        "own role) or the account's AmazonSageMakerServiceCatalogProductsUseRole "
+        "('service_catalog', as the original guide: every project's identities can pass the "
+        "one account-wide role, so projects are not isolated from each other).",
     )
     enable_sagemaker_project_templates: bool = Field(
         default=False,
