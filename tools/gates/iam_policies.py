@@ -41,6 +41,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from modules.core.naming import (
+    PRODUCTION_STAGE,
+    STAGING_STAGE,
+    endpoint_name,
+    stage_resource_pattern,
+)
+
 OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
 WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
@@ -477,23 +484,15 @@ def globs_intersect(a: str, b: str) -> bool:
     return go(0, 0)
 
 
-def _production_names(project: str) -> tuple[str, ...]:
-    """Resource patterns of a project's production endpoint, configurations and models (as
-    ``deploy/deploy.py`` names them: ``<name>-production`` and ``<name>-production-<hash>``)."""
-    endpoint = f"{project.lower()}-production"
+def _stage_names(project: str, stage: str) -> tuple[str, ...]:
+    """Resource patterns of a project's stage endpoint, configurations and models as the seeded
+    ``deploy/deploy.py`` names them (``<name>-<stage>``, ``<name>-<stage>-<hash>``): exact
+    lengths, so ``churn``'s production names do not cover project ``churn-production``'s."""
+    versioned = stage_resource_pattern(project, stage)
     return (
-        f"endpoint/{endpoint}",
-        f"endpoint-config/{endpoint}-*",
-        f"model/{endpoint}-*",
-    )
-
-
-def _staging_names(project: str) -> tuple[str, ...]:
-    endpoint = f"{project.lower()}-staging"
-    return (
-        f"endpoint/{endpoint}",
-        f"endpoint-config/{endpoint}-*",
-        f"model/{endpoint}-*",
+        f"endpoint/{endpoint_name(project, stage).lower()}",
+        f"endpoint-config/{versioned}",
+        f"model/{versioned}",
     )
 
 
@@ -525,8 +524,8 @@ def stage_problems(
     for repo in repositories:
         if not repo.project:
             continue
-        production = _production_names(repo.project)
-        staging = _staging_names(repo.project)
+        production = _stage_names(repo.project, PRODUCTION_STAGE)
+        staging = _stage_names(repo.project, STAGING_STAGE)
         expected = f"repo:{repo.slug}:environment:{repo.production_environment}"
         for p in principals:
             grants = p.allowed(DEPLOY_ACTIONS)
