@@ -320,6 +320,15 @@ def test_fails_on_production_role_trusted_by_another_environment(dev: dict[str, 
     assert any(expected in p for p in problems), problems
 
 
+def test_fails_on_production_subject_matched_loosely(dev: dict[str, Any]) -> None:
+    trust, _ = _role_documents(dev, "churn-model_actions-identity_production-role")
+    _condition(trust, "sub")["test"] = "StringLike"
+    problems = _problems(dev)
+    assert any("the production sub must be matched with StringEquals" in p for p in problems), (
+        problems
+    )
+
+
 def test_fails_on_staging_role_reaching_production(dev: dict[str, Any]) -> None:
     _, permissions = _role_documents(dev, "churn-model_actions-identity_staging-role")
     endpoints = _sid(permissions, "Endpoints")
