@@ -154,9 +154,11 @@ class EnvironmentStack(TerraformStack):
         # Only the trigger reads the token (and the deployer, whose refresh reads the version
         # Terraform wrote); a GetSecretValue on "*" granted elsewhere in the account does not.
         self.token_secret.restrict_reads(
-            (self.trigger.role_arn, self.context.deployer_arn)
-            if self.token_secret.writes_value
-            else (self.trigger.role_arn,)
+            (
+                self.trigger.role_arn,
+                *((self.context.deployer_arn,) if self.token_secret.writes_value else ()),
+                *platform.token_secret.readers,
+            )
         )
 
         creates_projects = any(p.create_sagemaker_project for p in env.projects)

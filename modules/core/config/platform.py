@@ -43,6 +43,26 @@ class TokenSecret(_Model):
         ge=1,
         description="Bump to write a new token value (rotation) from TF_VAR_github_token.",
     )
+    readers: tuple[str, ...] = Field(
+        default=(),
+        description="IAM role ARNs that may also read the token. The secret's resource policy "
+        "denies GetSecretValue to everyone but the trigger function's role and, with "
+        "value_from_variable, the principal running the plan (its refresh reads the version "
+        "back); list here every other role that runs plans of this stack (e.g. CI besides "
+        "you), or its refresh fails with AccessDenied.",
+    )
+
+    @field_validator("readers")
+    @classmethod
+    def _readers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in value:
+            if not IAM_ROLE_ARN_RE.match(arn):
+                raise _fail(
+                    "bad_secret_reader",
+                    f"{arn!r} is not an IAM role ARN; use "
+                    "'arn:aws:iam::<12-digit account>:role/<path/name>'",
+                )
+        return value
 
     @field_validator("name")
     @classmethod

@@ -215,6 +215,19 @@ def test_token_secret_policy_denies_reads_to_all_but_the_trigger(
     assert [r.startswith(deployer) for r in readers[1:]] == ([True] if deployer_reads else [])
 
 
+def test_token_secret_readers_from_config(
+    example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
+) -> None:
+    ci = "arn:aws:iam::222222222222:role/ci/terraform"
+    example["environments"][1]["platform"]["token_secret"]["readers"] = [ci]
+    prod = synth_config(example).stack("prod")
+    policy = one(prod, "aws_secretsmanager_secret_policy")
+    (deny,) = statements(prod, policy["policy"]).values()
+    readers = deny["condition"][0]["values"]
+    assert len(readers) == 2 and readers[0].startswith("${aws_iam_role.trigger_")
+    assert readers[1] == ci
+
+
 # ----------------------------------------------------------------------- Service Catalog
 
 

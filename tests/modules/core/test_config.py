@@ -47,6 +47,8 @@ def test_defaults_are_documented_behaviour(example: dict[str, Any]) -> None:
     platform = config.environments[0].platform
     assert platform.auth_mode == "oidc"
     assert platform.token_secret.name == "sagemaker-github-token"
+    assert platform.token_secret.readers == ()
+    assert platform.pipeline_role == "per_project"
     assert platform.trigger_lambda.runtime == "python3.12"
     assert platform.trigger_lambda.architecture == "arm64"
     assert config.environments[0].backend.type == "local"
@@ -99,6 +101,11 @@ def test_fails_on_project_name_sagemaker_rejects(example: dict[str, Any], name: 
             ("platform", "oidc_provider_arn"),
             "arn:aws:iam::111111111111:oidc-provider/example.com",
             "not a GitHub OIDC provider ARN",
+        ),
+        (
+            ("platform", "token_secret", "readers"),
+            ["arn:aws:iam::111111111111:user/ci"],
+            "not an IAM role ARN",
         ),
     ],
 )
