@@ -340,6 +340,25 @@ def test_fails_on_staging_role_reaching_production(dev: dict[str, Any]) -> None:
     assert any("also deploys staging" in p for p in problems), problems
 
 
+def test_fails_on_literal_json_deploy_policy_of_a_branch_trusted_role(dev: dict[str, Any]) -> None:
+    (key,) = [
+        k for k in dev["resource"]["aws_iam_role"] if "churn-model_actions-identity_build" in k
+    ]
+    (policy,) = [p for p in dev["resource"]["aws_iam_role_policy"].values() if key in p["role"]]
+    policy["policy"] = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "sagemaker:UpdateEndpoint",
+                "Resource": "arn:aws:sagemaker:eu-west-1:1:endpoint/churn-model-production",
+            },
+        }
+    )
+    problems = _problems(dev)
+    assert any("build-role" in p and "deploy role trusted by" in p for p in problems), problems
+
+
 def test_fails_on_production_identity_with_build_actions(example_synth: Synth) -> None:
     prod = copy.deepcopy(example_synth.stack("prod"))
     (policy,) = [

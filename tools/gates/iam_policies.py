@@ -409,9 +409,15 @@ class IamPrincipal:
         ]
 
 
-def _document_statements(ref: Any, documents: Mapping[str, Any], origin: str) -> list[Any]:
+def _document_statements(
+    ref: Any, documents: Mapping[str, Any], origin: str
+) -> list[PolicyStatement]:
+    """Statements of a policy argument: a policy document reference or literal JSON (anything
+    else is reported by ``read_statements``)."""
     match = _DOCUMENT_REF.match(str(ref))
-    if match is None or match.group(1) not in documents:
+    if match is None:
+        return _json_document(origin, str(ref)) or []
+    if match.group(1) not in documents:
         return []
     doc = documents[match.group(1)]
     return [_from_document_block(origin, b) for b in doc.get("statement", [])]
