@@ -21,7 +21,12 @@ from modules.aws.code_connection import CodeConnection, CodeConnectionProps
 from modules.aws.pipeline_role import PipelineRole, PipelineRoleProps
 from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
 from modules.core.account_context import AccountContext
-from modules.core.naming import PRODUCTION_ENVIRONMENT, STAGING_ENVIRONMENT
+from modules.core.naming import (
+    PRODUCTION_STAGE,
+    STAGING_STAGE,
+    build_settings_prefix,
+    github_environment,
+)
 from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
@@ -58,7 +63,9 @@ class MlopsProjectProps:
             created by the plan (create it in Studio; policies then match any project id).
         token_secret_name: template parameter of the project (the deploy workflow's file name
             comes from ``WORKFLOW_PATHS``, so the template and the committed file agree).
-        staging_environment: whether the deploy's staging job runs in a ``staging`` environment.
+        staging_environment: whether the deploy has a staging stage (its own GitHub
+            environment ``<environment>-staging`` and its own deploy identity); without it the
+            deploy goes straight to production.
         reviewer_users / reviewer_teams: production approvers.
         auth_mode: ``oidc`` or ``access_keys``.
         oidc_provider_arn: the account's GitHub OIDC provider (``oidc`` only).
@@ -154,10 +161,15 @@ class MlopsProject(Construct):
         else:
             self.pipeline_role_arn = props.shared_pipeline_role_arn
 
-        staging = STAGING_ENVIRONMENT if props.staging_environment else None
-        deploy_envs = (
-            (STAGING_ENVIRONMENT, PRODUCTION_ENVIRONMENT) if staging else (PRODUCTION_ENVIRONMENT,)
+        # Every GitHub object is scoped to this toolkit environment, so a repository deployed by
+        # several stacks (dev from main, prod from release) has one owner per object.
+        production = github_environment(props.environment_name, PRODUCTION_STAGE)
+        staging = (
+            github_environment(props.environment_name, STAGING_STAGE)
+            if props.staging_environment
+            else None
         )
+        prefix = build_settings_prefix(props.environment_name)
         self.identity = ActionsIdentity(
             self,
             "actions-identity",
@@ -169,32 +181,47 @@ class MlopsProject(Construct):
                 github_owner=props.github_owner,
                 github_repository=props.github_repository,
                 branch=props.branch,
-                deploy_environments=deploy_envs,
-                deploy_trusts_branch=staging is None,
+                production_environment=production,
+                staging_environment=staging,
                 auth_mode=props.auth_mode,
                 oidc_provider_arn=props.oidc_provider_arn,
                 pipeline_role_arn=self.pipeline_role_arn,
             ),
         )
 
-        variables = {"SAGEMAKER_PIPELINE_ROLE_ARN": self.pipeline_role_arn}
-        secrets: dict[str, str] = {}
+        # Build: repository-level names carrying the environment (the build job has no GitHub
+        # environment). Deploy: each stage's own credentials, scoped to its GitHub environment.
+        build_variables = {f"{prefix}PIPELINE_ROLE_ARN": self.pipeline_role_arn}
+        build_secrets: dict[str, str] = {}
+        stage_variables: dict[str, dict[str, str]] = {
+            stage: {"SAGEMAKER_PIPELINE_ROLE_ARN": self.pipeline_role_arn}
+            for stage in (STAGING_STAGE, PRODUCTION_STAGE)
+        }
+        stage_secrets: dict[str, dict[str, str]] = {STAGING_STAGE: {}, PRODUCTION_STAGE: {}}
         if props.auth_mode == "oidc":
-            assert self.identity.build_role_arn and self.identity.deploy_role_arn
-            variables["AWS_BUILD_ROLE_ARN"] = self.identity.build_role_arn
-            variables["AWS_DEPLOY_ROLE_ARN"] = self.identity.deploy_role_arn
+            assert self.identity.build_role_arn is not None
+            build_variables[f"{prefix}BUILD_ROLE_ARN"] = self.identity.build_role_arn
+            for stage, arn in self.identity.deploy_role_arns.items():
+                stage_variables[stage]["AWS_DEPLOY_ROLE_ARN"] = arn
         else:
-            assert self.identity.access_key_id and self.identity.secret_access_key
-            secrets["AWS_ACCESS_KEY_ID"] = self.identity.access_key_id
-            secrets["AWS_SECRET_ACCESS_KEY"] = self.identity.secret_access_key
+            assert self.identity.build_key is not None
+            build_secrets[f"{prefix}AWS_ACCESS_KEY_ID"] = self.identity.build_key.access_key_id
+            build_secrets[f"{prefix}AWS_SECRET_ACCESS_KEY"] = (
+                self.identity.build_key.secret_access_key
+            )
+            for stage, key in self.identity.deploy_keys.items():
+                stage_secrets[stage]["AWS_ACCESS_KEY_ID"] = key.access_key_id
+                stage_secrets[stage]["AWS_SECRET_ACCESS_KEY"] = key.secret_access_key
+        if staging is None:
+            stage_variables[STAGING_STAGE] = {}
         self.settings = RepositorySettings(
             self,
             "repository-settings",
             RepositorySettingsProps(
                 provider=props.github_provider,
                 repository=props.github_repository,
-                variables=variables,
-                secrets=secrets,
+                variables=build_variables,
+                secrets=build_secrets,
             ),
         )
 
@@ -204,7 +231,8 @@ class MlopsProject(Construct):
             branch=props.branch,
             auth_mode=props.auth_mode,
             staging_environment=staging,
-            production_environment=PRODUCTION_ENVIRONMENT,
+            production_environment=production,
+            build_settings_prefix=prefix,
         )
         self.files = RepositoryFiles(
             self,
@@ -228,17 +256,22 @@ class MlopsProject(Construct):
                 provider=props.github_provider,
                 repository=props.github_repository,
                 branch=props.branch,
-                production_environment=PRODUCTION_ENVIRONMENT,
+                production_environment=production,
                 staging_environment=staging,
                 reviewer_users=props.reviewer_users,
                 reviewer_teams=props.reviewer_teams,
+                production_variables=stage_variables[PRODUCTION_STAGE],
+                production_secrets=stage_secrets[PRODUCTION_STAGE],
+                staging_variables=stage_variables[STAGING_STAGE],
+                staging_secrets=stage_secrets[STAGING_STAGE],
             ),
         )
         outputs: dict[str, str] = {"pipeline-role-arn": self.pipeline_role_arn}
         if project_id is not None:
             outputs["sagemaker-project-id"] = project_id
-        if self.identity.build_role_arn and self.identity.deploy_role_arn:
+        if self.identity.build_role_arn is not None:
             outputs["build-role-arn"] = self.identity.build_role_arn
-            outputs["deploy-role-arn"] = self.identity.deploy_role_arn
+        for stage, arn in self.identity.deploy_role_arns.items():
+            outputs[f"{stage}-deploy-role-arn"] = arn
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)

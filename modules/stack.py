@@ -174,6 +174,20 @@ class EnvironmentStack(TerraformStack):
             ),
         )
 
+        # Only the trigger reads the token (and the deployer, whose refresh reads the version
+        # Terraform wrote); a GetSecretValue on "*" granted elsewhere in the account does not.
+        self.token_secret.restrict_reads(
+            (
+                self.trigger.role_arn,
+                *(
+                    (platform.deployer_principal_arn,)
+                    if self.token_secret.writes_value and platform.deployer_principal_arn
+                    else ()
+                ),
+                *platform.token_secret.readers,
+            )
+        )
+
         self.catalog = ProjectTemplateCatalog(
             self,
             "project-template",

@@ -1,16 +1,25 @@
-"""How one project's GitHub Actions reach AWS: OIDC roles (default) or an IAM user's key.
+"""How one project's GitHub Actions reach AWS: OIDC roles (default) or IAM users' keys.
 
-``oidc``: a build role (trusted by pushes to the configured branch) and a deploy role (trusted
-by the deploy workflow's GitHub environments). The trust pins ``aud = sts.amazonaws.com`` and
-the exact ``sub`` values, never a wildcard.
+Three identities per project, one per job kind, so credentials follow the approval gate:
 
-``access_keys``: the original guide's IAM user with the permissions of its
-GithubActionsMLOpsExecutionPolicy, scoped to this project, and one access key. The secret key
-is kept in Terraform state (unavoidable for ``aws_iam_access_key``): use an encrypted remote
-backend.
+* **build**: upserts and starts the project's pipeline; cannot deploy.
+* **staging** deploy: deploys to the ``<name>-staging`` endpoint only; it cannot describe,
+  update, create or delete the production endpoint, its configurations or models.
+* **production** deploy: the ``<name>-production`` endpoint only.
 
-In both modes every statement is scoped to the project's pipeline, model package group,
-models, endpoints, bucket and stacks as far as SageMaker's resource types allow.
+``oidc``: one role each. The build role trusts pushes to the configured branch
+(``repo:O/R:ref:refs/heads/B``); each deploy role trusts exactly its stage's GitHub environment
+(``repo:O/R:environment:<env>``), with ``StringEquals`` on ``aud`` and ``sub``. No deploy role
+is ever trusted by a branch: any job on the branch (the build, pipeline code) could otherwise
+take it.
+
+``access_keys``: the original guide's IAM user, split into one user per identity, each with
+its own key (kept in Terraform state, unavoidable for ``aws_iam_access_key``: use an encrypted
+remote backend). The GitHub side stores each deploy key only in its stage's environment.
+
+Every statement is scoped to the project's pipeline, model package group, models, endpoints and
+bucket with patterns that cannot match another valid project's names
+(``modules/core/naming.py``: exact endpoint names, fixed-length ``?`` hashes).
 """
 
 from __future__ import annotations
@@ -26,10 +35,29 @@ from cdktf_cdktf_provider_aws.iam_user_policy import IamUserPolicy
 from constructs import Construct
 
 from modules.core.account_context import AccountContext
-from modules.core.naming import GITHUB_OIDC_AUDIENCE, group_in_arn, iam_name, project_bucket
+from modules.core.naming import (
+    GITHUB_OIDC_AUDIENCE,
+    PRODUCTION_STAGE,
+    STAGING_STAGE,
+    endpoint_name,
+    group_in_arn,
+    iam_name,
+    project_bucket,
+    stage_resource_pattern,
+)
 from modules.core.policy import Condition, Statement, policy_document
 
 OIDC_HOST = "token.actions.githubusercontent.com"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessKey:
+    """One IAM user's access key (``access_keys`` mode); ``secret_access_key`` is a
+    sensitive token."""
+
+    user_name: str
+    access_key_id: str
+    secret_access_key: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,10 +71,10 @@ class ActionsIdentityProps:
         project_id: SageMaker project id (token) when the stack creates the project.
             Default: policies match any project id of this name (``<name>-p-*``).
         github_owner / github_repository / branch: the repository and its build branch.
-        deploy_environments: GitHub environments of the deploy workflow's jobs (the deploy
-            role trusts exactly these). When staging has no environment, its job's subject is
-            the branch ref, so ``deploy_trusts_branch`` adds it.
-        deploy_trusts_branch: whether the deploy role also trusts the branch ref subject.
+        production_environment: GitHub environment of the production deploy job (the
+            production role trusts exactly this one).
+        staging_environment: GitHub environment of the staging deploy job. Default: no staging
+            stage (no staging identity).
         auth_mode: ``oidc`` or ``access_keys``.
         oidc_provider_arn: the GitHub OIDC provider (required with ``oidc``).
         pipeline_role_arn: execution role of the pipeline jobs and models (iam:PassRole target).
@@ -60,8 +88,8 @@ class ActionsIdentityProps:
     github_owner: str
     github_repository: str
     branch: str
-    deploy_environments: tuple[str, ...]
-    deploy_trusts_branch: bool = False
+    production_environment: str
+    staging_environment: str | None = None
     auth_mode: Literal["oidc", "access_keys"]
     oidc_provider_arn: str | None = None
     pipeline_role_arn: str
@@ -69,65 +97,74 @@ class ActionsIdentityProps:
 
 
 class ActionsIdentity(Construct):
-    """Attributes (``None`` where the mode has no such thing):
-    ``build_role_arn``, ``deploy_role_arn`` (oidc); ``user_name``, ``access_key_id``,
-    ``secret_access_key`` (access_keys; the last is a sensitive token)."""
+    """Attributes (empty / ``None`` where the mode or config has no such thing):
+    ``build_role_arn``; ``deploy_role_arns`` (stage -> role ARN, oidc);
+    ``build_key``; ``deploy_keys`` (stage -> :class:`AccessKey`, access_keys)."""
 
     def __init__(self, scope: Construct, id_: str, props: ActionsIdentityProps) -> None:
         super().__init__(scope, id_)
         if props.auth_mode == "oidc" and not props.oidc_provider_arn:
             raise ValueError(f"{self.node.path}: auth_mode 'oidc' needs oidc_provider_arn")
+        if props.staging_environment == props.production_environment:
+            raise ValueError(
+                f"{self.node.path}: staging_environment must differ from production_environment "
+                f"(both {props.production_environment!r}): the stages' credentials would mix"
+            )
         self.build_role_arn: str | None = None
-        self.deploy_role_arn: str | None = None
-        self.user_name: str | None = None
-        self.access_key_id: str | None = None
-        self.secret_access_key: str | None = None
+        self.deploy_role_arns: dict[str, str] = {}
+        self.build_key: AccessKey | None = None
+        self.deploy_keys: dict[str, AccessKey] = {}
         self._props = props
         repo = f"{props.github_owner}/{props.github_repository}"
+        stages = {PRODUCTION_STAGE: props.production_environment}
+        if props.staging_environment is not None:
+            stages = {STAGING_STAGE: props.staging_environment, **stages}
         if props.auth_mode == "oidc":
             assert props.oidc_provider_arn is not None
-            build_subjects = (f"repo:{repo}:ref:refs/heads/{props.branch}",)
-            deploy_subjects = tuple(
-                f"repo:{repo}:environment:{env}" for env in props.deploy_environments
-            ) + (build_subjects if props.deploy_trusts_branch else ())
             self.build_role_arn = self._role(
-                "build", build_subjects, self.build_statements(), props.oidc_provider_arn
+                "build",
+                f"repo:{repo}:ref:refs/heads/{props.branch}",
+                self.build_statements(),
+                props.oidc_provider_arn,
             )
-            self.deploy_role_arn = self._role(
-                "deploy", deploy_subjects, self.deploy_statements(), props.oidc_provider_arn
-            )
+            for stage, environment in stages.items():
+                self.deploy_role_arns[stage] = self._role(
+                    stage,
+                    f"repo:{repo}:environment:{environment}",
+                    self.deploy_statements(stage),
+                    props.oidc_provider_arn,
+                )
         else:
-            user = IamUser(
-                self,
-                "user",
-                name=iam_name(props.environment_name, props.project_name, "github-actions"),
-                path="/github-actions/",
-                force_destroy=True,
-                tags={"sagemaker:project-name": props.project_name},
-            )
-            statements = [
-                *self.build_statements(),
-                *self.deploy_statements(),
-                *self.stack_statements(),
-            ]
-            IamUserPolicy(
-                self,
-                "policy",
-                name="GithubActionsMLOpsExecutionPolicy",
-                user=user.name,
-                policy=policy_document(self, "policy-document", _merge_sids(statements)),
-            )
-            key = IamAccessKey(self, "access-key", user=user.name)
-            self.user_name = user.name
-            self.access_key_id = key.id
-            self.secret_access_key = key.secret
+            self.build_key = self._user("build", self.build_statements())
+            for stage in stages:
+                self.deploy_keys[stage] = self._user(stage, self.deploy_statements(stage))
+
+    def _user(self, purpose: str, statements: list[Statement]) -> AccessKey:
+        p = self._props
+        user = IamUser(
+            self,
+            f"{purpose}-user",
+            name=iam_name(p.environment_name, p.project_name, f"gha-{purpose}"),
+            path="/github-actions/",
+            force_destroy=True,
+            tags={"sagemaker:project-name": p.project_name},
+        )
+        IamUserPolicy(
+            self,
+            f"{purpose}-user-policy",
+            name=f"GithubActionsMLOps-{purpose}",
+            user=user.name,
+            policy=policy_document(self, f"{purpose}-user-permissions", statements),
+        )
+        key = IamAccessKey(self, f"{purpose}-access-key", user=user.name)
+        return AccessKey(user_name=user.name, access_key_id=key.id, secret_access_key=key.secret)
 
     # ------------------------------------------------------------------ roles
 
     def _role(
         self,
         purpose: str,
-        subjects: tuple[str, ...],
+        subject: str,
         statements: list[Statement],
         provider_arn: str,
     ) -> str:
@@ -147,7 +184,7 @@ class ActionsIdentity(Construct):
                             values=(GITHUB_OIDC_AUDIENCE,),
                         ),
                         Condition(
-                            test="StringEquals", variable=f"{OIDC_HOST}:sub", values=subjects
+                            test="StringEquals", variable=f"{OIDC_HOST}:sub", values=(subject,)
                         ),
                     ),
                 )
@@ -158,7 +195,7 @@ class ActionsIdentity(Construct):
             f"{purpose}-role",
             name=iam_name(p.environment_name, p.project_name, f"gha-{purpose}"),
             description=f"GitHub Actions {purpose} role of SageMaker project {p.project_name} "
-            f"({p.github_owner}/{p.github_repository})",
+            f"({p.github_owner}/{p.github_repository}); trusted only by {subject}",
             assume_role_policy=trust,
             max_session_duration=p.max_session_seconds,
             tags={"sagemaker:project-name": p.project_name},
@@ -243,9 +280,12 @@ class ActionsIdentity(Construct):
             self._pass_role(),
         ]
 
-    def deploy_statements(self) -> list[Statement]:
-        """Deploy one approved package of the project's group to its endpoints."""
-        name = self._props.project_name.lower()
+    def deploy_statements(self, stage: str) -> list[Statement]:
+        """Deploy one approved package of the project's group to the stage's endpoint: its
+        models and endpoint configurations (``<name>-<stage>-<hash>``) and the endpoint
+        ``<name>-<stage>`` itself, nothing of the other stage."""
+        endpoint = endpoint_name(self._props.project_name, stage).lower()
+        versioned = stage_resource_pattern(self._props.project_name, stage)
         return [
             self._describe_project(),
             Statement(
@@ -271,36 +311,10 @@ class ActionsIdentity(Construct):
                     "sagemaker:UpdateEndpoint",
                 ),
                 resources=(
-                    self._sm(f"model/{name}-*"),
-                    self._sm(f"endpoint-config/{name}-*"),
-                    self._sm(f"endpoint/{name}-*"),
+                    self._sm(f"model/{versioned}"),
+                    self._sm(f"endpoint-config/{versioned}"),
+                    self._sm(f"endpoint/{endpoint}"),
                 ),
             ),
             self._pass_role(),
         ]
-
-    def stack_statements(self) -> list[Statement]:
-        """The original guide's CloudFormation permissions, on this project's stacks only."""
-        name = self._props.project_name.lower()
-        stacks = self._props.context.arn("cloudformation", f"stack/sagemaker-{name}-*/*")
-        return [
-            Statement(
-                sid="CloudFormation",
-                actions=(
-                    "cloudformation:CreateStack",
-                    "cloudformation:DeleteStack",
-                    "cloudformation:DescribeStackEvents",
-                    "cloudformation:DescribeStacks",
-                    "cloudformation:UpdateStack",
-                ),
-                resources=(stacks,),
-            )
-        ]
-
-
-def _merge_sids(statements: list[Statement]) -> list[Statement]:
-    """Drop repeated statements (same sid) when build and deploy permissions are combined."""
-    seen: dict[str, Statement] = {}
-    for s in statements:
-        seen.setdefault(s.sid, s)
-    return list(seen.values())

@@ -45,6 +45,7 @@ class PipelineRole(Construct):
             "role",
             name=iam_name(props.environment_name, props.project_name, "pipeline"),
             description=f"SageMaker pipeline jobs and models of project {props.project_name}",
+            tags={"sagemaker:project-name": props.project_name},
             assume_role_policy=policy_document(
                 self,
                 "trust",

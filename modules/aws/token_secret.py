@@ -3,15 +3,23 @@
 The value never enters the synthesized JSON or the Terraform state: it is written through the
 write-only argument ``secret_string_wo`` (hashicorp/aws >= 5.98, Terraform >= 1.11) from an
 ephemeral, sensitive variable; ``secret_string_wo_version`` says when to write it again.
+
+A resource policy (:meth:`GitHubTokenSecret.restrict_reads`) denies
+``secretsmanager:GetSecretValue`` to every principal but the named readers, so an identity
+policy granting ``GetSecretValue`` on ``*`` elsewhere in the account does not reach the token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
+
+from modules.core.policy import Condition, Statement, policy_document
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +42,8 @@ class GitHubTokenSecretProps:
 
 
 class GitHubTokenSecret(Construct):
-    """Attributes: ``secret_arn``, ``secret_name``."""
+    """Attributes: ``secret_arn``, ``secret_name``, ``writes_value`` (whether Terraform writes
+    the value, and so reads the version back on every refresh)."""
 
     def __init__(self, scope: Construct, id_: str, props: GitHubTokenSecretProps) -> None:
         super().__init__(scope, id_)
@@ -46,6 +55,8 @@ class GitHubTokenSecret(Construct):
             "deploy workflow (value written write-only, never stored in Terraform state)",
             recovery_window_in_days=props.recovery_window_days,
         )
+        self._secret = secret
+        self.writes_value = props.value is not None
         if props.value is not None:
             SecretsmanagerSecretVersion(
                 self,
@@ -56,3 +67,42 @@ class GitHubTokenSecret(Construct):
             )
         self.secret_arn: str = secret.arn
         self.secret_name: str = secret.name
+
+    def restrict_reads(self, reader_arns: Sequence[str]) -> None:
+        """Attach the resource policy: ``GetSecretValue`` is denied to every principal whose
+        ``aws:PrincipalArn`` is not one of ``reader_arns`` (IAM role or user ARNs; for an
+        assumed-role session that key is the role's ARN). Pass the trigger function's role and,
+        when Terraform writes the value (``writes_value``), the deployer: hashicorp/aws reads a
+        secret version back with GetSecretValue on every refresh
+        (internal/service/secretsmanager/secret_version.go, findSecretVersion), so a plan by
+        anyone else would fail. Writing a value out of band (PutSecretValue) is not affected.
+        """
+        if not reader_arns:
+            raise ValueError(f"{self.node.path}: restrict_reads needs at least one reader")
+        document = policy_document(
+            self,
+            "policy-document",
+            [
+                Statement(
+                    sid="OnlyNamedReaders",
+                    effect="Deny",
+                    actions=("secretsmanager:GetSecretValue",),
+                    resources=("*",),
+                    principals=(("AWS", ("*",)),),
+                    conditions=(
+                        Condition(
+                            test="StringNotEquals",
+                            variable="aws:PrincipalArn",
+                            values=tuple(reader_arns),
+                        ),
+                    ),
+                ),
+            ],
+        )
+        SecretsmanagerSecretPolicy(
+            self,
+            "policy",
+            secret_arn=self._secret.arn,
+            policy=document,
+            block_public_policy=True,
+        )

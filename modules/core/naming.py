@@ -19,8 +19,12 @@ PRODUCT_NAME = "build-deploy-github"
 STUDIO_VISIBILITY_TAG = ("sagemaker:studio-visibility", "true")
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
-PRODUCTION_ENVIRONMENT = "production"
-STAGING_ENVIRONMENT = "staging"
+#: The two deploy stages of every project (``deploy/deploy.py --stage``).
+PRODUCTION_STAGE = "production"
+STAGING_STAGE = "staging"
+#: Characters of the ARN hash in the names of a stage's models and endpoint configurations;
+#: must equal ``_HASH_CHARS`` of the seeded ``deploy/deploy.py`` (a test compares them).
+DEPLOY_HASH_CHARS = 10
 
 
 def bounded(*parts: str, max_length: int, separator: str = "-") -> str:
@@ -45,6 +49,41 @@ def iam_name(environment: str, project: str, purpose: str) -> str:
     """IAM names are account-wide: include the environment so two stacks in one account
     (different regions) never fight over a role or user."""
     return bounded("mlops", environment, project, purpose, max_length=64)
+
+
+def github_environment(environment: str, stage: str) -> str:
+    """The GitHub environment of one toolkit environment's deploy stage: ``<environment>-<stage>``.
+
+    It contains the toolkit environment, so two stacks deploying one repository (e.g. ``dev``
+    from ``main`` and ``prod`` from ``release``) never share an environment, its branch
+    policies, variables or secrets. Injective: equal stages need equal environments, and
+    ``...-staging`` never equals ``...-production``.
+    """
+    return f"{environment}-{stage}"
+
+
+def build_settings_prefix(environment: str) -> str:
+    """Prefix of the repository-level Actions variables and secrets the build job of one
+    toolkit environment reads (``MLOPS_DEV_`` for ``dev``): one repository may be built by
+    several stacks, each owning only its own names. Environment names are lowercase letters,
+    digits and hyphens, so upper-casing and ``-`` -> ``_`` keeps distinct names distinct."""
+    return f"MLOPS_{environment.upper().replace('-', '_')}_"
+
+
+def endpoint_name(project_name: str, stage: str) -> str:
+    """The stage's endpoint as ``deploy/deploy.py`` names it (``<project>-<stage>``)."""
+    return f"{project_name}-{stage}"
+
+
+def stage_resource_pattern(project_name: str, stage: str) -> str:
+    """IAM resource pattern of the stage's models and endpoint configurations
+    (``<project>-<stage>-<hash>``, lowercase as SageMaker writes names in ARNs).
+
+    One ``?`` per hash character rather than ``*``: the pattern has a fixed length, so it
+    cannot match another project's names (``churn-staging-*`` would match project
+    ``churn-staging-v2``'s, ``churn-*`` project ``churn-model``'s).
+    """
+    return f"{endpoint_name(project_name, stage).lower()}-{'?' * DEPLOY_HASH_CHARS}"
 
 
 #: Matches any SageMaker project id when the stack does not create the project itself.

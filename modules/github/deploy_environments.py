@@ -1,11 +1,18 @@
-"""The GitHub environments the deploy workflow runs in: ``production`` behind required
-reviewers, and optionally ``staging``; both deployable only from the project's branch."""
+"""The GitHub environments the deploy workflow runs in: production behind required reviewers,
+and optionally staging; both deployable only from the project's branch. Each environment holds
+its stage's credentials as environment-scoped variables and secrets
+(``github_actions_environment_variable`` / ``_secret``), so only a job running in that
+environment (after its reviewers approved, for production) can read them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdktf import TerraformProvider, Token
+from cdktf_cdktf_provider_github.actions_environment_secret import ActionsEnvironmentSecret
+from cdktf_cdktf_provider_github.actions_environment_variable import ActionsEnvironmentVariable
 from cdktf_cdktf_provider_github.data_github_team import DataGithubTeam
 from cdktf_cdktf_provider_github.data_github_user import DataGithubUser
 from cdktf_cdktf_provider_github.repository_environment import RepositoryEnvironment
@@ -31,6 +38,10 @@ class DeployEnvironmentsProps:
             organization) who approve production deploys; at least one in total.
         prevent_self_review: whether the person who dispatched a deploy may not approve it.
             Default: yes.
+        production_variables / production_secrets: name -> value of the Actions variables and
+            secrets (sensitive references) scoped to the production environment. Default: none.
+        staging_variables / staging_secrets: the same for the staging environment (only with
+            ``staging_environment``). Default: none.
     """
 
     provider: TerraformProvider
@@ -41,6 +52,10 @@ class DeployEnvironmentsProps:
     reviewer_users: tuple[str, ...] = ()
     reviewer_teams: tuple[str, ...] = ()
     prevent_self_review: bool = True
+    production_variables: Mapping[str, str] = field(default_factory=dict)
+    production_secrets: Mapping[str, str] = field(default_factory=dict)
+    staging_variables: Mapping[str, str] = field(default_factory=dict)
+    staging_secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 class DeployEnvironments(Construct):
@@ -73,10 +88,39 @@ class DeployEnvironments(Construct):
             )
             for team in props.reviewer_teams
         ]
+        if props.staging_environment is None and (props.staging_variables or props.staging_secrets):
+            raise ValueError(
+                f"{self.node.path}: staging_variables/staging_secrets need a staging_environment"
+            )
+        for stage in ("production", "staging"):
+            variables = getattr(props, f"{stage}_variables")
+            secrets = getattr(props, f"{stage}_secrets")
+            overlap = sorted(set(variables) & set(secrets))
+            if overlap:
+                raise ValueError(
+                    f"{self.node.path}: {overlap} are both a {stage} variable and a {stage} "
+                    "secret; choose one"
+                )
         names = [props.production_environment]
-        self._environment(props, "production", props.production_environment, user_ids, team_ids)
+        self._environment(
+            props,
+            "production",
+            name=props.production_environment,
+            user_ids=user_ids,
+            team_ids=team_ids,
+            variables=props.production_variables,
+            secrets=props.production_secrets,
+        )
         if props.staging_environment is not None:
-            self._environment(props, "staging", props.staging_environment, [], [])
+            self._environment(
+                props,
+                "staging",
+                name=props.staging_environment,
+                user_ids=[],
+                team_ids=[],
+                variables=props.staging_variables,
+                secrets=props.staging_secrets,
+            )
             names.append(props.staging_environment)
         self.environment_names = tuple(names)
 
@@ -84,9 +128,12 @@ class DeployEnvironments(Construct):
         self,
         props: DeployEnvironmentsProps,
         id_: str,
+        *,
         name: str,
         user_ids: list[float],
         team_ids: list[float],
+        variables: Mapping[str, str],
+        secrets: Mapping[str, str],
     ) -> None:
         gated = bool(user_ids or team_ids)
         environment = RepositoryEnvironment(
@@ -111,3 +158,25 @@ class DeployEnvironments(Construct):
             environment=environment.environment,
             branch_pattern=props.branch,
         )
+        # Referencing environment.environment makes each variable and secret wait for its
+        # environment (the API answers 404 for an environment that does not exist yet).
+        for variable in sorted(variables):
+            ActionsEnvironmentVariable(
+                self,
+                f"{id_}-variable-{slug(variable)}",
+                provider=props.provider,
+                repository=props.repository,
+                environment=environment.environment,
+                variable_name=variable,
+                value=variables[variable],
+            )
+        for secret in sorted(secrets):
+            ActionsEnvironmentSecret(
+                self,
+                f"{id_}-secret-{slug(secret)}",
+                provider=props.provider,
+                repository=props.repository,
+                environment=environment.environment,
+                secret_name=secret,
+                plaintext_value=secrets[secret],
+            )

@@ -5,8 +5,14 @@ Two files per project (see ``WORKFLOW_PATHS``):
 * ``build.yml`` runs the project's SageMaker pipeline (``python -m pipelines.run_pipeline``) on a
   push to the configured branch that touches the pipeline code, and on manual dispatch.
 * ``deploy.yml`` is dispatched (by the trigger Lambda, or by hand) with a ``model_package_arn``
-  input and deploys that package to the staging endpoint, then, behind the ``production``
+  input and deploys that package to the staging endpoint, then, behind the production
   environment's reviewers, to the production endpoint (``python -m deploy.deploy``).
+
+Where credentials come from: the build job reads repository-level names that carry the
+toolkit environment (``<build_settings_prefix>BUILD_ROLE_ARN`` ..., so two stacks building one
+repository from different branches never share a name); each deploy job reads the
+environment-scoped ``AWS_DEPLOY_ROLE_ARN`` (or key pair) and ``SAGEMAKER_PIPELINE_ROLE_ARN`` of
+the GitHub environment it runs in, so production credentials reach only the production job.
 
 The rendering is pure Python (no cdktf import) and deterministic: equal ``WorkflowParams`` give
 byte-identical text, LF line endings and a final newline, so ``github_repository_file`` shows no
@@ -105,6 +111,8 @@ _FILTER_SPECIALS_RE = re.compile(r"([+!])")
 _ENVIRONMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 _PYTHON_VERSION_RE = re.compile(r"^3\.[0-9]{1,2}$")
 _PATH_PATTERN_RE = re.compile(r"^[A-Za-z0-9._*/-]+$")
+# GitHub variable/secret names: letters, digits, underscores, not starting with GITHUB_.
+_SETTINGS_PREFIX_RE = re.compile(r"^(?!GITHUB_)[A-Z_][A-Z0-9_]*_$")
 _RUNNER_LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _MAX_JOB_MINUTES = 360  # the longest a job may run on a GitHub-hosted runner
 
@@ -130,9 +138,14 @@ class WorkflowParams:
     auth_mode: AuthMode
     """``oidc``: assume roles from repository variables; ``access_keys``: repository secrets."""
     staging_environment: str | None = "staging"
-    """GitHub environment of the staging job. Default: ``staging``; ``None``: no environment."""
+    """GitHub environment of the staging job. Default: ``staging``; ``None``: no staging job
+    (the deploy goes straight to production, behind its reviewers)."""
     production_environment: str = "production"
     """GitHub environment (with required reviewers) of the production job. Default: production."""
+    build_settings_prefix: str = "MLOPS_"
+    """Prefix of the repository-level variables/secrets the build job reads
+    (``BUILD_ROLE_ARN``, ``PIPELINE_ROLE_ARN``; ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``).
+    Default: ``MLOPS_``; the toolkit passes ``MLOPS_<ENVIRONMENT>_``."""
     python_version: str = "3.12"
     """Python used by both workflows. Default: 3.12."""
     pipeline_paths: tuple[str, ...] = ("pipelines/**",)
@@ -175,6 +188,12 @@ class WorkflowParams:
                 "staging_environment: must differ from production_environment, "
                 f"both are {self.production_environment!r}"
             )
+        _check(
+            "build_settings_prefix",
+            self.build_settings_prefix,
+            _SETTINGS_PREFIX_RE,
+            "upper-case letters, digits and underscores ending in '_', not starting with GITHUB_",
+        )
         _check("python_version", self.python_version, _PYTHON_VERSION_RE, "a version such as 3.12")
         if not self.pipeline_paths:
             raise WorkflowParamsError("pipeline_paths: expected at least one path filter, got none")
@@ -291,14 +310,18 @@ def _setup_steps(p: WorkflowParams, requirements: str) -> list[dict[str, Any]]:
     ]
 
 
-def _credentials_step(p: WorkflowParams, role_variable: str, session_name: str) -> dict[str, Any]:
+def _credentials_step(
+    p: WorkflowParams, role_variable: str, secret_prefix: str, session_name: str
+) -> dict[str, Any]:
     settings: dict[str, Any] = {"aws-region": "${{ env.AWS_REGION }}"}
     if p.auth_mode == "oidc":
         settings["role-to-assume"] = "${{ vars." + role_variable + " }}"
         settings["role-session-name"] = session_name
     else:
-        settings["aws-access-key-id"] = "${{ secrets.AWS_ACCESS_KEY_ID }}"
-        settings["aws-secret-access-key"] = "${{ secrets.AWS_SECRET_ACCESS_KEY }}"
+        settings["aws-access-key-id"] = "${{ secrets." + secret_prefix + "AWS_ACCESS_KEY_ID }}"
+        settings["aws-secret-access-key"] = (
+            "${{ secrets." + secret_prefix + "AWS_SECRET_ACCESS_KEY }}"
+        )
     return {
         "name": "Configure AWS credentials",
         "uses": ACTION_PINS["configure-aws-credentials"].uses,
@@ -331,11 +354,18 @@ def render_build_workflow(p: WorkflowParams) -> str:
                 "permissions": _job_permissions(p),
                 "steps": [
                     *_setup_steps(p, "pipelines/requirements.txt"),
-                    _credentials_step(p, "AWS_BUILD_ROLE_ARN", "github-build"),
+                    _credentials_step(
+                        p,
+                        f"{p.build_settings_prefix}BUILD_ROLE_ARN",
+                        p.build_settings_prefix,
+                        "github-build",
+                    ),
                     {
                         "name": "Upsert, start and wait for the SageMaker pipeline",
                         "env": {
-                            "SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.SAGEMAKER_PIPELINE_ROLE_ARN }}"
+                            "SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars."
+                            + p.build_settings_prefix
+                            + "PIPELINE_ROLE_ARN }}"
                         },
                         "run": (
                             "python -m pipelines.run_pipeline"
@@ -366,18 +396,18 @@ def _validate_arn_step() -> dict[str, Any]:
     }
 
 
-def _deploy_job(p: WorkflowParams, stage: str, environment: str | None) -> dict[str, Any]:
+def _deploy_job(p: WorkflowParams, stage: str, environment: str) -> dict[str, Any]:
     job: dict[str, Any] = {"name": f"Deploy to {stage}", "runs-on": _Quoted(p.runs_on)}
-    if stage == "production":
+    if stage == "production" and p.staging_environment is not None:
         job["needs"] = "staging"
-    if environment is not None:
-        job["environment"] = _Quoted(environment)
+    # The stage's credentials are scoped to this environment (never repository-wide).
+    job["environment"] = _Quoted(environment)
     job["timeout-minutes"] = p.deploy_timeout_minutes
     job["permissions"] = _job_permissions(p)
     job["steps"] = [
         _validate_arn_step(),
         *_setup_steps(p, "deploy/requirements.txt"),
-        _credentials_step(p, "AWS_DEPLOY_ROLE_ARN", f"github-deploy-{stage}"),
+        _credentials_step(p, "AWS_DEPLOY_ROLE_ARN", "", f"github-deploy-{stage}"),
         {
             "name": f"Deploy the model package to the {stage} endpoint and smoke-test it",
             "env": {
@@ -420,7 +450,11 @@ def render_deploy_workflow(p: WorkflowParams) -> str:
         },
         "env": _workflow_env(p),
         "jobs": {
-            "staging": _deploy_job(p, "staging", p.staging_environment),
+            **(
+                {"staging": _deploy_job(p, "staging", p.staging_environment)}
+                if p.staging_environment is not None
+                else {}
+            ),
             "production": _deploy_job(p, "production", p.production_environment),
         },
     }

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from modules.config import load_config
+from modules.core.naming import PRODUCTION_STAGE, STAGING_STAGE, github_environment
 from tests.conftest import EXAMPLE_CONFIG
 from tools.gates.checkov_gate import ensure_checkov
 from tools.gates.iam_policies import TrustedRepository
@@ -19,12 +20,20 @@ def checkov() -> Path:
 
 
 def trusted_repositories(config_path: Path = EXAMPLE_CONFIG) -> dict[str, list[TrustedRepository]]:
-    """Stack name -> the repositories (and build branches) its projects configure."""
+    """Stack name -> the repositories (build branches, projects, deploy environments) its
+    projects configure."""
     config = load_config(config_path)
     return {
         env.stack_name: [
             TrustedRepository(
-                owner=p.github.owner, repository=p.github.repository, branch=p.github.branch
+                owner=p.github.owner,
+                repository=p.github.repository,
+                branch=p.github.branch,
+                project=p.name,
+                production_environment=github_environment(env.name, PRODUCTION_STAGE),
+                staging_environment=github_environment(env.name, STAGING_STAGE)
+                if p.staging_environment
+                else None,
             )
             for p in env.projects
         ]

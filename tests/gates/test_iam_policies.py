@@ -1,13 +1,15 @@
-"""IAM gate: the synthesized stacks pin OIDC trust exactly and grant no wildcard actions.
+"""IAM gate: the synthesized stacks pin OIDC trust exactly, grant no wildcard actions, keep
+deploy credentials behind the stage's GitHub environment and keep projects apart.
 
 The example config has an ``oidc`` environment and an ``access_keys`` one; a variant without a
-staging environment makes the deploy role trust the branch too. Each rule is then shown to fail
-on a deliberately broken copy of a real synthesized document.
+staging stage still trusts no deploy role to a branch. Each rule is then shown to fail on a
+deliberately broken copy of a real synthesized document.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,9 +19,11 @@ import pytest
 from tests.conftest import Synth
 from tests.gates.conftest import trusted_repositories
 from tools.gates.iam_policies import (
+    DEPLOY_ACTIONS,
     OIDC_HOST,
     WEB_IDENTITY_ACTION,
-    TrustedRepository,
+    globs_intersect,
+    read_principals,
     read_statements,
     stack_problems,
 )
@@ -32,7 +36,7 @@ def test_example_stacks_have_no_iam_problems(example_synth: Synth) -> None:
         assert stack_problems(example_synth.stack(name), REPOS[name]) == [], name
 
 
-def test_branch_trusting_deploy_role_passes(
+def test_without_staging_no_deploy_role_trusts_the_branch(
     example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
 ) -> None:
     for project in example["environments"][0]["projects"]:
@@ -41,12 +45,19 @@ def test_branch_trusting_deploy_role_passes(
     synth = synth_config(example)
     stack = synth.stack("dev")
     repos = [
-        TrustedRepository(owner=r.owner, repository=r.repository, branch="release/2026")
+        dataclasses.replace(r, branch="release/2026", staging_environment=None)
         for r in REPOS["dev"]
     ]
     assert stack_problems(stack, repos) == []
-    subjects = _subjects(stack)
-    assert any(s.endswith(":ref:refs/heads/release/2026") for s in subjects)
+    branch = [s for s in _subjects(stack) if s.endswith(":ref:refs/heads/release/2026")]
+    # only the build roles (one per project) trust the branch
+    assert len(branch) == len(repos)
+    deploy_subjects = {
+        p.subjects
+        for p in read_principals(stack)
+        if p.allowed(DEPLOY_ACTIONS) and p.address.startswith("aws_iam_role.")
+    }
+    assert deploy_subjects == {(f"repo:{r.slug}:environment:dev-production",) for r in REPOS["dev"]}
 
 
 def _subjects(stack: dict[str, Any]) -> list[str]:
@@ -74,8 +85,8 @@ def test_every_oidc_role_trust_is_read(example_synth: Synth) -> None:
             for origin in {s.origin for s in trusts}
         )
     ]
-    # Each project has a build and a deploy role trusted by GitHub's OIDC provider.
-    assert len(web_identity_roles) >= 2 * len(REPOS["dev"])
+    # Each project has a build, a staging and a production role trusted by GitHub's OIDC.
+    assert len(web_identity_roles) == 3 * len(REPOS["dev"])
     assert {s.split(":")[1] for s in _subjects(stack)} == {r.slug for r in REPOS["dev"]}
 
 
@@ -265,3 +276,139 @@ def test_fails_on_broad_managed_policy(dev: dict[str, Any]) -> None:
     }
     problems = _problems(dev)
     assert sum("broad AWS managed policy" in p for p in problems) == 2
+
+
+# --- stage and project isolation: each rule fails on a broken policy ---------------------------
+
+
+def _role_documents(stack: dict[str, Any], fragment: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(trust statement, permissions document) of the one role whose address has ``fragment``."""
+    (key,) = [k for k in stack["resource"]["aws_iam_role"] if fragment in k]
+    role = stack["resource"]["aws_iam_role"][key]
+    documents = stack["data"]["aws_iam_policy_document"]
+    trust_doc = role["assume_role_policy"].split(".")[2]
+    (policy,) = [p for p in stack["resource"]["aws_iam_role_policy"].values() if key in p["role"]]
+    return documents[trust_doc]["statement"][0], documents[policy["policy"].split(".")[2]]
+
+
+def _sid(document: dict[str, Any], sid: str) -> dict[str, Any]:
+    return next(s for s in document["statement"] if s["sid"] == sid)
+
+
+def test_fails_on_deploy_role_trusted_by_the_branch(dev: dict[str, Any]) -> None:
+    trust, _ = _role_documents(dev, "churn-model_actions-identity_staging-role")
+    _condition(trust, "sub")["values"] = ["repo:acme-ml/churn-model:ref:refs/heads/main"]
+    problems = _problems(dev)
+    assert any(
+        "deploy role trusted by 'repo:acme-ml/churn-model:ref:refs/heads/main'" in p
+        for p in problems
+    ), problems
+
+
+def test_fails_on_production_role_also_trusted_by_staging(dev: dict[str, Any]) -> None:
+    trust, _ = _role_documents(dev, "churn-model_actions-identity_production-role")
+    _condition(trust, "sub")["values"].append("repo:acme-ml/churn-model:environment:dev-staging")
+    problems = _problems(dev)
+    assert any("can change production but its sub is" in p for p in problems), problems
+
+
+def test_fails_on_production_role_trusted_by_another_environment(dev: dict[str, Any]) -> None:
+    trust, _ = _role_documents(dev, "churn-model_actions-identity_production-role")
+    _condition(trust, "sub")["values"] = ["repo:acme-ml/churn-model:environment:production"]
+    problems = _problems(dev)
+    expected = "must be exactly ['repo:acme-ml/churn-model:environment:dev-production']"
+    assert any(expected in p for p in problems), problems
+
+
+def test_fails_on_production_subject_matched_loosely(dev: dict[str, Any]) -> None:
+    trust, _ = _role_documents(dev, "churn-model_actions-identity_production-role")
+    _condition(trust, "sub")["test"] = "StringLike"
+    problems = _problems(dev)
+    assert any("the production sub must be matched with StringEquals" in p for p in problems), (
+        problems
+    )
+
+
+def test_fails_on_staging_role_reaching_production(dev: dict[str, Any]) -> None:
+    _, permissions = _role_documents(dev, "churn-model_actions-identity_staging-role")
+    endpoints = _sid(permissions, "Endpoints")
+    endpoints["resources"] = [r.replace("-staging", "-*") for r in endpoints["resources"]]
+    problems = _problems(dev)
+    assert any(
+        "staging-role" in p and "can change production but its sub is" in p for p in problems
+    ), problems
+    assert any("also deploys staging" in p for p in problems), problems
+
+
+def test_fails_on_literal_json_deploy_policy_of_a_branch_trusted_role(dev: dict[str, Any]) -> None:
+    (key,) = [
+        k for k in dev["resource"]["aws_iam_role"] if "churn-model_actions-identity_build" in k
+    ]
+    (policy,) = [p for p in dev["resource"]["aws_iam_role_policy"].values() if key in p["role"]]
+    policy["policy"] = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "sagemaker:UpdateEndpoint",
+                "Resource": "arn:aws:sagemaker:eu-west-1:1:endpoint/churn-model-production",
+            },
+        }
+    )
+    problems = _problems(dev)
+    assert any("build-role" in p and "deploy role trusted by" in p for p in problems), problems
+
+
+def test_fails_on_production_identity_with_build_actions(example_synth: Synth) -> None:
+    prod = copy.deepcopy(example_synth.stack("prod"))
+    (policy,) = [
+        p
+        for p in prod["resource"]["aws_iam_user_policy"].values()
+        if p["name"] == "GithubActionsMLOps-production"
+    ]
+    document = prod["data"]["aws_iam_policy_document"][policy["policy"].split(".")[2]]
+    _sid(document, "Endpoints")["actions"].append("sagemaker:StartPipelineExecution")
+    problems = stack_problems(prod, REPOS["prod"])
+    assert any("also holds build actions" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("replace", "by"),
+    [
+        ("endpoint/churn-model-staging", "endpoint/*-staging"),
+        ("model/churn-model-staging-??????????", "model/fraud*"),
+        ("endpoint-config/churn-model-staging-??????????", "endpoint-config/*"),
+    ],
+)
+def test_fails_on_a_pattern_matching_another_projects_names(
+    dev: dict[str, Any], replace: str, by: str
+) -> None:
+    _, permissions = _role_documents(dev, "churn-model_actions-identity_staging-role")
+    endpoints = _sid(permissions, "Endpoints")
+    endpoints["resources"] = [r.replace(replace, by) for r in endpoints["resources"]]
+    assert any(by in r for r in endpoints["resources"])
+    problems = _problems(dev)
+    assert any(
+        "of project churn-model also matches" in p and "of project fraud-detection" in p
+        for p in problems
+    ), problems
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("endpoint/churn-*", "endpoint/churn-model-staging", True),
+        ("endpoint/churn-staging", "endpoint/churn-model-staging", False),
+        ("model/a-staging-??????????", "model/a-b-staging-??????????", False),
+        ("model/a-staging-??????????", "model/a-staging-*", True),
+        ("a*b", "*c", False),
+        ("a*", "*b", True),
+        ("a?c", "abc", True),
+        ("a?c", "ac", False),
+        ("*", "", True),
+        ("", "?", False),
+    ],
+)
+def test_globs_intersect(a: str, b: str, expected: bool) -> None:
+    assert globs_intersect(a, b) is expected
+    assert globs_intersect(b, a) is expected

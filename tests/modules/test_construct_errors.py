@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_github.provider import GithubProvider
 
 from modules.aws.actions_identity import ActionsIdentity, ActionsIdentityProps
 from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
+from modules.aws.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
 from modules.aws.trigger_function import TriggerFunction, TriggerFunctionProps, ZipArtifact
 from modules.config import ConfigError, parse_config
 from modules.core.account_context import AccountContext
@@ -51,12 +52,73 @@ def test_fails_on_oidc_without_provider(stack: TerraformStack) -> None:
                 github_owner="o",
                 github_repository="r",
                 branch="main",
-                deploy_environments=("production",),
+                production_environment="dev-production",
                 auth_mode="oidc",
                 oidc_provider_arn=None,
                 pipeline_role_arn="arn",
             ),
         )
+
+
+def test_fails_on_one_environment_for_both_stages(stack: TerraformStack) -> None:
+    with pytest.raises(
+        ValueError, match=r"test/identity: staging_environment must differ from production"
+    ):
+        ActionsIdentity(
+            stack,
+            "identity",
+            ActionsIdentityProps(
+                context=AccountContext(stack, "account"),
+                environment_name="dev",
+                project_name="p",
+                github_owner="o",
+                github_repository="r",
+                branch="main",
+                production_environment="dev-production",
+                staging_environment="dev-production",
+                auth_mode="access_keys",
+                pipeline_role_arn="arn",
+            ),
+        )
+
+
+def test_fails_on_staging_settings_without_a_staging_environment(stack: TerraformStack) -> None:
+    with pytest.raises(ValueError, match=r"test/envs: staging_variables/staging_secrets need"):
+        DeployEnvironments(
+            stack,
+            "envs",
+            DeployEnvironmentsProps(
+                provider=GithubProvider(stack, "github", owner="o"),
+                repository="r",
+                branch="main",
+                production_environment="dev-production",
+                reviewer_users=("octocat",),
+                staging_variables={"X": "y"},
+            ),
+        )
+
+
+def test_fails_on_a_stage_variable_that_is_also_a_secret(stack: TerraformStack) -> None:
+    with pytest.raises(ValueError, match=r"\['X'\] are both a production variable and a"):
+        DeployEnvironments(
+            stack,
+            "envs",
+            DeployEnvironmentsProps(
+                provider=GithubProvider(stack, "github", owner="o"),
+                repository="r",
+                branch="main",
+                production_environment="dev-production",
+                reviewer_users=("octocat",),
+                production_variables={"X": "y"},
+                production_secrets={"X": "z"},
+            ),
+        )
+
+
+def test_fails_on_restricting_reads_to_nobody(stack: TerraformStack) -> None:
+    secret = GitHubTokenSecret(stack, "token", GitHubTokenSecretProps(secret_name="s"))
+    with pytest.raises(ValueError, match=r"test/token: restrict_reads needs at least one reader"):
+        secret.restrict_reads(())
 
 
 def _trigger(stack: TerraformStack, **overrides: Any) -> None:

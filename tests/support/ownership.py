@@ -103,6 +103,8 @@ CLASSIFIED: dict[str, Kind] = {
     "aws_sagemaker_servicecatalog_portfolio_status": Kind("regional", "project-templates", ()),
     "aws_secretsmanager_secret": Kind("regional", "secret", ("name",)),
     "aws_secretsmanager_secret_version": Kind("regional", "secret-value", ("secret_id",)),
+    # A secret has one resource policy: PutResourcePolicy replaces the whole document.
+    "aws_secretsmanager_secret_policy": Kind("regional", "secret-policy", ("secret_arn",)),
     "aws_servicecatalog_portfolio": Kind("regional", "portfolio", ("name",)),
     "aws_servicecatalog_product": Kind("regional", "product", ("name",)),
     "aws_servicecatalog_provisioning_artifact": Kind(

@@ -18,6 +18,17 @@ report, one line per problem:
   reference to an ``aws_iam_policy_document`` of the stack or a literal JSON document. Anything
   else (``jsonencode(...)``, a file) is reported, so no policy escapes the checks.
 
+Per IAM role and user (its trust and the inline policies attached to it), credentials follow
+the approval gate:
+
+- no role that can change endpoints (a *deploy* role) is trusted by a branch ``sub``: every job
+  on the branch, the build and the pipeline code included, would hold deploy credentials;
+- a principal that can change a project's production endpoint, its configurations or models
+  is a role whose ``sub`` is exactly ``repo:OWNER/REPO:environment:<production environment>``
+  (or an IAM user, ``access_keys``), and it holds no build action and nothing of staging;
+- no project's policy (a principal tagged ``sagemaker:project-name``) has a resource pattern
+  that matches another configured project's names (``churn-*`` would match ``churn-model``'s).
+
 Policies are read from ``aws_iam_policy_document`` data sources (the toolkit's way, see
 ``modules/core/policy.py``) and from literal JSON documents in resource arguments.
 """
@@ -29,6 +40,13 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from modules.core.naming import (
+    PRODUCTION_STAGE,
+    STAGING_STAGE,
+    endpoint_name,
+    stage_resource_pattern,
+)
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -70,11 +88,16 @@ class PolicyStatement:
 
 @dataclass(frozen=True, kw_only=True)
 class TrustedRepository:
-    """A repository the stack's roles may trust, with its build branch."""
+    """A repository the stack's roles may trust, with its build branch, and the project it
+    builds (empty: the stage and project rules do not know it) with the GitHub environments of
+    its deploy stages."""
 
     owner: str
     repository: str
     branch: str
+    project: str = ""
+    production_environment: str = ""
+    staging_environment: str | None = None
 
     @property
     def slug(self) -> str:
@@ -329,15 +352,272 @@ def managed_policy_problems(stack: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- per principal
+
+#: Actions that change what an endpoint serves (a principal holding one is a deploy identity).
+DEPLOY_ACTIONS = frozenset(
+    {
+        "sagemaker:createendpoint",
+        "sagemaker:createendpointconfig",
+        "sagemaker:createmodel",
+        "sagemaker:deleteendpoint",
+        "sagemaker:deleteendpointconfig",
+        "sagemaker:deletemodel",
+        "sagemaker:updateendpoint",
+        "sagemaker:updateendpointweightsandcapacities",
+    }
+)
+#: Actions of the build (pipeline upsert and start); never together with a deploy action.
+BUILD_ACTIONS = frozenset(
+    {
+        "sagemaker:createpipeline",
+        "sagemaker:updatepipeline",
+        "sagemaker:startpipelineexecution",
+    }
+)
+PROJECT_TAG = "sagemaker:project-name"
+_RESOURCE_REF = re.compile(r"^\$\{aws_iam_(role|user)\.([A-Za-z0-9_-]+)\.(?:id|name)\}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IamPrincipal:
+    """An IAM role or user of the stack, its trust statements (roles) and its permissions."""
+
+    address: str
+    project: str | None
+    trust: tuple[PolicyStatement, ...]
+    permissions: tuple[PolicyStatement, ...]
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """Every GitHub OIDC ``sub`` value its trust names."""
+        return tuple(
+            value
+            for s in self.trust
+            for _, variable, values in s.conditions
+            if variable == f"{OIDC_HOST}:sub"
+            for value in values
+        )
+
+    def allowed(self, actions: frozenset[str]) -> list[tuple[PolicyStatement, str]]:
+        """(statement, resource) pairs of Allow statements granting one of ``actions``."""
+        return [
+            (s, r)
+            for s in self.permissions
+            if s.effect == "Allow" and any(a.lower() in actions for a in s.actions)
+            for r in s.resources
+        ]
+
+
+def _document_statements(
+    ref: Any, documents: Mapping[str, Any], origin: str
+) -> list[PolicyStatement]:
+    """Statements of a policy argument: a policy document reference or literal JSON (anything
+    else is reported by ``read_statements``)."""
+    match = _DOCUMENT_REF.match(str(ref))
+    if match is None:
+        return _json_document(origin, str(ref)) or []
+    if match.group(1) not in documents:
+        return []
+    doc = documents[match.group(1)]
+    return [_from_document_block(origin, b) for b in doc.get("statement", [])]
+
+
+def read_principals(stack: Mapping[str, Any]) -> list[IamPrincipal]:
+    """Every IAM role and user of the stack with its trust and inline policies."""
+    documents = dict(stack.get("data", {}).get("aws_iam_policy_document", {}))
+    resources = stack.get("resource", {})
+    permissions: dict[str, list[PolicyStatement]] = {}
+    for kind, key in (("role", "role"), ("user", "user")):
+        for name, config in sorted(resources.get(f"aws_iam_{kind}_policy", {}).items()):
+            target = _RESOURCE_REF.match(str(config.get(key, "")))
+            if target is None:
+                continue
+            origin = f"aws_iam_{kind}_policy.{name}"
+            address = f"aws_iam_{target.group(1)}.{target.group(2)}"
+            permissions.setdefault(address, []).extend(
+                _document_statements(config.get("policy"), documents, origin)
+            )
+    principals = []
+    for kind in ("role", "user"):
+        for name, config in sorted(resources.get(f"aws_iam_{kind}", {}).items()):
+            address = f"aws_iam_{kind}.{name}"
+            tags = config.get("tags") or {}
+            principals.append(
+                IamPrincipal(
+                    address=address,
+                    project=tags.get(PROJECT_TAG),
+                    trust=tuple(
+                        _document_statements(
+                            config.get("assume_role_policy"), documents, f"{address} trust"
+                        )
+                    ),
+                    permissions=tuple(permissions.get(address, [])),
+                )
+            )
+    return principals
+
+
+def _arn_resource(arn: str) -> str:
+    """The resource part of an ARN (after the fifth ``:``), or the whole text."""
+    parts = arn.split(":", 5)
+    return parts[5] if len(parts) == 6 else arn
+
+
+def globs_intersect(a: str, b: str) -> bool:
+    """Whether some string matches both IAM patterns (``*``: any run, ``?``: one character)."""
+    la, lb = len(a), len(b)
+    seen: dict[tuple[int, int], bool] = {}
+
+    def go(i: int, j: int) -> bool:
+        key = (i, j)
+        if key in seen:
+            return seen[key]
+        seen[key] = False  # a cycle cannot produce a new witness
+        if i == la and j == lb:
+            result = True
+        elif i < la and a[i] == "*":
+            result = go(i + 1, j) or (j < lb and go(i, j + 1))
+        elif j < lb and b[j] == "*":
+            result = go(i, j + 1) or (i < la and go(i + 1, j))
+        elif i == la or j == lb:
+            result = False
+        else:
+            result = (a[i] == "?" or b[j] == "?" or a[i] == b[j]) and go(i + 1, j + 1)
+        seen[key] = result
+        return result
+
+    return go(0, 0)
+
+
+def _stage_names(project: str, stage: str) -> tuple[str, ...]:
+    """Resource patterns of a project's stage endpoint, configurations and models as the seeded
+    ``deploy/deploy.py`` names them (``<name>-<stage>``, ``<name>-<stage>-<hash>``): exact
+    lengths, so ``churn``'s production names do not cover project ``churn-production``'s."""
+    versioned = stage_resource_pattern(project, stage)
+    return (
+        f"endpoint/{endpoint_name(project, stage).lower()}",
+        f"endpoint-config/{versioned}",
+        f"model/{versioned}",
+    )
+
+
+def _reaches(resource: str, names: Sequence[str]) -> bool:
+    return any(globs_intersect(_arn_resource(resource), n) for n in names)
+
+
+def deploy_trust_problems(principals: Sequence[IamPrincipal]) -> list[str]:
+    """No role that can change endpoints is trusted by a branch (or any non-environment) sub."""
+    problems = []
+    for p in principals:
+        if not p.allowed(DEPLOY_ACTIONS):
+            continue
+        problems += [
+            f"{p.address}: deploy role trusted by {subject!r}; trust only the stage's GitHub "
+            "environment (repo:OWNER/REPO:environment:NAME), never a branch"
+            for subject in p.subjects
+            if ":environment:" not in subject
+        ]
+    return problems
+
+
+def stage_problems(
+    principals: Sequence[IamPrincipal], repositories: Sequence[TrustedRepository]
+) -> list[str]:
+    """Production endpoints only for the production identity: a role trusted by exactly the
+    production environment (or an IAM user), with no build action and nothing of staging."""
+    problems = []
+    for repo in repositories:
+        if not repo.project:
+            continue
+        production = _stage_names(repo.project, PRODUCTION_STAGE)
+        staging = _stage_names(repo.project, STAGING_STAGE)
+        expected = f"repo:{repo.slug}:environment:{repo.production_environment}"
+        for p in principals:
+            grants = p.allowed(DEPLOY_ACTIONS)
+            if not any(_reaches(r, production) for _, r in grants):
+                continue
+            where = f"{p.address} (production of {repo.project})"
+            if p.address.startswith("aws_iam_role.") and list(p.subjects) != [expected]:
+                problems.append(
+                    f"{where}: can change production but its sub is {list(p.subjects)}; "
+                    f"it must be exactly [{expected!r}] (StringEquals)"
+                )
+            if p.address.startswith("aws_iam_role.") and any(
+                op != "StringEquals"
+                for s in p.trust
+                for op, variable, _ in s.conditions
+                if variable == f"{OIDC_HOST}:sub"
+            ):
+                problems.append(f"{where}: the production sub must be matched with StringEquals")
+            if any(_reaches(r, staging) for _, r in grants):
+                problems.append(f"{where}: also deploys staging; use one identity per stage")
+            if p.allowed(BUILD_ACTIONS):
+                problems.append(f"{where}: also holds build actions; the build cannot deploy")
+    return problems
+
+
+def cross_project_problems(
+    principals: Sequence[IamPrincipal], repositories: Sequence[TrustedRepository]
+) -> list[str]:
+    """No resource pattern of one project's principals matches another project's names.
+
+    A project's names are the resource patterns of its own principals in which a path segment
+    starts with its name (lowercase, as SageMaker writes names in ARNs), leaving out patterns
+    that other projects hold verbatim too (account-wide ones such as SageMaker Pipelines' job
+    names ``pipelines-*``). ``*`` alone (actions without resource-level permissions) is left to
+    the wildcard and checkov rules.
+    """
+    projects = sorted({r.project for r in repositories if r.project})
+    held: dict[str, set[str]] = {}
+    for p in principals:
+        if p.project in projects:
+            held.setdefault(p.project, set()).update(
+                _arn_resource(r) for s in p.permissions if s.effect == "Allow" for r in s.resources
+            )
+    named: dict[str, list[str]] = {}
+    for project, patterns in held.items():
+        shared = set().union(*(v for k, v in held.items() if k != project))
+        own = re.compile(rf"(?:^|/){re.escape(project.lower())}(?:[-/]|$)")
+        named[project] = sorted(x for x in patterns - shared if own.search(x))
+    problems = []
+    for p in principals:
+        if p.project not in projects:
+            continue
+        for s in p.permissions:
+            if s.effect != "Allow":
+                continue
+            for resource in s.resources:
+                if resource == "*":
+                    continue
+                pattern = _arn_resource(resource)
+                for other in projects:
+                    if other.lower() == p.project.lower():
+                        continue
+                    hit = next(
+                        (n for n in named.get(other, []) if globs_intersect(pattern, n)), None
+                    )
+                    if hit is not None:
+                        problems.append(
+                            f"{p.address} {s.where}: {pattern!r} of project {p.project} also "
+                            f"matches {hit!r} of project {other}; use exact names"
+                        )
+    return problems
+
+
 def stack_problems(
     stack: Mapping[str, Any], repositories: Sequence[TrustedRepository]
 ) -> list[str]:
     """Every problem of one synthesized stack (empty: the stack passes)."""
     statements, problems = read_statements(stack)
+    principals = read_principals(stack)
     return [
         *problems,
         *wildcard_problems(statements),
         *pass_role_problems(statements),
         *oidc_trust_problems(statements, repositories),
         *managed_policy_problems(stack),
+        *deploy_trust_problems(principals),
+        *stage_problems(principals, repositories),
+        *cross_project_problems(principals, repositories),
     ]

@@ -8,6 +8,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 from modules.core.config.base import (
@@ -92,6 +93,26 @@ class TokenSecret(_Model):
         ge=1,
         description="Bump to write a new token value (rotation) from TF_VAR_github_token.",
     )
+    readers: tuple[str, ...] = Field(
+        default=(),
+        description="IAM role ARNs that may also read the token. The secret's resource policy "
+        "denies GetSecretValue to everyone but the trigger function's role and, with "
+        "value_from_variable, the principal running the plan (its refresh reads the version "
+        "back); list here every other role that runs plans of this stack (e.g. CI besides "
+        "you), or its refresh fails with AccessDenied.",
+    )
+
+    @field_validator("readers")
+    @classmethod
+    def _readers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in value:
+            if not IAM_ROLE_ARN_RE.match(arn):
+                raise _fail(
+                    "bad_secret_reader",
+                    f"{arn!r} is not an IAM role ARN; use "
+                    "'arn:aws:iam::<12-digit account>:role/<path/name>'",
+                )
+        return value
 
     @field_validator("name")
     @classmethod
@@ -135,10 +156,12 @@ class Platform(_Model):
         description="Role Service Catalog launches the product with (looked up by name)",
     )
     pipeline_role: Literal["service_catalog", "per_project"] = Field(
-        default="service_catalog",
-        description="Role the SageMaker pipeline runs as: the account's "
-        "AmazonSageMakerServiceCatalogProductsUseRole ('service_catalog', as the original) or "
-        "a least-privilege role per project ('per_project').",
+        default="per_project",
+        description="Role the SageMaker pipeline runs as: a least-privilege role per project "
+        "('per_project', default: a project's build and deploy identities can pass only its "
+        "own role) or the account's AmazonSageMakerServiceCatalogProductsUseRole "
+        "('service_catalog', as the original guide: every project's identities can pass the "
+        "one account-wide role, so projects are not isolated from each other).",
     )
     enable_sagemaker_project_templates: bool = Field(
         default=False,
@@ -187,6 +210,24 @@ class Platform(_Model):
                 "session ARN), or leave it out",
             )
         return value
+
+    @model_validator(mode="after")
+    def _token_reader(self) -> Platform:
+        # The secret's resource policy lets only named principals read it, and hashicorp/aws
+        # reads a version it wrote back on every refresh (GetSecretValue): the principal that
+        # runs plans must be named, or its next plan fails with AccessDenied.
+        secret = self.token_secret
+        if secret.value_from_variable and not self.deployer_principal_arn and not secret.readers:
+            raise _fail(
+                "token_reader",
+                "deployer_principal_arn: required while token_secret."
+                "value_from_variable is true: the plan writes the token and reads it back on "
+                "every refresh, and only named principals may read it; give the IAM role that "
+                "runs plans (e.g. 'arn:aws:iam::<account>:role/terraform'), list it in "
+                "token_secret.readers, or set token_secret.value_from_variable: false and put "
+                "the token in the secret yourself",
+            )
+        return self
 
     @field_validator("oidc_provider_arn")
     @classmethod

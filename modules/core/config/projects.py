@@ -122,7 +122,10 @@ class Project(_Model):
     )
     production_reviewers: Reviewers = Reviewers()
     staging_environment: bool = Field(
-        default=True, description="Whether to create a 'staging' GitHub environment."
+        default=True,
+        description="Whether the deploy has a staging stage: the '<environment>-staging' "
+        "GitHub environment, its own deploy identity and the '<name>-staging' endpoint. "
+        "Without it the deploy goes straight to production, behind the reviewers.",
     )
 
     @model_validator(mode="after")

@@ -62,17 +62,22 @@ def test_oidc_provider_created_once_with_sts_audience(example_synth: Synth) -> N
     assert provider["client_id_list"] == ["sts.amazonaws.com"]
 
 
-def test_build_and_deploy_roles_pin_aud_and_exact_sub(example_synth: Synth) -> None:
+def test_build_and_stage_roles_pin_aud_and_exact_sub(example_synth: Synth) -> None:
     dev = example_synth.stack("dev")
     roles = resources(dev, "aws_iam_role")
     expected = {
         "churn-model_actions-identity_build-role": ["repo:acme-ml/churn-model:ref:refs/heads/main"],
-        "churn-model_actions-identity_deploy-role": [
-            "repo:acme-ml/churn-model:environment:staging",
-            "repo:acme-ml/churn-model:environment:production",
+        "churn-model_actions-identity_staging-role": [
+            "repo:acme-ml/churn-model:environment:dev-staging"
+        ],
+        "churn-model_actions-identity_production-role": [
+            "repo:acme-ml/churn-model:environment:dev-production"
         ],
         "fraud-detection_actions-identity_build-role": [
             "repo:acme-risk/fraud-detection:ref:refs/heads/main"
+        ],
+        "fraud-detection_actions-identity_production-role": [
+            "repo:acme-risk/fraud-detection:environment:dev-production"
         ],
     }
     for fragment, subjects in expected.items():
@@ -144,23 +149,39 @@ def test_policies_without_project_fall_back_to_the_name_prefix(
 # ----------------------------------------------------------------------- identity (access keys)
 
 
-def test_access_keys_mode_creates_user_policy_and_key(example_synth: Synth) -> None:
+def test_access_keys_mode_creates_one_user_per_identity(example_synth: Synth) -> None:
     prod = example_synth.stack("prod")
     assert not resources(prod, "aws_iam_openid_connect_provider")
-    user = one(prod, "aws_iam_user")
-    assert user["name"] == "mlops-prod-churn-model-github-actions"
-    policy = one(prod, "aws_iam_user_policy")
-    assert policy["name"] == "GithubActionsMLOpsExecutionPolicy"
-    by_sid = statements(prod, policy["policy"])
-    assert {
-        "Pipeline",
-        "Endpoints",
-        "CloudFormation",
-        "PassPipelineRole",
-        "ArtifactsBucket",
-    } <= set(by_sid)
-    assert by_sid["CloudFormation"]["resources"][0].endswith(":stack/sagemaker-churn-model-*/*")
-    assert one(prod, "aws_iam_access_key")["user"].startswith("${aws_iam_user.")
+    users = {v["name"] for v in resources(prod, "aws_iam_user").values()}
+    assert users == {
+        "mlops-prod-churn-model-gha-build",
+        "mlops-prod-churn-model-gha-staging",
+        "mlops-prod-churn-model-gha-production",
+    }
+    policies = {v["name"]: v for v in resources(prod, "aws_iam_user_policy").values()}
+    build = statements(prod, policies["GithubActionsMLOps-build"]["policy"])
+    assert {"Pipeline", "PassPipelineRole", "ArtifactsBucket"} <= set(build)
+    assert "Endpoints" not in build
+    for stage in ("staging", "production"):
+        deploy = statements(prod, policies[f"GithubActionsMLOps-{stage}"]["policy"])
+        assert "Pipeline" not in deploy
+        assert [r.rsplit(":", 1)[1] for r in deploy["Endpoints"]["resources"]] == [
+            f"model/churn-model-{stage}-??????????",
+            f"endpoint-config/churn-model-{stage}-??????????",
+            f"endpoint/churn-model-{stage}",
+        ]
+    keys = resources(prod, "aws_iam_access_key").values()
+    assert len(keys) == 3 and all(k["user"].startswith("${aws_iam_user.") for k in keys)
+
+
+def test_staging_role_cannot_reach_production_names(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    for stage, other in (("staging", "production"), ("production", "staging")):
+        policy = named(dev, "aws_iam_role_policy", f"churn-model_actions-identity_{stage}-policy")
+        text = json.dumps(statements(dev, policy["policy"]))
+        assert f"churn-model-{stage}" in text
+        assert f"churn-model-{other}" not in text
+        assert "churn-model-*" not in text
 
 
 # ----------------------------------------------------------------------- token secret
@@ -169,6 +190,43 @@ def test_access_keys_mode_creates_user_policy_and_key(example_synth: Synth) -> N
 def test_token_secret_named_from_config(example_synth: Synth) -> None:
     secret = one(example_synth.stack("dev"), "aws_secretsmanager_secret")
     assert secret["name"] == "sagemaker-github-token"
+
+
+@pytest.mark.parametrize(("stack_name", "deployer_reads"), [("dev", True), ("prod", False)])
+def test_token_secret_policy_denies_reads_to_all_but_the_trigger(
+    example_synth: Synth, stack_name: str, deployer_reads: bool
+) -> None:
+    """dev writes the value (the deployer's refresh reads the version back, so the configured
+    deployer principal may read it); prod sets it out of band, so only the trigger's role may."""
+    stack = example_synth.stack(stack_name)
+    policy = one(stack, "aws_secretsmanager_secret_policy")
+    assert policy["secret_arn"].startswith("${aws_secretsmanager_secret.")
+    assert policy["block_public_policy"] is True
+    (deny,) = statements(stack, policy["policy"]).values()
+    assert deny["effect"] == "Deny"
+    assert deny["actions"] == ["secretsmanager:GetSecretValue"]
+    assert deny["principals"] == [{"type": "AWS", "identifiers": ["*"]}]
+    (condition,) = deny["condition"]
+    assert (condition["test"], condition["variable"]) == ("StringNotEquals", "aws:PrincipalArn")
+    trigger_role = next(k for k in resources(stack, "aws_iam_role") if k.startswith("trigger_"))
+    readers = condition["values"]
+    assert readers[0] == f"${{aws_iam_role.{trigger_role}.arn}}"
+    # the configured platform.deployer_principal_arn, never the caller (no churn per planner)
+    deployer = ["arn:aws:iam::111111111111:role/terraform-apply"] if deployer_reads else []
+    assert readers[1:] == deployer
+
+
+def test_token_secret_readers_from_config(
+    example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
+) -> None:
+    ci = "arn:aws:iam::222222222222:role/ci/terraform"
+    example["environments"][1]["platform"]["token_secret"]["readers"] = [ci]
+    prod = synth_config(example).stack("prod")
+    policy = one(prod, "aws_secretsmanager_secret_policy")
+    (deny,) = statements(prod, policy["policy"]).values()
+    readers = deny["condition"][0]["values"]
+    assert len(readers) == 2 and readers[0].startswith("${aws_iam_role.trigger_")
+    assert readers[1] == ci
 
 
 # ----------------------------------------------------------------------- Service Catalog
@@ -424,6 +482,7 @@ def test_every_taggable_aws_resource_has_explicit_tags(
         "aws_lambda_function_event_invoke_config",
         "aws_lambda_permission",
         "aws_lambda_layer_version",
+        "aws_secretsmanager_secret_policy",
         "aws_secretsmanager_secret_version",
         "aws_servicecatalog_constraint",
         "aws_servicecatalog_principal_portfolio_association",

@@ -41,12 +41,19 @@ def test_example_config_is_valid_and_frozen() -> None:
 
 def test_defaults_are_documented_behaviour(example: dict[str, Any]) -> None:
     env = example["environments"][0]
-    env["platform"] = {"studio_execution_role_arns": env["platform"]["studio_execution_role_arns"]}
+    env["platform"] = {
+        "studio_execution_role_arns": env["platform"]["studio_execution_role_arns"],
+        # the plan writes the token by default, so the principal reading it back is named
+        "deployer_principal_arn": env["platform"]["deployer_principal_arn"],
+    }
     del env["backend"]
     config = parse_config(example)
+    assert config.environments[0].platform.token_secret.value_from_variable is True
     platform = config.environments[0].platform
     assert platform.auth_mode == "oidc"
     assert platform.token_secret.name == "sagemaker-github-token"
+    assert platform.token_secret.readers == ()
+    assert platform.pipeline_role == "per_project"
     assert platform.trigger_lambda.runtime == "python3.12"
     assert platform.trigger_lambda.architecture == "arm64"
     assert config.environments[0].backend.type == "local"
@@ -99,6 +106,11 @@ def test_fails_on_project_name_sagemaker_rejects(example: dict[str, Any], name: 
             ("platform", "oidc_provider_arn"),
             "arn:aws:iam::111111111111:oidc-provider/example.com",
             "not a GitHub OIDC provider ARN",
+        ),
+        (
+            ("platform", "token_secret", "readers"),
+            ["arn:aws:iam::111111111111:user/ci"],
+            "not an IAM role ARN",
         ),
     ],
 )
@@ -267,3 +279,18 @@ def test_fails_bad_alarm_notifications(alarms: dict[str, object], message: str) 
         parse_config(data)
     assert message in str(raised.value)
     assert "environments[0].platform.alarms" in str(raised.value)
+
+
+def test_fails_when_the_plan_writes_the_token_but_nobody_may_read_it_back() -> None:
+    data = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    platform = data["environments"][0]["platform"]
+    platform.pop("deployer_principal_arn")
+    platform.setdefault("token_secret", {})["value_from_variable"] = True
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data)
+    text = str(raised.value)
+    assert "environments[0].platform: deployer_principal_arn: required while token_secret" in text
+    assert "token_secret.readers" in text
+    # naming a reader instead is enough
+    platform["token_secret"]["readers"] = ["arn:aws:iam::111111111111:role/ci/terraform"]
+    parse_config(data)

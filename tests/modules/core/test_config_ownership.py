@@ -113,7 +113,9 @@ def test_iam_clash_needs_one_account(example: dict[str, Any]) -> None:
         "arn:aws:iam::333333333333:role/studio"
     ]
     del data["environments"][1]["platform"]["oidc_provider_arn"]
-    data["environments"][1]["platform"].pop("deployer_principal_arn")
+    data["environments"][1]["platform"]["deployer_principal_arn"] = (
+        "arn:aws:iam::333333333333:role/terraform-apply"
+    )
     parse_config(data)
 
 

@@ -36,33 +36,88 @@ def triggers(doc: dict[str, Any]) -> dict[str, Any]:
     return doc.get("on", doc.get(True))  # type: ignore[no-any-return]
 
 
-def test_variables_reference_resources_never_literals(example_synth: Synth) -> None:
+def test_build_variables_carry_the_environment_and_reference_resources(
+    example_synth: Synth,
+) -> None:
     dev = example_synth.stack("dev")
     variables = resources(dev, "github_actions_variable")
     names = sorted((v["repository"], v["variable_name"]) for v in variables.values())
     assert names == sorted(
         (repo, name)
         for repo in ("churn-model", "fraud-detection")
-        for name in ("AWS_BUILD_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "SAGEMAKER_PIPELINE_ROLE_ARN")
+        for name in ("MLOPS_DEV_BUILD_ROLE_ARN", "MLOPS_DEV_PIPELINE_ROLE_ARN")
     )
     for v in variables.values():
-        if v["variable_name"] in {"AWS_BUILD_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN"}:
-            assert re.fullmatch(r"\$\{aws_iam_role\.[^.]+\.arn\}", v["value"])
+        assert re.fullmatch(r"\$\{aws_iam_role\.[^.]+\.arn\}", v["value"])
     assert not resources(dev, "github_actions_secret")
+    assert not resources(dev, "github_actions_environment_secret")
 
 
-def test_access_keys_mode_uses_secrets_from_the_access_key(example_synth: Synth) -> None:
+def test_deploy_role_of_each_stage_lives_only_in_its_environment(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    roles = resources(dev, "aws_iam_role")
+    scoped = resources(dev, "github_actions_environment_variable")
+    environments = resources(dev, "github_repository_environment")
+    found = {}
+    for v in scoped.values():
+        env_ref = re.fullmatch(
+            r"\$\{github_repository_environment\.([^.]+)\.environment\}", v["environment"]
+        )
+        assert env_ref, v["environment"]
+        environment = environments[env_ref.group(1)]
+        assert environment["repository"] == v["repository"]
+        found[(v["repository"], environment["environment"], v["variable_name"])] = v["value"]
+    for repo in ("churn-model", "fraud-detection"):
+        for stage in ("staging", "production"):
+            role = found[(repo, f"dev-{stage}", "AWS_DEPLOY_ROLE_ARN")]
+            (key,) = [k for k in roles if f"{role.split('.')[1]}" == k]
+            assert f"actions-identity_{stage}-role" in key
+            pipeline = found[(repo, f"dev-{stage}", "SAGEMAKER_PIPELINE_ROLE_ARN")]
+            assert "_pipeline-role_" in pipeline
+    assert len(found) == 8
+
+
+def test_access_keys_mode_scopes_each_key_to_its_job(example_synth: Synth) -> None:
     prod = example_synth.stack("prod")
-    secrets = {s["secret_name"]: s for s in resources(prod, "github_actions_secret").values()}
-    assert set(secrets) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-    assert re.fullmatch(
-        r"\$\{aws_iam_access_key\.[^.]+\.id\}", secrets["AWS_ACCESS_KEY_ID"]["plaintext_value"]
+    users = {
+        f"${{aws_iam_user.{k}.name}}": v["name"] for k, v in resources(prod, "aws_iam_user").items()
+    }
+    keys = {k: users[v["user"]] for k, v in resources(prod, "aws_iam_access_key").items()}
+
+    def user_of(reference: str, attribute: str) -> str:
+        match = re.fullmatch(rf"\$\{{aws_iam_access_key\.([^.]+)\.{attribute}\}}", reference)
+        assert match, reference
+        return keys[match.group(1)]
+
+    build = {s["secret_name"]: s for s in resources(prod, "github_actions_secret").values()}
+    assert set(build) == {"MLOPS_PROD_AWS_ACCESS_KEY_ID", "MLOPS_PROD_AWS_SECRET_ACCESS_KEY"}
+    assert user_of(build["MLOPS_PROD_AWS_ACCESS_KEY_ID"]["plaintext_value"], "id").endswith(
+        "-gha-build"
     )
-    assert re.fullmatch(
-        r"\$\{aws_iam_access_key\.[^.]+\.secret\}",
-        secrets["AWS_SECRET_ACCESS_KEY"]["plaintext_value"],
+    assert user_of(build["MLOPS_PROD_AWS_SECRET_ACCESS_KEY"]["plaintext_value"], "secret").endswith(
+        "-gha-build"
     )
-    assert all(s["destroy_on_drift"] is True for s in secrets.values())
+    assert all(s["destroy_on_drift"] is True for s in build.values())
+    environments = resources(prod, "github_repository_environment")
+    scoped = resources(prod, "github_actions_environment_secret").values()
+    by_environment: dict[str, dict[str, str]] = {}
+    for s in scoped:
+        env_key = s["environment"].split(".")[1]
+        name = environments[env_key]["environment"]
+        attribute = "id" if s["secret_name"] == "AWS_ACCESS_KEY_ID" else "secret"
+        by_environment.setdefault(name, {})[s["secret_name"]] = user_of(
+            s["plaintext_value"], attribute
+        )
+    assert by_environment == {
+        "prod-staging": {
+            "AWS_ACCESS_KEY_ID": "mlops-prod-churn-model-gha-staging",
+            "AWS_SECRET_ACCESS_KEY": "mlops-prod-churn-model-gha-staging",
+        },
+        "prod-production": {
+            "AWS_ACCESS_KEY_ID": "mlops-prod-churn-model-gha-production",
+            "AWS_SECRET_ACCESS_KEY": "mlops-prod-churn-model-gha-production",
+        },
+    }
 
 
 def test_build_workflow_has_the_stack_values(example_synth: Synth) -> None:
@@ -89,7 +144,9 @@ def test_build_workflow_permissions_follow_auth_mode(example_synth: Synth) -> No
     (job,) = keys["jobs"].values()
     assert job["permissions"] == {"contents": "read"}
     text = yaml.safe_dump(keys)
-    assert "secrets.AWS_ACCESS_KEY_ID" in text and "secrets.AWS_SECRET_ACCESS_KEY" in text
+    assert "secrets.MLOPS_PROD_AWS_ACCESS_KEY_ID" in text
+    assert "secrets.MLOPS_PROD_AWS_SECRET_ACCESS_KEY" in text
+    assert "environment" not in job
 
 
 def test_deploy_workflow_input_environments_and_concurrency(example_synth: Synth) -> None:
@@ -98,8 +155,8 @@ def test_deploy_workflow_input_environments_and_concurrency(example_synth: Synth
     assert dispatch["inputs"]["model_package_arn"]["required"] is True
     assert doc["env"] == {"AWS_REGION": "eu-west-1", "SAGEMAKER_PROJECT_NAME": "churn-model"}
     assert doc["concurrency"]["cancel-in-progress"] is False
-    assert doc["jobs"]["staging"]["environment"] == "staging"
-    assert doc["jobs"]["production"]["environment"] == "production"
+    assert doc["jobs"]["staging"]["environment"] == "dev-staging"
+    assert doc["jobs"]["production"]["environment"] == "dev-production"
     assert doc["jobs"]["production"]["needs"] == "staging" or doc["jobs"]["production"][
         "needs"
     ] == ["staging"]
@@ -151,7 +208,7 @@ def test_production_environment_requires_reviewers(example_synth: Synth) -> None
         (e["repository"], e["environment"]): e
         for e in resources(dev, "github_repository_environment").values()
     }
-    prod = envs[("churn-model", "production")]
+    prod = envs[("churn-model", "dev-production")]
     assert prod["can_admins_bypass"] is False
     assert prod["prevent_self_review"] is True
     (reviewers,) = prod["reviewers"]
@@ -162,7 +219,7 @@ def test_production_environment_requires_reviewers(example_synth: Synth) -> None
     assert "github_team" in team_ref
     (user,) = data_sources(dev, "github_user").values()
     assert user["username"] == "octocat"
-    assert "reviewers" not in envs[("churn-model", "staging")]
+    assert "reviewers" not in envs[("churn-model", "dev-staging")]
     policies = resources(dev, "github_repository_environment_deployment_policy").values()
     assert {(p["repository"], p["branch_pattern"]) for p in policies} == {
         ("churn-model", "main"),
@@ -170,7 +227,7 @@ def test_production_environment_requires_reviewers(example_synth: Synth) -> None
     }
 
 
-def test_no_staging_environment_when_switched_off(
+def test_no_staging_stage_when_switched_off(
     example: dict[str, Any], synth_config: Callable[[dict[str, Any]], Synth]
 ) -> None:
     example["environments"][0]["projects"][0]["staging_environment"] = False
@@ -179,6 +236,12 @@ def test_no_staging_environment_when_switched_off(
         (e["repository"], e["environment"])
         for e in resources(dev, "github_repository_environment").values()
     }
-    assert ("churn-model", "staging") not in envs
+    assert ("churn-model", "dev-staging") not in envs
+    assert ("churn-model", "dev-production") in envs
+    assert ("fraud-detection", "dev-staging") in envs
     doc = workflow(dev, "churn-model", "deploy")
-    assert "environment" not in doc["jobs"]["staging"]
+    assert set(doc["jobs"]) == {"production"}
+    assert "needs" not in doc["jobs"]["production"]
+    roles = [k for k in resources(dev, "aws_iam_role") if k.startswith("project-churn-model_")]
+    assert not [k for k in roles if "staging-role" in k]
+    assert [k for k in roles if "production-role" in k]

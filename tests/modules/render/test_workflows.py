@@ -205,10 +205,23 @@ def test_build_oidc_job_assumes_the_build_role_with_least_permissions() -> None:
     assert credentials["uses"] == ACTION_PINS["configure-aws-credentials"].uses
     assert credentials["with"] == {
         "aws-region": "${{ env.AWS_REGION }}",
-        "role-to-assume": "${{ vars.AWS_BUILD_ROLE_ARN }}",
+        "role-to-assume": "${{ vars.MLOPS_BUILD_ROLE_ARN }}",
         "role-session-name": "github-build",
     }
     assert "secrets." not in render_build_workflow(params(auth_mode="oidc"))
+    assert "environment" not in job  # the build has no deploy environment's credentials
+    per_stack = load(render_build_workflow(params(build_settings_prefix="MLOPS_PROD_EU_")))
+    step = only_step(per_stack["jobs"]["build"], "Configure AWS credentials")
+    assert step["with"]["role-to-assume"] == "${{ vars.MLOPS_PROD_EU_BUILD_ROLE_ARN }}"
+    assert per_stack["jobs"]["build"]["steps"][-1]["env"] == {
+        "SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.MLOPS_PROD_EU_PIPELINE_ROLE_ARN }}"
+    }
+
+
+@pytest.mark.parametrize("prefix", ["MLOPS", "mlops_", "GITHUB_X_", "", "MLOPS-DEV_", "1_"])
+def test_fails_on_a_bad_build_settings_prefix(prefix: str) -> None:
+    with pytest.raises(WorkflowParamsError, match=r"^build_settings_prefix: expected upper-case"):
+        params(build_settings_prefix=prefix)
 
 
 def test_build_access_keys_job_uses_the_key_secrets_and_no_id_token() -> None:
@@ -219,8 +232,8 @@ def test_build_access_keys_job_uses_the_key_secrets_and_no_id_token() -> None:
     credentials = only_step(job, "Configure AWS credentials")
     assert credentials["with"] == {
         "aws-region": "${{ env.AWS_REGION }}",
-        "aws-access-key-id": "${{ secrets.AWS_ACCESS_KEY_ID }}",
-        "aws-secret-access-key": "${{ secrets.AWS_SECRET_ACCESS_KEY }}",
+        "aws-access-key-id": "${{ secrets.MLOPS_AWS_ACCESS_KEY_ID }}",
+        "aws-secret-access-key": "${{ secrets.MLOPS_AWS_SECRET_ACCESS_KEY }}",
     }
 
 
@@ -234,7 +247,7 @@ def test_build_runs_the_pipeline_cli_of_the_contract(auth_mode: str) -> None:
     assert install["run"].endswith("-r pipelines/requirements.txt")
     run = job["steps"][-1]
     assert run["run"] == BUILD_COMMAND
-    assert run["env"] == {"SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.SAGEMAKER_PIPELINE_ROLE_ARN }}"}
+    assert run["env"] == {"SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.MLOPS_PIPELINE_ROLE_ARN }}"}
     assert job["timeout-minutes"] == 360
     assert document["concurrency"] == {"group": f"build-{PROJECT}", "cancel-in-progress": False}
 
@@ -276,11 +289,14 @@ def test_deploy_jobs_staging_then_production_behind_environments(auth_mode: str)
     assert production["permissions"] == expected
 
 
-def test_deploy_without_staging_environment_and_custom_production_environment() -> None:
-    p = params(staging_environment=None, production_environment="prod")
+@ALL_MODES
+def test_deploy_without_staging_goes_straight_to_production(auth_mode: str) -> None:
+    p = params(auth_mode=auth_mode, staging_environment=None, production_environment="prod")
     document = load(render_deploy_workflow(p))
-    assert "environment" not in document["jobs"]["staging"]
-    assert document["jobs"]["production"]["environment"] == "prod"
+    assert list(document["jobs"]) == ["production"]
+    production = document["jobs"]["production"]
+    assert production["environment"] == "prod"
+    assert "needs" not in production
 
 
 @ALL_MODES
@@ -304,6 +320,9 @@ def test_deploy_steps_validate_the_input_then_run_the_deploy_cli(auth_mode: str)
             assert credentials["with"]["role-session-name"] == f"github-deploy-{stage}"
         else:
             assert "role-to-assume" not in credentials["with"]
+            # environment-scoped secrets of the job's own environment
+            assert credentials["with"]["aws-access-key-id"] == "${{ secrets.AWS_ACCESS_KEY_ID }}"
+        assert job["environment"] == stage
         install = only_step(job, "Install dependencies")
         assert install["run"].endswith("-r deploy/requirements.txt")
 
