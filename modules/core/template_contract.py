@@ -30,3 +30,14 @@ SAGEMAKER_INJECTED_PARAMETERS: Final[tuple[str, ...]] = (
 USER_PARAMETERS: Final[tuple[str, ...]] = tuple(
     name for name in TEMPLATE_PARAMETERS if name not in SAGEMAKER_INJECTED_PARAMETERS
 )
+
+# The SageMakerProjectName parameter's AllowedPattern and MaxLength. The config model validates
+# project names with exactly these (modules.core.config), so a name the config accepts is one
+# the template accepts: SageMaker's own CreateProject pattern allows a leading digit, the
+# template does not, and the stricter one wins.
+PROJECT_NAME_PATTERN: Final = r"^[a-zA-Z](-*[a-zA-Z0-9])*$"
+PROJECT_NAME_MAX_LENGTH: Final = 32
+# The GitHubRepositoryBranch parameter's AllowedPattern and MaxLength; the config's branch
+# check is git's ref-format rules intersected with these.
+BRANCH_PATTERN: Final = r"^[A-Za-z0-9._/-]+$"
+BRANCH_MAX_LENGTH: Final = 255
