@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from pydantic import (
 
 from modules.core.config.base import ConfigError
 from modules.core.config.environments import ToolkitConfig
+from modules.core.hcl import CDKTF_TOKEN_MARKER
 
 _HINTS = {
     "string_type": "expected text",
@@ -196,6 +197,9 @@ def parse_config(data: Any, source: str = "config") -> ToolkitConfig:
     """Validate already-parsed YAML data; raise ConfigError listing every problem."""
     if not isinstance(data, dict):
         raise ConfigError(source, ["(top level): expected a mapping with an 'environments' list"])
+    markers = list(_token_markers(data, ""))
+    if markers:
+        raise ConfigError(source, markers)
     try:
         # JSON mode: strict types (no "5" -> 5, no 1 -> "1") while YAML lists still become tuples.
         text = json.dumps(data, default=str, allow_nan=False)
@@ -215,6 +219,25 @@ def parse_config(data: Any, source: str = "config") -> ToolkitConfig:
             if not _follows_from_items(err)
         ]
         raise ConfigError(source, problems) from None
+
+
+def _token_markers(node: Any, where: str) -> Iterator[str]:
+    """Every key or text value holding CDKTF's token marker (see modules.core.hcl): CDKTF
+    would swap it for a reference, whatever the field, so it is refused everywhere."""
+    if isinstance(node, str):
+        if CDKTF_TOKEN_MARKER in node:
+            yield (
+                f"{where or '(top level)'}: holds {CDKTF_TOKEN_MARKER!r}, the marker CDKTF "
+                "uses for references; it can never be written literally: remove it"
+            )
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{where}.{key}" if where else str(key)
+            yield from _token_markers(key, path)
+            yield from _token_markers(value, path)
+    elif isinstance(node, list | tuple):
+        for i, item in enumerate(node):
+            yield from _token_markers(item, f"{where}[{i}]")
 
 
 def _follows_from_items(error: Mapping[str, Any]) -> bool:
