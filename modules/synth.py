@@ -7,7 +7,7 @@ A failing synth therefore leaves the previous output as it was, and files Terraf
 to ``cdk.tf.json`` (``.terraform/``, the lock file, local state) are never deleted.
 
 Interruption (SIGTERM, SIGINT) is all or nothing: before the moves it removes the staging
-directory and leaves the old tree; during the moves both signals are blocked, so the moves
+directory and leaves the old tree; during the moves both signals are held back, so the moves
 finish and the new tree is complete; either way the process then ends by that signal. A staging
 directory left by a process that was killed outright (SIGKILL) is removed by the next synth.
 """
@@ -161,13 +161,29 @@ def _interruptible() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM until the block ends (they are delivered then, not lost)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM until the block ends; then act on the first one that arrived.
+
+    Python runs signal handlers in the main thread whichever thread the kernel picked, so
+    masking the signals here (``pthread_sigmask``) would not hold them when another thread
+    (jsii's) takes delivery; recording them in the handler does.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def record(signum: int, _frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    previous = {s: signal.signal(s, record) for s in _SIGNALS}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, h in previous.items():
+            signal.signal(s, h)
+    if pending:
+        raise _Interrupted(pending[0])
 
 
 def _remove_stale_staging(outdir: Path) -> None:
@@ -242,7 +258,7 @@ def synthesize(config: ToolkitConfig, outdir: Path) -> SynthSummary:
             artifacts = build_artifacts(config)
             build_app(config, artifacts=artifacts, seed_files=seed_files(), outdir=staging).synth()
             _pause("staged")
-            with _signals_blocked():
+            with _signals_deferred():
                 _commit(staging, outdir, wanted)
         finally:
             shutil.rmtree(root, ignore_errors=True)

@@ -38,8 +38,15 @@ def _location(loc: tuple[int | str, ...]) -> str:
         elif part in {"local", "s3", "cloud"} and out.endswith("backend"):
             continue  # the discriminated union's tag adds noise to the path
         else:
-            out += f".{part}" if out else str(part)
+            name = _key_text(part)
+            out += f".{name}" if out and not name.startswith("[") else name
     return out or "(top level)"
+
+
+def _key_text(key: str) -> str:
+    """A mapping key as it appears in a location: plain names as they are, anything else
+    (spaces, newlines, quotes...) quoted, so a problem always fits on one line."""
+    return key if re.fullmatch(r"[A-Za-z0-9_:.-]+", key) else f"[{key!r}]"
 
 
 def _describe(error: Mapping[str, Any], allowed: Mapping[str, Sequence[str]]) -> str:
@@ -232,7 +239,8 @@ def _token_markers(node: Any, where: str) -> Iterator[str]:
             )
     elif isinstance(node, dict):
         for key, value in node.items():
-            path = f"{where}.{key}" if where else str(key)
+            name = _key_text(key) if isinstance(key, str) else f"[{key!r}]"
+            path = f"{where}.{name}" if where and not name.startswith("[") else f"{where}{name}"
             yield from _token_markers(key, path)
             yield from _token_markers(value, path)
     elif isinstance(node, list | tuple):
