@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from modules.config import ConfigError, ToolkitConfig, parse_config
@@ -74,7 +74,11 @@ PARTS = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=3), max_size=4).m
 # Some values must pass the patterns too, so that the synthesized side is exercised for
 # pattern-checked fields and not only for free text.
 PLAIN = st.from_regex(r"[a-z][a-z0-9]{0,4}", fullmatch=True)
-HOSTILE = st.tuples(PARTS | PLAIN, PARTS | st.just("")).map(lambda ab: f"{ab[0]}{CANARY}{ab[1]}")
+# Terraform and CDKTF syntax on its own, so free-text fields often carry it to the synth.
+TEMPLATES = st.sampled_from([f for f in FRAGMENTS if "{" in f]).map(lambda f: f"x {f} ")
+HOSTILE = st.tuples(PARTS | PLAIN | TEMPLATES, PARTS | TEMPLATES | st.just("")).map(
+    lambda ab: f"{ab[0]}{CANARY}{ab[1]}"
+)
 
 SLOTS = string_slots()
 # A resource address as CDKTF writes one in a reference: type.name.attribute (names: letters,
@@ -218,11 +222,15 @@ def _combine(value: str, backend: str) -> tuple[dict[str, Any], list[tuple[int, 
 
 @settings(
     derandomize=True,
-    max_examples=10,
+    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(value=HOSTILE, backend=st.sampled_from(sorted(BACKEND_BASES)))
+# Plain values, which most pattern-checked fields accept, once per backend type.
+@example(value="ab" + CANARY, backend="local")
+@example(value="cd" + CANARY, backend="s3")
+@example(value="ef" + CANARY, backend="cloud")
 def test_accepted_values_reach_terraform_only_as_literals(
     value: str, backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
