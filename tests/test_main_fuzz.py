@@ -209,3 +209,15 @@ def test_fails_on_stack_dir_that_is_a_file(
     assert rc == 2
     assert "stacks/dev is a file, not a directory" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["stacks"]
+
+
+def test_fails_on_generated_file_path_that_is_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out" / "manifest.json").mkdir(parents=True)
+    rc = main.main(["--config", str(EXAMPLE_CONFIG), "--outdir", str(tmp_path / "out")])
+    assert rc == 2
+    assert capsys.readouterr().err == (
+        f"error: --outdir {tmp_path / 'out'}: {tmp_path / 'out' / 'manifest.json'} is a "
+        "directory; remove it\n"
+    )

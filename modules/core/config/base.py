@@ -30,9 +30,10 @@ SAGEMAKER_PROJECT_RE = re.compile(PROJECT_NAME_PATTERN)
 GITHUB_OWNER_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 GITHUB_REPO_RE = re.compile(r"[A-Za-z0-9._-]{1,100}")
 GITHUB_LOGIN_RE = GITHUB_OWNER_RE
-# GitHub derives a team slug from the team name: lowercase letters, digits, '-' and '_' (other
-# characters become '-'); we accept the name's letters in either case and compare slugs.
-GITHUB_TEAM_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?")
+# GitHub derives a team's slug from its name: lowercased, underscores kept, spaces and other
+# characters replaced by '-' (GitHub REST "Get a team by name" takes the slug; e.g. "Justice
+# League" -> justice-league). Upper case is accepted (GitHub URLs ignore case), '.' is not.
+GITHUB_TEAM_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,98}[A-Za-z0-9_])?", re.ASCII)
 IAM_ROLE_ARN_RE = re.compile(
     rf"arn:(?:{PARTITION}):iam::(\d{{12}}):role/[\w+=,.@/-]{{1,512}}", re.ASCII
 )

@@ -121,15 +121,20 @@ class Reviewers(_Model):
         seen: dict[str, str] = {}
         for team in value:
             if not GITHUB_TEAM_RE.fullmatch(team):
-                raise _fail("bad_team", f"{team!r} is not a team slug (e.g. 'ml-leads')")
-            # Each team becomes a construct named after its slug; GitHub slugs also fold case
-            # and punctuation, so 'ml.leads' and 'ml-leads' would be the same object twice.
+                raise _fail(
+                    "bad_team",
+                    f"{team!r} is not a team slug: use the slug from the team's URL (letters, "
+                    "digits, '-' and '_', no '.'), e.g. 'ml-leads'",
+                )
+            # Each team becomes a data source named 'team-<kebab slug>' (construct ids are
+            # lowercase kebab-case): 'ML-Leads' is 'ml-leads' again, and 'ml_leads' would
+            # collide with 'ml-leads' in the stack.
             key = construct_slug(team)
             if key in seen:
                 raise _fail(
                     "duplicate_reviewer",
-                    f"{team!r} and {seen[key]!r} name the same team slug {key!r}; list each "
-                    "team once",
+                    f"{team!r} and {seen[key]!r} are the same team or would collide as "
+                    f"'team-{key}' in the stack; list each team once",
                 )
             seen[key] = team
         return value

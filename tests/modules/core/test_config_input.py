@@ -14,6 +14,7 @@ import pytest
 
 from modules.config import ConfigError, load_config, parse_config
 from modules.core.config import base
+from modules.core.hcl import NotLiteralError, literal
 from modules.core.template_contract import (
     BRANCH_PATTERN,
     PROJECT_NAME_MAX_LENGTH,
@@ -204,20 +205,23 @@ def test_fails_on_duplicate_reviewer_logins(example: dict[str, Any]) -> None:
     )
 
 
-def test_fails_on_team_slug_collision(example: dict[str, Any]) -> None:
-    example["environments"][0]["projects"][0]["production_reviewers"] = {
-        "teams": ["ml.leads", "ml-leads"]
-    }
+@pytest.mark.parametrize("teams", [["ML-Leads", "ml-leads"], ["ml_leads", "ml-leads"]])
+def test_fails_on_team_slug_collision(example: dict[str, Any], teams: list[str]) -> None:
+    example["environments"][0]["projects"][0]["production_reviewers"] = {"teams": teams}
     assert one_problem(example) == (
-        "environments[0].projects[0].production_reviewers.teams: 'ml-leads' and 'ml.leads' "
-        "name the same team slug 'ml-leads'; list each team once"
+        f"environments[0].projects[0].production_reviewers.teams: {teams[1]!r} and "
+        f"{teams[0]!r} are the same team or would collide as 'team-ml-leads' in the stack; "
+        "list each team once"
     )
 
 
-@pytest.mark.parametrize("team", ["..", ".", "-", "a..", ".a"])
-def test_fails_on_team_slug_without_a_name(example: dict[str, Any], team: str) -> None:
+@pytest.mark.parametrize("team", ["..", ".", "-", "a..", ".a", "ml.leads", "a b", "é"])
+def test_fails_on_team_that_is_not_a_slug(example: dict[str, Any], team: str) -> None:
     example["environments"][0]["projects"][0]["production_reviewers"] = {"teams": [team]}
-    assert one_problem(example).endswith(f"{team!r} is not a team slug (e.g. 'ml-leads')")
+    assert one_problem(example).endswith(
+        f"{team!r} is not a team slug: use the slug from the team's URL (letters, digits, '-' "
+        "and '_', no '.'), e.g. 'ml-leads'"
+    )
 
 
 # --- tags ------------------------------------------------------------------------------------
@@ -500,3 +504,19 @@ def test_fails_on_huge_file(tmp_path: Path) -> None:
     assert load_problem(tmp_path, "# x\n" * 300_000) == (
         "the file is larger than 1024 KiB; is it the config?"
     )
+
+
+def test_fails_on_state_key_over_1024_bytes(example: dict[str, Any]) -> None:
+    key = "é" * 513  # 1026 bytes of UTF-8
+    example["environments"][0]["backend"] = {"type": "s3", "bucket": "acme-state", "key": key}
+    assert one_problem(example) == (
+        f"environments[0].backend.key: {key!r}: use an object key like 'mlops/dev.tfstate' "
+        "(at most 1024 bytes)"
+    )
+
+
+def test_literal_refuses_cdktf_token_marker() -> None:
+    for marker in ("${TfToken[TOKEN.1]}", "#{TfToken[TOKEN.2]}", "&{TfToken[TOKEN.3]}"):
+        with pytest.raises(NotLiteralError, match="CDKTF's token marker"):
+            literal(f"a {marker}")
+    assert literal("TfToken ${x}") == "TfToken $${x}"
