@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -209,7 +210,9 @@ def parse_config(data: Any, source: str = "config") -> ToolkitConfig:
         raise ConfigError(source, markers)
     try:
         # JSON mode: strict types (no "5" -> 5, no 1 -> "1") while YAML lists still become tuples.
-        text = json.dumps(data, default=str, allow_nan=False)
+        text = json.dumps(data, default=_plain, allow_nan=False)
+    except _NotPlainError as e:
+        raise ConfigError(source, [str(e)]) from None
     except (ValueError, RecursionError):
         # NaN/infinity, or an integer with thousands of digits: nothing here takes those.
         raise ConfigError(
@@ -226,6 +229,21 @@ def parse_config(data: Any, source: str = "config") -> ToolkitConfig:
             if not _follows_from_items(err)
         ]
         raise ConfigError(source, problems) from None
+
+
+class _NotPlainError(TypeError):
+    """A YAML value of a type no setting takes (binary, set...)."""
+
+
+def _plain(value: Any) -> str:
+    """YAML dates and times (an unquoted 2024-01-01) stand for their text; nothing else that
+    JSON cannot hold is taken."""
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    raise _NotPlainError(
+        f"(top level): a value is a YAML {type(value).__name__} (e.g. !!binary or !!set); "
+        "no setting takes one: write plain text, numbers, lists and mappings"
+    )
 
 
 def _token_markers(node: Any, where: str) -> Iterator[str]:

@@ -520,3 +520,21 @@ def test_literal_refuses_cdktf_token_marker() -> None:
         with pytest.raises(NotLiteralError, match="CDKTF's token marker"):
             literal(f"a {marker}")
     assert literal("TfToken ${x}") == "TfToken $${x}"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("environments: !!binary aGVsbG8=\n", "bytes"), ("environments: !!set {a}\n", "set")],
+)
+def test_fails_on_yaml_types_no_setting_takes(tmp_path: Path, text: str, kind: str) -> None:
+    assert load_problem(tmp_path, text) == (
+        f"(top level): a value is a YAML {kind} (e.g. !!binary or !!set); no setting takes one: "
+        "write plain text, numbers, lists and mappings"
+    )
+
+
+def test_unquoted_date_stands_for_its_text(example: dict[str, Any]) -> None:
+    import datetime  # noqa: PLC0415
+
+    example["environments"][0]["platform"]["product"] = {"version": datetime.date(2024, 1, 2)}
+    assert parse_config(example).environments[0].platform.product.version == "2024-01-02"
