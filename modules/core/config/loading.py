@@ -91,10 +91,6 @@ def _describe(error: Mapping[str, Any], allowed: Mapping[str, Sequence[str]]) ->
     return f"{where}: {msg}"
 
 
-def _strip_indexes(path: str) -> str:
-    return re.sub(r"\[\d+\]", "", path)
-
-
 def _allowed_keys() -> dict[str, list[str]]:
     """Allowed keys for each config path, for 'unknown key' messages.
 
