@@ -17,6 +17,11 @@ from modules.core.template_contract import PROJECT_NAME_PATTERN
 # Every pattern here is applied with ``fullmatch`` (``re.match(...$)`` would accept a trailing
 # newline), and patterns that describe AWS or GitHub identifiers are ASCII-only (``re.ASCII``:
 # Python's ``\w`` would otherwise accept any Unicode letter, which IAM refuses).
+# None of these patterns admits '$', '%' or '{': a value they accept cannot hold a Terraform
+# template sequence, so it reaches cdk.tf.json unescaped and is still a literal. Free text
+# (platform.product.*) goes through modules.core.hcl.literal instead, and backend settings,
+# which cannot be escaped, refuse "${" and "%{" (check_no_template).
+# tests/test_config_literal_output.py proves this for every string field of the models.
 PARTITION = r"aws|aws-cn|aws-us-gov"
 ACCOUNT_RE = re.compile(r"\d{12}", re.ASCII)
 ENV_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z]")
