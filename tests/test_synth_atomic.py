@@ -123,7 +123,7 @@ def test_interrupted_between_the_moves_finishes_the_new_tree(
     """The signal arrives after the first stack was moved: it waits until the last move."""
     old_tree, new_tree = trees
     outdir = start_old_tree(tmp_path, old_tree)
-    assert interrupted_synth(tmp_path, "committing", signal.SIGINT, pause_seconds=1) == -2
+    assert interrupted_synth(tmp_path, "committing", signal.SIGINT, pause_seconds=3) == -2
     assert tree(outdir) == new_tree
     no_staging_left(tmp_path)
 
