@@ -84,5 +84,5 @@ layer: $(VENV)/.installed ## Build the PyGithub layer zip (RUNTIME=python3.12 AR
 	$(PY) -m layer_build --runtime $(or $(RUNTIME),python3.12) --architecture $(or $(ARCH),arm64) --out build/
 
 clean: ## Remove synthesized output and caches (keeps local state files)
-	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

@@ -23,9 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from modules.synth import synthesize  # noqa: PLC0415 - cdktf loads only for a valid config
+    from modules.synth import OutdirError, synthesize  # noqa: PLC0415 - cdktf loads only for a valid config
 
-    summary = synthesize(config, Path(args.outdir))
+    try:
+        summary = synthesize(config, Path(args.outdir))
+    except OutdirError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     # Under the cdktf CLI (it sets CDKTF_OUTDIR) the CLI prints its own summary.
     text = summary.render()
     print(text.splitlines()[0] if os.environ.get("CDKTF_OUTDIR") else text)

@@ -159,19 +159,20 @@ class ProjectTemplateCatalog(Construct):
             "portfolio",
             name=PORTFOLIO_NAME,
             description="SageMaker project templates managed by sagemaker-github-mlops",
-            provider_name=props.product_owner,
+            # Free text from the config: a literal, never a Terraform template.
+            provider_name=literal(props.product_owner),
         )
         visibility = dict([STUDIO_VISIBILITY_TAG])
         product = ServicecatalogProduct(
             self,
             "product",
             name=PRODUCT_NAME,
-            owner=props.product_owner,
-            description=props.product_description,
+            owner=literal(props.product_owner),
+            description=literal(props.product_description),
             type=TEMPLATE_TYPE,
             tags=visibility,
             provisioning_artifact_parameters={
-                "name": f"{props.version_title} (initial)",
+                "name": literal(f"{props.version_title} (initial)"),
                 "description": "The template this product was created with; see the newest "
                 "version for the current one.",
                 "template_url": self.template_url,
@@ -186,7 +187,7 @@ class ProjectTemplateCatalog(Construct):
             self,
             "current-version",
             product_id=product.id,
-            name=f"{props.version_title} ({digest[:8]})",
+            name=literal(f"{props.version_title} ({digest[:8]})"),
             description=f"Template sha256 {digest}",
             template_url=self.template_url,
             type=TEMPLATE_TYPE,

@@ -36,3 +36,14 @@ USER_PARAMETERS: Final[tuple[str, ...]] = tuple(
 #: with this prefix; it starts with ``sagemaker-`` because the launch role may only create
 #: rules named so.
 PROJECT_RULE_PREFIX: Final = "sagemaker-github-mlops-"
+
+# The SageMakerProjectName parameter's AllowedPattern and MaxLength. The config model validates
+# project names with exactly these (modules.core.config), so a name the config accepts is one
+# the template accepts: SageMaker's own CreateProject pattern allows a leading digit, the
+# template does not, and the stricter one wins.
+PROJECT_NAME_PATTERN: Final = r"^[a-zA-Z](-*[a-zA-Z0-9])*$"
+PROJECT_NAME_MAX_LENGTH: Final = 32
+# The GitHubRepositoryBranch parameter's AllowedPattern and MaxLength; the config's branch
+# check is git's ref-format rules intersected with these.
+BRANCH_PATTERN: Final = r"^[A-Za-z0-9._/-]+$"
+BRANCH_MAX_LENGTH: Final = 255

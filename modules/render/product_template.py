@@ -33,6 +33,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from modules.core.template_contract import (
+    BRANCH_MAX_LENGTH,
+    BRANCH_PATTERN,
+    PROJECT_NAME_MAX_LENGTH,
+    PROJECT_NAME_PATTERN,
     PROJECT_RULE_PREFIX,
     SAGEMAKER_INJECTED_PARAMETERS,
     TEMPLATE_PARAMETERS,
@@ -90,20 +94,17 @@ INPUT_TEMPLATE_SUB: Final = (
 MODEL_PACKAGE_STATE_CHANGE: Final = "SageMaker Model Package State Change"
 
 # Parameter constraints; each also keeps the value JSON-safe inside the input template.
-PROJECT_NAME_PATTERN: Final = r"^[a-zA-Z](-*[a-zA-Z0-9])*$"
 PROJECT_ID_PATTERN: Final = r"^[a-z0-9](-*[a-z0-9])*$"
 OWNER_PATTERN: Final = r"^[A-Za-z0-9](-?[A-Za-z0-9])*$"
 REPOSITORY_PATTERN: Final = r"^[A-Za-z0-9._-]+$"
 CONNECTION_ID_PATTERN: Final = r"^[A-Za-z0-9-]+$"
 SECRET_NAME_PATTERN: Final = r"^[A-Za-z0-9/_+=.@-]+$"  # noqa: S105 - a name pattern, no secret
 WORKFLOW_PATTERN: Final = r"^[A-Za-z0-9._-]+\.ya?ml$"
-BRANCH_PATTERN: Final = r"^[A-Za-z0-9._/-]+$"
 FUNCTION_NAME_PATTERN: Final = r"^sagemaker-[A-Za-z0-9_-]+$"
 
 PROJECT_ID_MAX_LENGTH: Final = 21
 FUNCTION_NAME_MAX_LENGTH: Final = 64
 SECRET_NAME_MAX_LENGTH: Final = 512
-BRANCH_MAX_LENGTH: Final = 255
 WORKFLOW_MAX_LENGTH: Final = 255
 DESCRIPTION_MAX_LENGTH: Final = 1024
 
@@ -201,7 +202,7 @@ def _parameters(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
             "Type": "String",
             "Description": "Name of the project (set by SageMaker).",
             "MinLength": 1,
-            "MaxLength": 32,
+            "MaxLength": PROJECT_NAME_MAX_LENGTH,
             "AllowedPattern": PROJECT_NAME_PATTERN,
         },
         "SageMakerProjectId": {

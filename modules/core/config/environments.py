@@ -13,12 +13,15 @@ from pydantic import (
 from modules.core.config.backends import Backend, LocalBackend
 from modules.core.config.base import (
     ACCOUNT_RE,
+    AWS_TAG_LIMIT,
     ENV_NAME_RE,
     IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
+    MAX_USER_TAGS,
     OIDC_PROVIDER_ARN_RE,
     TAG_KEY_RE,
     TAG_VALUE_RE,
+    TOOLKIT_TAG_KEYS,
     _fail,
     _Model,
     check_region,
@@ -47,7 +50,7 @@ class Environment(_Model):
                 f'{value} is a number; quote the account id (e.g. "012345678901") so YAML '
                 "keeps its leading zeros",
             )
-        if isinstance(value, str) and not ACCOUNT_RE.match(value):
+        if isinstance(value, str) and not ACCOUNT_RE.fullmatch(value):
             raise _fail("bad_account", f"{value!r} is not a 12-digit AWS account id")
         return value
 
@@ -59,7 +62,7 @@ class Environment(_Model):
     @field_validator("name")
     @classmethod
     def _env_name(cls, value: str) -> str:
-        if not ENV_NAME_RE.match(value):
+        if not ENV_NAME_RE.fullmatch(value):
             raise _fail(
                 "bad_env_name",
                 f"{value!r}: an environment name is 1-32 lowercase letters, digits and hyphens, "
@@ -70,12 +73,26 @@ class Environment(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        # Tag values pass TAG_VALUE_RE, which has no '$', '%' or '{': they reach Terraform
+        # (provider default_tags) as literals without escaping.
+        if len(value) > MAX_USER_TAGS:
+            raise _fail(
+                "too_many_tags",
+                f"{len(value)} tags; the Service Catalog product and portfolio take at most "
+                f"{AWS_TAG_LIMIT} and the toolkit adds its own {len(TOOLKIT_TAG_KEYS)} "
+                f"({', '.join(TOOLKIT_TAG_KEYS)}): give at most {MAX_USER_TAGS}",
+            )
         for key, val in value.items():
             if key.lower().startswith("aws:"):
                 raise _fail("reserved_tag", f"tag key {key!r}: the 'aws:' prefix is reserved")
-            if not TAG_KEY_RE.match(key):
+            if key in TOOLKIT_TAG_KEYS:
+                raise _fail(
+                    "toolkit_tag",
+                    f"tag key {key!r} is set by the toolkit itself; use another key",
+                )
+            if not TAG_KEY_RE.fullmatch(key):
                 raise _fail("bad_tag_key", f"tag key {key!r}: 1-128 letters, digits, ' .:/=+-@_'")
-            if not TAG_VALUE_RE.match(val):
+            if not TAG_VALUE_RE.fullmatch(val):
                 raise _fail(
                     "bad_tag_value",
                     f"tag {key!r} value {val!r}: at most 256 letters, digits, ' .:/=+-@_'",
@@ -114,7 +131,7 @@ class Environment(_Model):
                     )
         oidc = self.platform.oidc_provider_arn
         if oidc is not None:
-            m = OIDC_PROVIDER_ARN_RE.match(oidc)
+            m = OIDC_PROVIDER_ARN_RE.fullmatch(oidc)
             if m and m.group(1) != self.account_id:
                 raise _fail(
                     "oidc_account",
@@ -129,7 +146,7 @@ class Environment(_Model):
                 )
         deployer = self.platform.deployer_principal_arn
         if deployer is not None:
-            m = IAM_PRINCIPAL_ARN_RE.match(deployer)
+            m = IAM_PRINCIPAL_ARN_RE.fullmatch(deployer)
             if m and m.group(1) != self.account_id:
                 raise _fail(
                     "deployer_account",
@@ -138,7 +155,7 @@ class Environment(_Model):
                     "this account",
                 )
         for role in self.platform.studio_execution_role_arns:
-            m = IAM_ROLE_ARN_RE.match(role)
+            m = IAM_ROLE_ARN_RE.fullmatch(role)
             if m and m.group(1) != self.account_id:
                 raise _fail(
                     "role_account",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import (
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -15,6 +17,8 @@ from modules.core.config.base import (
     EMAIL_RE,
     IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
+    IAM_ROLE_NAME_RE,
+    INVISIBLE_RE,
     OIDC_PROVIDER_ARN_RE,
     SECRET_NAME_RE,
     SNS_TOPIC_ARN_RE,
@@ -88,9 +92,12 @@ class TokenSecret(_Model):
         "TF_VAR_github_token (write-only, never in state). Default: yes; when false, set the "
         "value out of band (console or CLI) after the first apply.",
     )
+    # secret_string_wo_version is an integer attribute of the AWS provider; 2^31-1 fits every
+    # integer type Terraform and the provider convert it to, and exceeds any real rotation count.
     version: int = Field(
         default=1,
         ge=1,
+        le=2**31 - 1,
         description="Bump to write a new token value (rotation) from TF_VAR_github_token.",
     )
     readers: tuple[str, ...] = Field(
@@ -106,7 +113,7 @@ class TokenSecret(_Model):
     @classmethod
     def _readers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for arn in value:
-            if not IAM_ROLE_ARN_RE.match(arn):
+            if not IAM_ROLE_ARN_RE.fullmatch(arn):
                 raise _fail(
                     "bad_secret_reader",
                     f"{arn!r} is not an IAM role ARN; use "
@@ -117,7 +124,7 @@ class TokenSecret(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not SECRET_NAME_RE.match(value):
+        if not SECRET_NAME_RE.fullmatch(value):
             raise _fail(
                 "bad_secret_name",
                 f"{value!r} is not a valid Secrets Manager name: use letters, digits and "
@@ -126,12 +133,52 @@ class TokenSecret(_Model):
         return value
 
 
+# Service Catalog API limits (botocore servicecatalog service model): the owner is both the
+# product's Owner (max 8191) and the portfolio's ProviderName (1-50), the description the
+# product's Description (max 8191), the version title the provisioning artifact's Name (max
+# 8192), to which the toolkit appends " (initial)" or " (<8-hex digest>)" (11 characters).
+PRODUCT_OWNER_MAX = 50
+PRODUCT_DESCRIPTION_MAX = 8191
+PRODUCT_VERSION_MAX = 8192 - 11
+
+
 class ProductSettings(_Model):
-    """What Studio shows for the project template product."""
+    """What Studio shows for the project template product.
+
+    Free text: it may hold any character a person would type, including ``${`` and ``%{``; the
+    catalog construct passes it through :func:`modules.core.hcl.literal`, so Terraform stores
+    exactly this text.
+    """
 
     owner: str = "ML Platform"
     description: str = "Build and deploy ML models with SageMaker Pipelines and GitHub Actions"
     version: str = Field(default="v1", description="Title of the provisioning artifact")
+
+    @field_validator("owner", "version", "description")
+    @classmethod
+    def _text(cls, value: str, info: ValidationInfo) -> str:
+        limit = {
+            "owner": PRODUCT_OWNER_MAX,
+            "version": PRODUCT_VERSION_MAX,
+            "description": PRODUCT_DESCRIPTION_MAX,
+        }[str(info.field_name)]
+        if info.field_name != "description" and not value.strip():
+            raise _fail("empty_text", "is empty; Service Catalog needs a non-blank value")
+        if len(value) > limit:
+            raise _fail(
+                "text_too_long",
+                f"is {len(value)} characters; Service Catalog accepts at most {limit}",
+            )
+        bad = INVISIBLE_RE.search(value)
+        if bad is None and info.field_name != "description" and ("\n" in value or "\t" in value):
+            bad = re.search(r"[\n\t]", value)
+        if bad is not None:
+            raise _fail(
+                "control_character",
+                f"holds the control or invisible character {bad.group()!r} at position "
+                f"{bad.start()}; remove it",
+            )
+        return value
 
 
 class Platform(_Model):
@@ -189,7 +236,7 @@ class Platform(_Model):
     @classmethod
     def _roles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for arn in value:
-            if not IAM_ROLE_ARN_RE.match(arn):
+            if not IAM_ROLE_ARN_RE.fullmatch(arn):
                 raise _fail(
                     "bad_role_arn",
                     f"{arn!r} is not an IAM role ARN; expected "
@@ -202,7 +249,7 @@ class Platform(_Model):
     @field_validator("deployer_principal_arn")
     @classmethod
     def _deployer(cls, value: str | None) -> str | None:
-        if value is not None and not IAM_PRINCIPAL_ARN_RE.match(value):
+        if value is not None and not IAM_PRINCIPAL_ARN_RE.fullmatch(value):
             raise _fail(
                 "bad_deployer_arn",
                 f"{value!r} is not an IAM role or user ARN; give the role that runs applies, "
@@ -229,10 +276,21 @@ class Platform(_Model):
             )
         return self
 
+    @field_validator("launch_role_name")
+    @classmethod
+    def _launch_role(cls, value: str) -> str:
+        if not IAM_ROLE_NAME_RE.fullmatch(value):
+            raise _fail(
+                "bad_role_name",
+                f"{value!r} is not an IAM role name: 1-64 letters, digits and '+=,.@_-' "
+                "(the name only, without a path or ARN)",
+            )
+        return value
+
     @field_validator("oidc_provider_arn")
     @classmethod
     def _oidc(cls, value: str | None) -> str | None:
-        if value is not None and not OIDC_PROVIDER_ARN_RE.match(value):
+        if value is not None and not OIDC_PROVIDER_ARN_RE.fullmatch(value):
             raise _fail(
                 "bad_oidc_arn",
                 f"{value!r} is not a GitHub OIDC provider ARN; expected 'arn:aws:iam::<account>:"

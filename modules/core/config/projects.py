@@ -20,6 +20,17 @@ from modules.core.config.base import (
     _fail,
     _Model,
 )
+from modules.core.naming import slug as construct_slug
+from modules.core.template_contract import (
+    BRANCH_MAX_LENGTH,
+    BRANCH_PATTERN,
+    PROJECT_NAME_MAX_LENGTH,
+)
+
+# A GitHub environment's required reviewers: "up to six people or teams" (GitHub docs,
+# "Managing environments for deployment", Required reviewers).
+MAX_REVIEWERS = 6
+_BRANCH_RE = re.compile(BRANCH_PATTERN)
 
 
 class GitHubRepository(_Model):
@@ -38,7 +49,7 @@ class GitHubRepository(_Model):
     @field_validator("owner")
     @classmethod
     def _owner(cls, value: str) -> str:
-        if not GITHUB_OWNER_RE.match(value):
+        if not GITHUB_OWNER_RE.fullmatch(value):
             raise _fail(
                 "bad_owner",
                 f"{value!r} is not a GitHub user or organization name: 1-39 letters, digits "
@@ -49,7 +60,7 @@ class GitHubRepository(_Model):
     @field_validator("repository")
     @classmethod
     def _repo(cls, value: str) -> str:
-        if not GITHUB_REPO_RE.match(value) or value in {".", ".."} or value.endswith(".git"):
+        if not GITHUB_REPO_RE.fullmatch(value) or value in {".", ".."} or value.endswith(".git"):
             raise _fail(
                 "bad_repository",
                 f"{value!r} is not a GitHub repository name: use letters, digits, '.', '-' "
@@ -60,19 +71,29 @@ class GitHubRepository(_Model):
     @field_validator("branch")
     @classmethod
     def _branch(cls, value: str) -> str:
+        # The product template's GitHubRepositoryBranch AllowedPattern / MaxLength (letters,
+        # digits, '.', '_', '/', '-'; no '$', '%' or '{', so the branch reaches Terraform as a
+        # literal), intersected with git's ref rules (git-check-ref-format(1)): no component
+        # starting with '.' or ending with '.lock', no '..', no leading, trailing or doubled '/',
+        # no trailing '.', not '@'; `git branch` also refuses a leading '-' and 'HEAD'.
+        components = value.split("/")
         bad = (
-            not value
-            or value.startswith(("/", "-", "refs/"))
-            or value.endswith(("/", ".", ".lock"))
+            not _BRANCH_RE.fullmatch(value)
+            or len(value) > BRANCH_MAX_LENGTH
+            or value.startswith("-")
+            or value.endswith(".")
+            or value.startswith("refs/")
+            or value == "HEAD"
             or ".." in value
-            or "//" in value
-            or "@{" in value
-            or re.search(r"[\x00-\x20~^:?*\[\\\x7f]", value) is not None
+            or any(not c or c.startswith(".") or c.endswith(".lock") for c in components)
         )
         if bad:
             raise _fail(
                 "bad_branch",
-                f"{value!r} is not a valid branch name; give the short name, e.g. 'main'",
+                f"{value!r} is not a branch name both git and the product template accept: "
+                f"give the short name (e.g. 'main'), at most {BRANCH_MAX_LENGTH} letters, "
+                "digits and '._/-', without '..', a leading '-', '.' or '/', or a trailing "
+                "'.', '/' or '.lock'",
             )
         return value
 
@@ -86,18 +107,54 @@ class Reviewers(_Model):
     @field_validator("users")
     @classmethod
     def _users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seen: dict[str, str] = {}
         for login in value:
-            if not GITHUB_LOGIN_RE.match(login):
+            if not GITHUB_LOGIN_RE.fullmatch(login):
                 raise _fail("bad_login", f"{login!r} is not a GitHub login")
+            # GitHub logins are case-insensitive: 'Octocat' and 'octocat' are one user.
+            if login.lower() in seen:
+                raise _fail(
+                    "duplicate_reviewer",
+                    f"{login!r} and {seen[login.lower()]!r} are the same GitHub user "
+                    "(logins ignore case); list each reviewer once",
+                )
+            seen[login.lower()] = login
         return value
 
     @field_validator("teams")
     @classmethod
     def _teams(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for slug in value:
-            if not GITHUB_TEAM_RE.match(slug):
-                raise _fail("bad_team", f"{slug!r} is not a team slug (e.g. 'ml-leads')")
+        seen: dict[str, str] = {}
+        for team in value:
+            if not GITHUB_TEAM_RE.fullmatch(team):
+                raise _fail(
+                    "bad_team",
+                    f"{team!r} is not a team slug: use the slug from the team's URL (letters, "
+                    "digits, '-' and '_', no '.'), e.g. 'ml-leads'",
+                )
+            # Each team becomes a data source named 'team-<kebab slug>' (construct ids are
+            # lowercase kebab-case): 'ML-Leads' is 'ml-leads' again, and 'ml_leads' would
+            # collide with 'ml-leads' in the stack.
+            key = construct_slug(team)
+            if key in seen:
+                raise _fail(
+                    "duplicate_reviewer",
+                    f"{team!r} and {seen[key]!r} are the same team or would collide as "
+                    f"'team-{key}' in the stack; list each team once",
+                )
+            seen[key] = team
         return value
+
+    @model_validator(mode="after")
+    def _count(self) -> Reviewers:
+        total = len(self.users) + len(self.teams)
+        if total > MAX_REVIEWERS:
+            raise _fail(
+                "too_many_reviewers",
+                f"{total} users and teams; a GitHub environment takes at "
+                f"most {MAX_REVIEWERS} required reviewers: name a team instead of its members",
+            )
+        return self
 
 
 class Project(_Model):
@@ -142,19 +199,19 @@ class Project(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not SAGEMAKER_PROJECT_RE.match(value):
+        if not SAGEMAKER_PROJECT_RE.fullmatch(value) or len(value) > PROJECT_NAME_MAX_LENGTH:
             raise _fail(
                 "bad_project_name",
-                f"{value!r} is not a name SageMaker accepts for a project: use 1-32 letters, "
-                "digits and hyphens, starting and ending with a letter or digit "
-                "(e.g. 'churn-model')",
+                f"{value!r} is not a name SageMaker accepts for a project: use 1-"
+                f"{PROJECT_NAME_MAX_LENGTH} letters, digits and hyphens, starting with a letter "
+                "and ending with a letter or digit (e.g. 'churn-model')",
             )
         return value
 
     @field_validator("code_connection")
     @classmethod
     def _connection(cls, value: str) -> str:
-        if value != "create" and not CONNECTION_ARN_RE.match(value):
+        if value != "create" and not CONNECTION_ARN_RE.fullmatch(value):
             raise _fail(
                 "bad_connection",
                 f"{value!r} is neither 'create' nor a CodeConnection ARN like 'arn:aws:"
@@ -163,7 +220,7 @@ class Project(_Model):
         return value
 
     def _connection_part(self, group: int) -> str | None:
-        m = CONNECTION_ARN_RE.match(self.code_connection)
+        m = CONNECTION_ARN_RE.fullmatch(self.code_connection)
         return m.group(group) if m else None
 
     @property
