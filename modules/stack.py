@@ -34,7 +34,12 @@ from modules.core.account_context import AccountContext
 from modules.core.config import CloudBackend as CloudBackendConfig
 from modules.core.config import Environment
 from modules.core.config import LocalBackend as LocalBackendConfig
-from modules.core.naming import TRIGGER_FUNCTION_NAME, artifacts_bucket_prefix, slug
+from modules.core.naming import (
+    TRIGGER_FUNCTION_NAME,
+    artifacts_bucket_prefix,
+    owner_token_variable,
+    slug,
+)
 from modules.core.tagging import apply_explicit_tags
 from modules.project import CatalogRef, MlopsProject, MlopsProjectProps
 from modules.render.product_template import (
@@ -87,9 +92,12 @@ class EnvironmentStack(TerraformStack):
         )
         self.github_providers: dict[str, GithubProvider] = {}
         for owner in env.github_owners:
-            # The token comes from GITHUB_TOKEN at plan time; nothing secret is configured here.
             self.github_providers[owner] = GithubProvider(
-                self, f"github-{slug(owner)}", owner=owner, alias=github_alias(owner)
+                self,
+                f"github-{slug(owner)}",
+                owner=owner,
+                alias=github_alias(owner),
+                token=self._owner_token(owner),
             )
 
         self.context = AccountContext(self, "account")
@@ -114,12 +122,12 @@ class EnvironmentStack(TerraformStack):
                 default=None,
                 description="GitHub token for the trigger function (set TF_VAR_github_token). "
                 "Ephemeral: written to Secrets Manager write-only, never stored in state. "
-                "Needed on the first apply and whenever token_secret.version is raised.",
+                "Needed by applies, not by plans or drift checks.",
             )
             # cdktf 0.21 predates ephemeral variables (Terraform >= 1.10); set it directly.
             variable.add_override("ephemeral", True)
-            # An explicit null default: plans that write nothing (drift checks, later applies)
-            # need no token; cdktf drops a Python None default, so render a null token.
+            # An explicit null default: plans and drift checks need no token (GitHubTokenSecret
+            # stops applies without it); cdktf drops a Python None default, so render a null.
             variable.add_override("default", Token.null_value())
             token_value = variable.string_value
         self.token_secret = GitHubTokenSecret(
@@ -129,6 +137,10 @@ class EnvironmentStack(TerraformStack):
                 secret_name=platform.token_secret.name,
                 value=token_value,
                 value_version=platform.token_secret.version,
+                missing_value_hint=f"TF_VAR_{TOKEN_VARIABLE} is not set: an apply writes the "
+                "trigger function's GitHub token to Secrets Manager (write-only, never stored). "
+                f"Export TF_VAR_{TOKEN_VARIABLE} and apply again; plans and `make drift` need "
+                "no token.",
             ),
         )
 
@@ -234,6 +246,27 @@ class EnvironmentStack(TerraformStack):
         ):
             TerraformOutput(self, name, value=value, description=description)
         apply_explicit_tags(self)
+
+    def _owner_token(self, owner: str) -> str:
+        """A per-owner token from ``TF_VAR_github_owner_token_<owner>`` (sensitive, ephemeral:
+        never in state or plan files). A fine-grained token covers one resource owner, so
+        projects under two owners need two tokens. Left unset (null), the provider falls back
+        to ``GITHUB_TOKEN``: integrations/github 6.9.0 declares ``token`` with
+        ``DefaultFunc: schema.EnvDefaultFunc("GITHUB_TOKEN", nil)`` (github/provider.go), and
+        the plugin SDK treats a null argument as absent."""
+        name = owner_token_variable(owner)
+        variable = TerraformVariable(
+            self,
+            name,
+            type="string",
+            sensitive=True,
+            nullable=True,
+            description=f"GitHub token for the repositories of {owner} (TF_VAR_{name}). "
+            "Default: GITHUB_TOKEN.",
+        )
+        variable.add_override("ephemeral", True)
+        variable.add_override("default", Token.null_value())
+        return variable.string_value
 
     def _backend(self, env: Environment) -> None:
         backend = env.backend
