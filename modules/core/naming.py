@@ -67,3 +67,10 @@ def artifacts_bucket_prefix(environment: str) -> str:
     """Prefix of the environment's template bucket (``bucket_prefix``: S3 adds a unique suffix,
     so the global bucket namespace never collides)."""
     return bounded("sagemaker-mlops-templates", environment, max_length=37) + "-"
+
+
+def owner_token_variable(owner: str) -> str:
+    """The sensitive Terraform variable holding the GitHub token of one owner's provider
+    (set it as ``TF_VAR_<name>``); when unset, the provider falls back to ``GITHUB_TOKEN``.
+    GitHub owner names are letters, digits and single hyphens, so the mapping is one-to-one."""
+    return "github_owner_token_" + owner.lower().replace("-", "_")
