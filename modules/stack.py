@@ -22,7 +22,7 @@ from cdktf import (
     Token,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from cdktf_cdktf_provider_github.provider import GithubProvider
+from cdktf_cdktf_provider_github.provider import GithubProvider, GithubProviderAppAuth
 from constructs import Construct
 
 from modules.artifacts import BuildArtifacts
@@ -49,6 +49,7 @@ from modules.render.product_template import (
 )
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
+APP_PEM_VARIABLE = "github_app_pem"
 MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
 
 
@@ -91,13 +92,20 @@ class EnvironmentStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags=dict([MANAGED_BY_TAG, *env.tags.items()]))],
         )
         self.github_providers: dict[str, GithubProvider] = {}
+        app = env.platform.github_app
         for owner in env.github_owners:
+            installation = app.installation_ids.get(owner) if app is not None else None
             self.github_providers[owner] = GithubProvider(
                 self,
                 f"github-{slug(owner)}",
                 owner=owner,
                 alias=github_alias(owner),
-                token=self._owner_token(owner),
+                token=None if installation else self._owner_token(owner),
+                app_auth=GithubProviderAppAuth(
+                    id=app.id, installation_id=installation, pem_file=self._app_pem()
+                )
+                if app is not None and installation
+                else None,
             )
 
         self.context = AccountContext(self, "account")
@@ -263,6 +271,26 @@ class EnvironmentStack(TerraformStack):
             nullable=True,
             description=f"GitHub token for the repositories of {owner} (TF_VAR_{name}). "
             "Default: GITHUB_TOKEN.",
+        )
+        variable.add_override("ephemeral", True)
+        variable.add_override("default", Token.null_value())
+        return variable.string_value
+
+    def _app_pem(self) -> str:
+        """The App's private key from ``TF_VAR_github_app_pem`` (sensitive, ephemeral), once
+        per stack. Null falls back to the provider's ``GITHUB_APP_PEM_FILE``
+        (``app_auth.pem_file`` has ``EnvDefaultFunc("GITHUB_APP_PEM_FILE")``)."""
+        existing = self.node.try_find_child(APP_PEM_VARIABLE)
+        if isinstance(existing, TerraformVariable):
+            return existing.string_value
+        variable = TerraformVariable(
+            self,
+            APP_PEM_VARIABLE,
+            type="string",
+            sensitive=True,
+            nullable=True,
+            description=f"PEM private key of the GitHub App (TF_VAR_{APP_PEM_VARIABLE}). "
+            "Default: GITHUB_APP_PEM_FILE.",
         )
         variable.add_override("ephemeral", True)
         variable.add_override("default", Token.null_value())

@@ -509,9 +509,31 @@ def github_checks(
     for project in env.projects:
         owners.setdefault(project.github.owner.lower(), []).append(project)
     kinds: dict[str, list[str]] = {}
+    app = env.platform.github_app
     for owner, projects in owners.items():
         token, source = owner_token(owner, environ)
         subject = f"GitHub token for {owner}"
+        installation = app.installation_ids.get(owner) if app is not None else None
+        if installation is not None:
+            # The provider signs a JWT with the App's key and creates an installation token
+            # itself; preflight creates nothing, so it checks with a token it is given.
+            out.add(
+                "github.app",
+                "warn",
+                f"GitHub App {app.id if app else ''} for {owner}",
+                f"plans authenticate as installation {installation}; "
+                + (
+                    f"checking the repositories with {source}"
+                    if token
+                    else "no token to check the repositories with: skipped"
+                ),
+                "the App needs Contents, Workflows, Variables, Secrets, Environments: Read and "
+                "write, Administration and Metadata: Read"
+                + ("" if token else f"; set {source} to an installation token to check"),
+            )
+            if token is None:
+                continue
+            subject = f"GitHub token for {owner} (checks only)"
         if token is None:
             out.add(
                 "github.token.present",

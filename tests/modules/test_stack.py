@@ -38,7 +38,8 @@ def test_one_aliased_github_provider_per_owner(example_synth: Synth) -> None:
     providers = {p["owner"]: p for p in dev["provider"]["github"]}
     assert set(providers) == {"acme-ml", "acme-risk"}
     assert {p["alias"] for p in providers.values()} == {"acme-ml", "acme-risk"}
-    assert all("token" not in p for p in providers.values())
+    # never a literal token: a reference to the owner's sensitive variable
+    assert all(p["token"].startswith("${var.github_owner_token_") for p in providers.values())
     by_repo = {
         v["repository"]: v["provider"] for v in resources(dev, "github_actions_variable").values()
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import (
@@ -11,6 +12,7 @@ from pydantic import (
 )
 
 from modules.core.config.base import (
+    GITHUB_OWNER_RE,
     IAM_ROLE_ARN_RE,
     OIDC_PROVIDER_ARN_RE,
     SECRET_NAME_RE,
@@ -64,6 +66,43 @@ class ProductSettings(_Model):
     version: str = Field(default="v1", description="Title of the provisioning artifact")
 
 
+class GitHubApp(_Model):
+    """Authenticate the github providers as a GitHub App installation (integrations/github
+    ``app_auth``) for the owners listed; other owners keep using tokens. The private key comes
+    from ``TF_VAR_github_app_pem`` (or the provider's own ``GITHUB_APP_PEM_FILE``), never from
+    this file."""
+
+    id: str = Field(description="The App ID (Settings > Developer settings > GitHub Apps).")
+    installation_ids: dict[str, str] = Field(
+        min_length=1,
+        description="GitHub owner -> the App's installation id in that owner's account.",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _app_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]{1,20}", value):
+            raise _fail("bad_app_id", f"{value!r} is not a GitHub App id (digits, e.g. '123456')")
+        return value
+
+    @field_validator("installation_ids")
+    @classmethod
+    def _installations(cls, value: dict[str, str]) -> dict[str, str]:
+        for owner, installation in value.items():
+            if not GITHUB_OWNER_RE.match(owner):
+                raise _fail("bad_owner", f"{owner!r} is not a GitHub user or organization name")
+            if not re.fullmatch(r"[0-9]{1,20}", installation):
+                raise _fail(
+                    "bad_installation_id",
+                    f"{owner}: {installation!r} is not an installation id (digits; it ends the "
+                    "URL of the App's installation settings page)",
+                )
+        lowered = [o.lower() for o in value]
+        if len(set(lowered)) != len(lowered):
+            raise _fail("duplicate", "an owner is listed twice (owners are case-insensitive)")
+        return {o.lower(): i for o, i in value.items()}
+
+
 class Platform(_Model):
     """Account-wide settings of one environment."""
 
@@ -96,6 +135,11 @@ class Platform(_Model):
         "(aws_sagemaker_servicecatalog_portfolio_status).",
     )
     product: ProductSettings = ProductSettings()
+    github_app: GitHubApp | None = Field(
+        default=None,
+        description="GitHub App authentication for some or all owners. Default: tokens "
+        "(TF_VAR_github_owner_token_<owner>, else GITHUB_TOKEN).",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 

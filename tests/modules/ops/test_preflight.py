@@ -754,3 +754,33 @@ def test_owner_token_prefers_the_owners_own_variable() -> None:
     assert preflight.owner_token("acme-risk", env) == ("own", "TF_VAR_github_owner_token_acme_risk")
     assert preflight.owner_token("acme-ml", env) == ("shared", "GITHUB_TOKEN")
     assert preflight.owner_token("acme-ml", {}) == (None, "TF_VAR_github_owner_token_acme_ml")
+
+
+def test_app_owner_without_a_check_token_is_skipped_with_a_warning(setup: Setup) -> None:
+    setup.config["environments"][0]["platform"]["github_app"] = {
+        "id": "123456",
+        "installation_ids": {"acme-risk": "987"},
+    }
+    del setup.environ["TF_VAR_github_owner_token_acme_risk"]
+    setup.environ.pop("GITHUB_TOKEN")
+    setup.environ["TF_VAR_github_owner_token_acme_ml"] = CLASSIC
+    checks = setup.run()
+    assert failing(checks) == []
+    (app,) = by_id(checks, "github.app")
+    assert app.status == "warn" and "installation 987" in app.detail and "skipped" in app.detail
+    assert "TF_VAR_github_owner_token_acme_risk" in app.fix
+    assert not [r for r in setup.gh.requests if "acme-risk" in r.path]
+
+
+def test_app_owner_is_checked_with_a_given_installation_token(setup: Setup) -> None:
+    setup.config["environments"][0]["platform"]["github_app"] = {
+        "id": "123456",
+        "installation_ids": {"acme-risk": "987"},
+    }
+    assert setup.gh.world is not None
+    setup.gh.world.tokens[FINE] = FakeToken(kind="app", owners=frozenset({"acme-risk"}))
+    setup.gh.world.repositories[1].archived = True
+    checks = setup.run()
+    (app,) = by_id(checks, "github.app")
+    assert "checking the repositories with TF_VAR_github_owner_token_acme_risk" in app.detail
+    only_failure(checks, "github.repository.archived", "acme-risk/fraud-detection")
