@@ -68,6 +68,11 @@ DEFAULT_GITHUB_API = "https://api.github.com"
 GITHUB_TIMEOUT_SECONDS = 10.0
 TOKEN_VARIABLE_ENV = "TF_VAR_github_token"  # noqa: S105 - a variable name, not a value
 SHARED_TOKEN_ENV = "GITHUB_TOKEN"  # noqa: S105 - a variable name, not a value
+#: What the plan writes (environments and their branch policies need Administration).
+REPOSITORY_PERMISSIONS = (
+    "Administration, Contents, Workflows, Variables, Secrets and Environments: Read and write; "
+    "Metadata: Read"
+)
 USE_ROLE_NAME = "AmazonSageMakerServiceCatalogProductsUseRole"
 #: Lambda keeps this much account concurrency unreserved: "You can reserve up to the
 #: Unreserved account concurrency value minus 100" (Lambda developer guide, "Configuring
@@ -260,8 +265,8 @@ def _token_checks(
             "warn",
             subject,
             f"a {info.kind} token's permissions cannot be read back",
-            "make sure it has, on each repository, Contents, Workflows, Variables, Secrets "
-            "and Environments: Read and write, Administration and Metadata: Read"
+            "make sure it has, on each repository, "
+            + REPOSITORY_PERMISSIONS
             + (", and Members: Read on the organization (team reviewers)" if teams else ""),
         )
     return info
@@ -527,8 +532,8 @@ def github_checks(
                     if token
                     else "no token to check the repositories with: skipped"
                 ),
-                "the App needs Contents, Workflows, Variables, Secrets, Environments: Read and "
-                "write, Administration and Metadata: Read"
+                "the App needs, on each repository, "
+                + REPOSITORY_PERMISSIONS
                 + ("" if token else f"; set {source} to an installation token to check"),
             )
             if token is None:

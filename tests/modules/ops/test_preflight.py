@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from modules.config import parse_config
 from modules.core.config import Environment
 from modules.ops import preflight
 from modules.ops.preflight import Check, guard_read_only
+from tests.conftest import ROOT
 from tests.support.fake_github import (
     FakeGitHub,
     FakeRepository,
@@ -784,3 +786,14 @@ def test_app_owner_is_checked_with_a_given_installation_token(setup: Setup) -> N
     (app,) = by_id(checks, "github.app")
     assert "checking the repositories with TF_VAR_github_owner_token_acme_risk" in app.detail
     only_failure(checks, "github.repository.archived", "acme-risk/fraud-detection")
+
+
+def test_readme_lists_every_check() -> None:
+    """The README's "Before you start" table names every check the command can print."""
+    source = (ROOT / "modules" / "ops" / "preflight.py").read_text(encoding="utf-8")
+    ids = set(re.findall(r'"((?:aws|github)\.[a-z_]+(?:\.[a-z_]+)?)"', source))
+    assert len(ids) == 25, sorted(ids)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Before you start", 1)[1].split("\n## ", 1)[0]
+    missing = sorted(i for i in ids if f"`{i}`" not in section)
+    assert missing == []
