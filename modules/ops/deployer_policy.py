@@ -57,16 +57,23 @@ class Permission:
     arns: tuple[str, ...]
     name_from: tuple[str, ...] = ("name",)
     suffix_wildcard: bool = False  # name is a prefix (bucket_prefix, Secrets Manager suffix)
+    #: list calls IAM cannot scope to one object: (action, ARN template), granted apart
+    listing: tuple[tuple[str, str], ...] = ()
 
 
 def _p(
-    actions: str, *arns: str, name_from: Sequence[str] = ("name",), prefix: bool = False
+    actions: str,
+    *arns: str,
+    name_from: Sequence[str] = ("name",),
+    prefix: bool = False,
+    listing: Sequence[tuple[str, str]] = (),
 ) -> Permission:
     return Permission(
         actions=tuple(actions.split()),
         arns=arns,
         name_from=tuple(name_from),
         suffix_wildcard=prefix,
+        listing=tuple(listing),
     )
 
 
@@ -93,9 +100,11 @@ RESOURCES: Mapping[str, Permission] = {
         "logs:CreateLogGroup logs:DeleteLogGroup logs:PutRetentionPolicy "
         "logs:DeleteRetentionPolicy logs:TagResource logs:UntagResource logs:TagLogGroup "
         "logs:UntagLogGroup logs:ListTagsForResource logs:ListTagsLogGroup "
-        "logs:DescribeLogGroups logs:AssociateKmsKey logs:DisassociateKmsKey",
+        "logs:AssociateKmsKey logs:DisassociateKmsKey",
         "arn:{p}:logs:{r}:{a}:log-group:{name}",
         "arn:{p}:logs:{r}:{a}:log-group:{name}:*",
+        # the provider finds the group with DescribeLogGroups, which IAM scopes to all groups
+        listing=[("logs:DescribeLogGroups", "arn:{p}:logs:{r}:{a}:log-group:*")],
     ),
     "aws_codeconnections_connection": _p(
         "codeconnections:CreateConnection codeconnections:GetConnection "
@@ -159,11 +168,11 @@ RESOURCES: Mapping[str, Permission] = {
         name_from=("function_name",),
     ),
     "aws_lambda_layer_version": _p(
-        "lambda:PublishLayerVersion lambda:GetLayerVersion lambda:DeleteLayerVersion "
-        "lambda:ListLayerVersions",
+        "lambda:PublishLayerVersion lambda:GetLayerVersion lambda:DeleteLayerVersion",
         "arn:{p}:lambda:{r}:{a}:layer:{name}",
         "arn:{p}:lambda:{r}:{a}:layer:{name}:*",
         name_from=("layer_name",),
+        listing=[("lambda:ListLayerVersions", "*")],  # no resource-level permission
     ),
     "aws_s3_bucket": _p(
         f"s3:CreateBucket s3:DeleteBucket s3:PutBucketTagging {_S3_BUCKET_READS}",
@@ -395,6 +404,8 @@ def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict
             for body in instances.values():
                 arns = _arns(doc, permission, body, ctx)
                 grant(_sid(f"{kind} {rtype}"), permission.actions, arns)
+            for action, template in permission.listing:
+                grant(_sid(f"list {action}"), [action], [template.format(name="*", **ctx)])
     if unknown:
         raise PolicyError(
             "no permissions known for " + ", ".join(unknown) + ": add them to "

@@ -45,6 +45,7 @@ def test_every_resource_type_of_the_example_is_covered(stacks: dict[str, dict[st
         assert len(types) >= 25, name
         for rtype in types:
             assert set(RESOURCES[rtype].actions) <= granted, (name, rtype)
+            assert {a for a, _ in RESOURCES[rtype].listing} <= granted, (name, rtype)
         for dtype in aws_types(doc, "data"):
             assert set(DATA_SOURCES[dtype].actions) <= granted, (name, dtype)
 
@@ -210,6 +211,7 @@ def test_policy_grants_exactly_what_its_types_need(types: set[str], read_only: b
         },
     }
     wanted = {a for t in types for a in RESOURCES[t].actions}
+    wanted |= {action for t in types for action, _ in RESOURCES[t].listing}
     if read_only:
         wanted = {a for a in wanted if a.split(":")[1].startswith(deployer_policy.READ_PREFIXES)}
     wanted.add("sts:GetCallerIdentity")
