@@ -98,8 +98,9 @@ class Check:
     fix: str = ""
 
     def line(self) -> str:
+        """One line, whatever an API error message held (e.g. an HTML error page)."""
         text = f"{SYMBOL[self.status]} [{self.environment}] {self.subject}: {self.detail}"
-        return f"{text} -> fix: {self.fix}" if self.fix else text
+        return " ".join((f"{text} -> fix: {self.fix}" if self.fix else text).split())
 
 
 @dataclass
@@ -610,6 +611,13 @@ def guard_read_only(client: Any) -> None:
     client.meta.events.register("before-parameter-build", refuse)
 
 
+def _brief(error: Exception, limit: int = 160) -> str:
+    """``Code: first line of the message``, cut to ``limit`` characters."""
+    first = (str(error).strip().splitlines() or [""])[0]
+    text = f"{_code(error) or type(error).__name__}: {first}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _code(error: Exception) -> str:
     response = getattr(error, "response", None)
     if isinstance(response, dict):
@@ -641,7 +649,7 @@ def _guarded(
             check,
             "fail",
             subject,
-            f"cannot be read: {_code(e) or type(e).__name__}: {e}",
+            f"cannot be read: {_brief(e)}",
             f"allow {action} for the identity that runs plans (make deployer-policy)",
         )
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -797,3 +800,42 @@ def test_readme_lists_every_check() -> None:
     section = readme.split("## Before you start", 1)[1].split("\n## ", 1)[0]
     missing = sorted(i for i in ids if f"`{i}`" not in section)
     assert missing == []
+
+
+def test_entry_point_uses_the_default_credential_chain(
+    setup: Setup, tmp_path: Path, moto_module: MotoServer
+) -> None:
+    """``python -m modules.ops.preflight`` as ``make preflight`` runs it: boto3's default chain
+    (here AWS_ENDPOINT_URL pointing at moto). moto has no Lambda GetAccountSettings: that
+    check must say it cannot read, on one line, and block."""
+    config = tmp_path / "config.yaml"
+    del setup.config["environments"][0]["projects"][0]["code_connection"]
+    config.write_text(yaml.safe_dump(setup.config), encoding="utf-8")
+    env = {**os.environ, **moto_module.client_env(), **setup.environ}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modules.ops.preflight",
+            "--config",
+            str(config),
+            "--github-api-url",
+            setup.gh.api_url,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert all(line[:2] in ("✓ ", "! ", "✗ ") for line in lines[:-1]), lines
+    assert lines[-1].startswith(f"preflight: {len(lines) - 1} checks, ")
+    blocking = [line for line in lines if line.startswith("✗")]
+    assert len(blocking) == 1
+    assert blocking[0].startswith("✗ [dev] Lambda concurrency: cannot be read: 404: ")
+    assert "allow lambda:GetAccountSettings" in blocking[0]
+    assert "✓ [dev] AWS account 123456789012 region eu-west-1: credentials of" in result.stdout
+    assert CLASSIC not in result.stdout + result.stderr
