@@ -839,3 +839,28 @@ def test_entry_point_uses_the_default_credential_chain(
     assert "allow lambda:GetAccountSettings" in blocking[0]
     assert "✓ [dev] AWS account 123456789012 region eu-west-1: credentials of" in result.stdout
     assert CLASSIC not in result.stdout + result.stderr
+
+
+def test_fails_without_working_aws_credentials(setup: Setup) -> None:
+    from botocore.config import Config  # noqa: PLC0415
+
+    moto_clients = setup.fakes.clients
+
+    def clients(service: str, region: str) -> Any:
+        if service != "sts":
+            return moto_clients(service, region)
+        return boto3.client(
+            "sts",
+            region_name=region,
+            endpoint_url="http://127.0.0.1:9",  # nothing listens: like an unreachable endpoint
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+        )
+
+    setup.fakes.clients = clients  # type: ignore[method-assign]
+    checks = setup.run()
+    aws_lines = [c for c in checks if c.check.startswith("aws.")]
+    assert [(c.check, c.status) for c in aws_lines] == [("aws.credentials", "fail")]
+    assert "do not work in eu-west-1" in aws_lines[0].detail
+    assert "aws sso login" in aws_lines[0].fix
