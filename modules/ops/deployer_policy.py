@@ -292,6 +292,13 @@ RESOURCES: Mapping[str, Permission] = {
     ),
 }
 
+#: What make preflight reads beyond the stack's own types: account-wide (no resource-level
+#: permissions) and existing CodeConnections.
+PREFLIGHT_ACTIONS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("iam:ListOpenIDConnectProviders", "lambda:GetAccountSettings"),
+    ("codeconnections:GetConnection", "codestar-connections:GetConnection"),
+)
+
 #: data source type -> what reading it calls (``()``: answered without an API call).
 DATA_SOURCES: Mapping[str, Permission] = {
     "aws_caller_identity": _p("sts:GetCallerIdentity", "*", name_from=()),
@@ -413,6 +420,17 @@ def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict
         )
     # The provider checks allowed_account_ids with sts:GetCallerIdentity.
     grant("Provider", ["sts:GetCallerIdentity"], ["*"])
+    # make preflight runs with the same identity: its reads that no resource type needs
+    account_wide, connections = PREFLIGHT_ACTIONS
+    grant("PreflightAccount", account_wide, ["*"])
+    grant(
+        "PreflightConnections",
+        connections,
+        [
+            "arn:{p}:codeconnections:{r}:{a}:connection/*".format(**ctx),
+            "arn:{p}:codestar-connections:{r}:{a}:connection/*".format(**ctx),
+        ],
+    )
     statements = _merged(grants)
     if not read_only:
         statements.extend(_pass_role_statements(doc, ctx))
@@ -468,7 +486,12 @@ def _backend_statements(
     bucket, key = str(s3["bucket"]), str(s3["key"])
     state = f"arn:{p}:s3:::{bucket}/{key}"
     statements = [
-        _statement("StateBucketList", ["s3:ListBucket"], [f"arn:{p}:s3:::{bucket}"]),
+        _statement(
+            "StateBucketList",
+            # ListBucket for Terraform; versioning and location for make preflight
+            ["s3:ListBucket", "s3:GetBucketVersioning", "s3:GetBucketLocation"],
+            [f"arn:{p}:s3:::{bucket}"],
+        ),
         _statement(
             "StateObject",
             ["s3:GetObject"] if read_only else ["s3:GetObject", "s3:PutObject"],

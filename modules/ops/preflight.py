@@ -73,6 +73,12 @@ REPOSITORY_PERMISSIONS = (
     "Administration, Contents, Workflows, Variables, Secrets and Environments: Read and write; "
     "Metadata: Read"
 )
+#: The tag every resource of the stack carries (provider default_tags; modules/stack.py).
+MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
+FOREIGN_FIX = (
+    "delete it (or import it into the state) if it is a leftover, e.g. of the original guide's "
+    "deployment"
+)
 USE_ROLE_NAME = "AmazonSageMakerServiceCatalogProductsUseRole"
 #: Lambda keeps this much account concurrency unreserved: "You can reserve up to the
 #: Unreserved account concurrency value minus 100" (Lambda developer guide, "Configuring
@@ -704,6 +710,14 @@ def aws_checks(env: Environment, clients: ClientFactory, environ: Mapping[str, s
         lambda: _concurrency_check(out, env, clients),
     )
     _state_bucket_check(out, env, clients)
+    _guarded(
+        out,
+        "aws.name_taken",
+        "names the stack creates",
+        "lambda:GetFunction, logs:DescribeLogGroups, logs:ListTagsLogGroup and "
+        "secretsmanager:DescribeSecret",
+        lambda: _name_checks(out, env, clients),
+    )
     if env.platform.token_secret.value_from_variable and not environ.get(TOKEN_VARIABLE_ENV):
         out.add(
             "aws.token_variable",
@@ -860,6 +874,85 @@ def _concurrency_check(out: _Collector, env: Environment, clients: ClientFactory
             f"{LAMBDA_UNRESERVED_MINIMUM} unreserved",
             "request a higher 'Concurrent executions' quota (Service Quotas > AWS Lambda), or "
             f"lower platform.lambda.reserved_concurrency to at most {max(available, 0)}",
+        )
+
+
+def _name_checks(out: _Collector, env: Environment, clients: ClientFactory) -> None:
+    """Account-wide names the first apply creates must be free, or already the stack's own
+    (tagged managed-by by an earlier apply). A leftover of the original guide (its function and
+    the log group Lambda created for it) or a secret still scheduled for deletion makes the
+    create fail (ResourceConflictException / ResourceAlreadyExistsException /
+    InvalidRequestException)."""
+    found: list[tuple[str, str, dict[str, str] | None]] = []  # kind, name, tags
+    lam = clients("lambda", env.region)
+    try:
+        function = lam.get_function(FunctionName=TRIGGER_FUNCTION_NAME)
+        found.append(("function", TRIGGER_FUNCTION_NAME, dict(function.get("Tags") or {})))
+    except ClientError as e:
+        if _code(e) != "ResourceNotFoundException":
+            raise
+        found.append(("function", TRIGGER_FUNCTION_NAME, None))
+    logs = clients("logs", env.region)
+    group = f"/aws/lambda/{TRIGGER_FUNCTION_NAME}"
+    groups = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
+    if any(g.get("logGroupName") == group for g in groups):
+        tags = logs.list_tags_log_group(logGroupName=group).get("tags", {})
+        found.append(("log group", group, dict(tags)))
+    else:
+        found.append(("log group", group, None))
+    _report_names(out, found)
+    _secret_name_check(out, env, clients)
+
+
+def _report_names(out: _Collector, found: Sequence[tuple[str, str, dict[str, str] | None]]) -> None:
+    key, value = MANAGED_BY_TAG
+    for kind, name, tags in found:
+        subject = f"{kind} {name}"
+        if tags is None:
+            out.add("aws.name_taken", "ok", subject, "free: the plan creates it")
+        elif tags.get(key) == value:
+            out.add("aws.name_taken", "ok", subject, "exists, created by this toolkit")
+        else:
+            out.add(
+                "aws.name_taken",
+                "fail",
+                subject,
+                "exists and was not created by this toolkit: the apply's create fails",
+                FOREIGN_FIX,
+            )
+
+
+def _secret_name_check(out: _Collector, env: Environment, clients: ClientFactory) -> None:
+    key, value = MANAGED_BY_TAG
+    secret_name = env.platform.token_secret.name
+    subject = f"secret {secret_name}"
+    try:
+        secret = clients("secretsmanager", env.region).describe_secret(SecretId=secret_name)
+    except ClientError as e:
+        if _code(e) != "ResourceNotFoundException":
+            raise
+        out.add("aws.name_taken", "ok", subject, "free: the plan creates it")
+        return
+    tags = {str(t.get("Key")): str(t.get("Value")) for t in secret.get("Tags") or []}
+    if secret.get("DeletedDate"):
+        out.add(
+            "aws.name_taken",
+            "fail",
+            subject,
+            "is scheduled for deletion: a secret of that name cannot be created until the "
+            "recovery window ends",
+            f"aws secretsmanager restore-secret --secret-id {secret_name} (then import it), or "
+            "set platform.token_secret.name to another name",
+        )
+    elif tags.get(key) == value:
+        out.add("aws.name_taken", "ok", subject, "exists, created by this toolkit")
+    else:
+        out.add(
+            "aws.name_taken",
+            "fail",
+            subject,
+            "exists and was not created by this toolkit: the apply's create fails",
+            "set platform.token_secret.name to another name, or " + FOREIGN_FIX,
         )
 
 

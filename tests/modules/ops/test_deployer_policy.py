@@ -201,8 +201,9 @@ def test_fails_with_exit_2_before_synth(tmp_path: Path, capsys: pytest.CaptureFi
 )
 def test_policy_grants_exactly_what_its_types_need(types: set[str], read_only: bool) -> None:
     """For any set of resource types: the granted actions are the union of those types'
-    actions (reads only for the drift policy), plus sts:GetCallerIdentity for the provider,
-    plus iam:PassRole when a function or a constraint passes a role."""
+    actions (reads only for the drift policy), plus sts:GetCallerIdentity for the provider and
+    make preflight's account-wide reads, plus iam:PassRole when a function or a constraint
+    passes a role."""
     doc: dict[str, Any] = {
         "provider": {"aws": [{"region": "eu-west-1", "allowed_account_ids": ["123456789012"]}]},
         "resource": {
@@ -215,6 +216,7 @@ def test_policy_grants_exactly_what_its_types_need(types: set[str], read_only: b
     if read_only:
         wanted = {a for a in wanted if a.split(":")[1].startswith(deployer_policy.READ_PREFIXES)}
     wanted.add("sts:GetCallerIdentity")
+    wanted |= {a for group in deployer_policy.PREFLIGHT_ACTIONS for a in group}
     passes = not read_only and bool(
         types & {"aws_lambda_function", "aws_servicecatalog_constraint"}
     )

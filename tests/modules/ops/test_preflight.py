@@ -1,7 +1,8 @@
 """``make preflight``: every check passes on a healthy setup and fails with its own line when
 its prerequisite is broken. AWS is moto on 127.0.0.1 (``moto_server``); the two APIs moto does
-not serve (Lambda GetAccountSettings, CodeConnections) are botocore ``Stubber`` clients, whose
-answers botocore validates against the service model. GitHub is the routed fake API on
+not serve are answered in-process: CodeConnections by a botocore ``Stubber`` (botocore validates
+its answers against the service model), Lambda GetAccountSettings by a ``before-call`` hook with
+the documented response shape. GitHub is the routed fake API on
 127.0.0.1 (tests/support/fake_github.py). Nothing here writes: the fake records every request,
 the AWS clients record every operation."""
 
@@ -13,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,9 @@ from hypothesis import strategies as st
 
 from modules.config import parse_config
 from modules.core.config import Environment
-from modules.ops import preflight
+from modules.ops import deployer_policy, preflight
 from modules.ops.preflight import Check, guard_read_only
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Synth
 from tests.support.fake_github import (
     FakeGitHub,
     FakeRepository,
@@ -108,6 +109,7 @@ class AwsFakes:
     connection_status: str | None = "AVAILABLE"  # None: ResourceNotFoundException
     account_limit: tuple[int, int] = (1000, 1000)  # ConcurrentExecutions, Unreserved
     operations: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # "service:Operation" as IAM names them
 
     def clients(self, service: str, region: str) -> Any:
         if service in ("codeconnections", "codestar-connections"):
@@ -133,28 +135,6 @@ class AwsFakes:
                 )
             stub.activate()
             return client
-        if service == "lambda":
-            client = self._offline(service, region)
-            stub = Stubber(client)
-            total, unreserved = self.account_limit
-            stub.add_response(
-                "get_account_settings",
-                {
-                    "AccountLimit": {
-                        "TotalCodeSize": 80530636800,
-                        "CodeSizeUnzipped": 262144000,
-                        "CodeSizeZipped": 52428800,
-                        "ConcurrentExecutions": total,
-                        "UnreservedConcurrentExecutions": unreserved,
-                    },
-                    "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0},
-                },
-            )
-            stub.add_client_error(
-                "get_function_concurrency", "ResourceNotFoundException", http_status_code=404
-            )
-            stub.activate()
-            return client
         client = boto3.client(
             service,
             region_name=region,
@@ -162,7 +142,25 @@ class AwsFakes:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+        if service == "lambda":
+            # moto has no GetAccountSettings: answer it in-process with the documented shape
+            # (botocore's 'before-call' hook short-circuits the HTTP request).
+            client.meta.events.register("before-call.lambda.GetAccountSettings", self._settings)
         return self._watched(client)
+
+    def _settings(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+        total, unreserved = self.account_limit
+        http = type("Http", (), {"status_code": 200, "headers": {}})()
+        return http, {
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": total,
+                "UnreservedConcurrentExecutions": unreserved,
+            },
+            "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0},
+        }
 
     def _offline(self, service: str, region: str) -> Any:
         client = boto3.client(
@@ -176,7 +174,14 @@ class AwsFakes:
     def _watched(self, client: Any) -> Any:
         guard_read_only(client)
         client.meta.events.register(
-            "before-parameter-build", lambda model, **_: self.operations.append(model.name)
+            "before-parameter-build",
+            lambda model, **_: self.operations.append(model.name),
+        )
+        client.meta.events.register(
+            "before-parameter-build",
+            lambda model, **_: self.actions.append(
+                f"{model.service_model.signing_name}:{model.name}"
+            ),
         )
         return client
 
@@ -299,6 +304,7 @@ def test_healthy_setup_passes_and_only_reads(setup: Setup) -> None:
         "aws.code_connection",
         "aws.lambda_concurrency",
         "aws.state_bucket",
+        "aws.name_taken",
         "github.token.authenticates",
         "github.token.scopes",
         "github.repository.visible",
@@ -795,7 +801,7 @@ def test_readme_lists_every_check() -> None:
     """The README's "Before you start" table names every check the command can print."""
     source = (ROOT / "modules" / "ops" / "preflight.py").read_text(encoding="utf-8")
     ids = set(re.findall(r'"((?:aws|github)\.[a-z_]+(?:\.[a-z_]+)?)"', source))
-    assert len(ids) == 25, sorted(ids)
+    assert len(ids) == 26, sorted(ids)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Before you start", 1)[1].split("\n## ", 1)[0]
     missing = sorted(i for i in ids if f"`{i}`" not in section)
@@ -864,3 +870,90 @@ def test_fails_without_working_aws_credentials(setup: Setup) -> None:
     assert [(c.check, c.status) for c in aws_lines] == [("aws.credentials", "fail")]
     assert "do not work in eu-west-1" in aws_lines[0].detail
     assert "aws sso login" in aws_lines[0].fix
+
+
+def test_managed_by_tag_matches_the_stacks() -> None:
+    from modules.stack import MANAGED_BY_TAG  # noqa: PLC0415 - loads cdktf
+
+    assert preflight.MANAGED_BY_TAG == MANAGED_BY_TAG
+
+
+def _lambda_zip() -> bytes:
+    import io  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def _leftover_function(moto: MotoServer, tags: dict[str, str]) -> None:
+    make = aws(moto)
+    role = make("iam").get_role(RoleName="AmazonSageMaker-ExecutionRole-dev")["Role"]["Arn"]
+    make("lambda").create_function(
+        FunctionName="sagemaker-github-workflow-trigger",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": _lambda_zip()},
+        Tags=tags,
+    )
+
+
+def test_fails_when_the_trigger_function_name_is_taken(setup: Setup) -> None:
+    _leftover_function(setup.fakes.moto, {"owner": "original-guide"})
+    check = only_failure(
+        setup.run(), "aws.name_taken", "function sagemaker-github-workflow-trigger", "not created"
+    )
+    assert "original guide" in check.fix
+
+
+def test_trigger_function_of_an_earlier_apply_passes(setup: Setup) -> None:
+    _leftover_function(setup.fakes.moto, {"managed-by": "sagemaker-github-mlops"})
+    checks = setup.run()
+    assert failing(checks) == []
+    (fn,) = [c for c in by_id(checks, "aws.name_taken") if c.subject.startswith("function")]
+    assert fn.detail == "exists, created by this toolkit"
+
+
+def test_fails_when_the_log_group_name_is_taken(setup: Setup) -> None:
+    aws(setup.fakes.moto)("logs").create_log_group(
+        logGroupName="/aws/lambda/sagemaker-github-workflow-trigger"
+    )
+    only_failure(setup.run(), "aws.name_taken", "log group /aws/lambda/sagemaker-github")
+
+
+def test_fails_when_the_secret_name_is_taken(setup: Setup) -> None:
+    aws(setup.fakes.moto)("secretsmanager").create_secret(
+        Name="sagemaker-github-token", SecretString="x"
+    )
+    check = only_failure(setup.run(), "aws.name_taken", "secret sagemaker-github-token")
+    assert "token_secret.name" in check.fix
+
+
+def test_fails_when_the_secret_is_scheduled_for_deletion(setup: Setup) -> None:
+    sm = aws(setup.fakes.moto)("secretsmanager")
+    sm.create_secret(
+        Name="sagemaker-github-token",
+        Tags=[{"Key": "managed-by", "Value": "sagemaker-github-mlops"}],
+    )
+    sm.delete_secret(SecretId="sagemaker-github-token", RecoveryWindowInDays=7)
+    check = only_failure(setup.run(), "aws.name_taken", "scheduled for deletion")
+    assert "restore-secret" in check.fix
+
+
+def test_the_drift_policy_allows_every_aws_call_preflight_makes(
+    setup: Setup, synth_config: Callable[[dict[str, Any]], Synth]
+) -> None:
+    """Preflight runs with the plan's identity: each AWS call it made on the healthy setup is
+    an action of `make deployer-policy READ_ONLY=1` for the same config."""
+    setup.run()
+    policy = deployer_policy.policy_for_stack(
+        synth_config(setup.config).stack("dev"), read_only=True
+    )
+    allowed = {a for s in policy["Statement"] for a in s["Action"]}
+    # HeadBucket is authorized as s3:ListBucket (S3 API reference)
+    called = {a.replace("s3:HeadBucket", "s3:ListBucket") for a in setup.fakes.actions}
+    assert len(called) >= 10, called
+    assert called <= allowed, sorted(called - allowed)
