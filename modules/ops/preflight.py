@@ -980,13 +980,27 @@ def _state_bucket_check(out: _Collector, env: Environment, clients: ClientFactor
         return
     try:
         status = s3.get_bucket_versioning(Bucket=backend.bucket).get("Status")
+        location = s3.get_bucket_location(Bucket=backend.bucket).get("LocationConstraint")
     except AWS_ERRORS as e:
         out.add(
             "aws.state_bucket",
             "fail",
             subject,
-            f"versioning cannot be read ({_code(e) or e})",
-            "allow s3:GetBucketVersioning on it for the deploying identity",
+            f"versioning or location cannot be read ({_brief(e)})",
+            "allow s3:GetBucketVersioning and s3:GetBucketLocation on it for the deploying "
+            "identity",
+        )
+        return
+    # GetBucketLocation answers null for us-east-1 and the legacy "EU" for eu-west-1
+    actual = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+    if actual != region:
+        out.add(
+            "aws.state_bucket",
+            "fail",
+            subject,
+            f"the bucket is in {actual}, but the backend uses region {region}: terraform init "
+            "fails",
+            f"set backend.region: {actual}",
         )
         return
     if status == "Enabled":

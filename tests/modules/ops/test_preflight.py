@@ -957,3 +957,22 @@ def test_the_drift_policy_allows_every_aws_call_preflight_makes(
     called = {a.replace("s3:HeadBucket", "s3:ListBucket") for a in setup.fakes.actions}
     assert len(called) >= 10, called
     assert called <= allowed, sorted(called - allowed)
+
+
+def test_fails_when_the_state_bucket_is_in_another_region(setup: Setup) -> None:
+    aws(setup.fakes.moto)("s3").delete_bucket(Bucket=STATE_BUCKET)
+    elsewhere = boto3.client(
+        "s3",
+        region_name="us-west-2",
+        endpoint_url=setup.fakes.moto.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    elsewhere.create_bucket(
+        Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+    )
+    elsewhere.put_bucket_versioning(
+        Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"}
+    )
+    check = only_failure(setup.run(), "aws.state_bucket", "in us-west-2", "uses region eu-west-1")
+    assert check.fix == "set backend.region: us-west-2"
