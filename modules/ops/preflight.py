@@ -271,7 +271,8 @@ def _token_checks(
             "github.token.scopes",
             "warn",
             subject,
-            f"a {info.kind} token's permissions cannot be read back",
+            f"a {info.kind} token: read access to Variables, Secrets and Administration is "
+            "probed per repository; write access (what the plan needs) cannot be read back",
             "make sure it has, on each repository, "
             + REPOSITORY_PERMISSIONS
             + (", and Members: Read on the organization (team reviewers)" if teams else ""),
@@ -362,8 +363,43 @@ def _repository_checks(
             f"{gh.branch!r} is the default branch",
         )
     _plan_check(out, client, project, body, subject)
+    if scopes_unknown(client):
+        _permission_probes(out, client, project, subject)
     _branch_checks(out, client, project, subject)
     _reviewer_checks(out, client, project, subject)
+
+
+def scopes_unknown(client: GitHubClient) -> bool:
+    """Whether the token has no classic scopes (fine-grained or App: permissions to probe)."""
+    return "x-oauth-scopes" not in client.get("/user").headers
+
+
+#: Read-only probes of fine-grained/App permissions the plan needs (it writes what it reads
+#: here): GitHub answers 403 naming the missing permission in X-Accepted-GitHub-Permissions.
+PERMISSION_PROBES = (
+    ("actions/variables", "Variables"),
+    ("actions/secrets", "Secrets"),
+)
+
+
+def _permission_probes(
+    out: _Collector, client: GitHubClient, project: Project, subject: str
+) -> None:
+    gh = project.github
+    for path, name in PERMISSION_PROBES:
+        answer = client.get(f"/repos/{gh.owner}/{gh.repository}/{path}")
+        if answer.status == 403:
+            needed = answer.headers.get("x-accepted-github-permissions", name.lower() + "=read")
+            out.add(
+                "github.token.permissions",
+                "fail",
+                subject,
+                f"GitHub answered 403 {answer.message!r} (needs {needed}): the plan writes "
+                f"Actions {name.lower()}",
+                f"grant the token/App {name}: Read and write on {gh.owner}/{gh.repository}",
+            )
+        elif answer.status == 200:
+            out.add("github.token.permissions", "ok", subject, f"{name} readable")
 
 
 def _plan_check(
@@ -455,6 +491,16 @@ def _branch_checks(out: _Collector, client: GitHubClient, project: Project, subj
         )
     elif protection.status in (200, 404):
         out.add("github.branch.pull_requests", "ok", subject, "no pull request requirement")
+    elif protection.status == 403 and "x-accepted-github-permissions" in protection.headers:
+        out.add(
+            "github.token.permissions",
+            "fail",
+            subject,
+            f"GitHub answered 403 {protection.message!r} (needs "
+            f"{protection.headers['x-accepted-github-permissions']}): environments and their "
+            "branch policies need Administration",
+            f"grant the token/App Administration: Read and write on {gh.owner}/{gh.repository}",
+        )
     else:
         out.add(
             "github.branch.pull_requests",

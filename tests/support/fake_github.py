@@ -63,6 +63,8 @@ class FakeToken:
     login: str = "deployer"
     scopes: tuple[str, ...] = ("repo", "workflow", "read:org")
     owners: frozenset[str] | None = None
+    #: fine-grained / App repository permissions granted (``None``: all of them)
+    permissions: frozenset[str] | None = None
 
 
 @dataclass(kw_only=True)
@@ -139,6 +141,23 @@ def route(world: FakeWorld, method: str, path: str, headers: Mapping[str, str]) 
     def not_found(doc: str, message: str = "Not Found") -> FakeResponse:
         return _error(404, message, doc, scope_headers)
 
+    def denied(permission: str) -> FakeResponse | None:
+        """403 for a fine-grained/App token without ``permission``, with the header GitHub
+        sends such callers ("x-accepted-github-permissions: variables=read"; alternatives are
+        separated by ';') and the body "Resource not accessible by personal access token"
+        (by "integration" for Apps)."""
+        if token.kind == "classic" or token.permissions is None:
+            return None
+        if permission.split("=", 1)[0] in token.permissions:
+            return None
+        by = "integration" if token.kind == "app" else "personal access token"
+        return _error(
+            403,
+            f"Resource not accessible by {by}",
+            "overview/troubleshooting-the-rest-api#resource-not-accessible",
+            {"X-Accepted-GitHub-Permissions": permission},
+        )
+
     def visible(repo: FakeRepository | None) -> FakeRepository | None:
         if repo is None:
             return None
@@ -210,9 +229,16 @@ def route(world: FakeWorld, method: str, path: str, headers: Mapping[str, str]) 
         if c.group(1).lower() in {u.lower() for u in repo.collaborators}:
             return no_content()
         return not_found("collaborators/collaborators#check-if-a-user-is-a-repository-collaborator")
+    if rest == "/actions/variables":
+        return denied("variables=read") or ok({"total_count": 0, "variables": []})
+    if rest == "/actions/secrets":
+        return denied("secrets=read") or ok({"total_count": 0, "secrets": []})
     if b := re.fullmatch(r"/rules/branches/(.+)", rest):
         return ok(repo.rules.get(b.group(1), []))
     if b := re.fullmatch(r"/branches/(.+)/protection", rest):
+        refused = denied("administration=read")
+        if refused is not None:
+            return refused
         if b.group(1) not in repo.branches:
             return not_found("branches/branch-protection#get-branch-protection", "Branch not found")
         if b.group(1) in repo.protection:

@@ -307,6 +307,7 @@ def test_healthy_setup_passes_and_only_reads(setup: Setup) -> None:
         "aws.name_taken",
         "github.token.authenticates",
         "github.token.scopes",
+        "github.token.permissions",
         "github.repository.visible",
         "github.repository.archived",
         "github.repository.admin",
@@ -801,7 +802,7 @@ def test_readme_lists_every_check() -> None:
     """The README's "Before you start" table names every check the command can print."""
     source = (ROOT / "modules" / "ops" / "preflight.py").read_text(encoding="utf-8")
     ids = set(re.findall(r'"((?:aws|github)\.[a-z_]+(?:\.[a-z_]+)?)"', source))
-    assert len(ids) == 26, sorted(ids)
+    assert len(ids) == 27, sorted(ids)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Before you start", 1)[1].split("\n## ", 1)[0]
     missing = sorted(i for i in ids if f"`{i}`" not in section)
@@ -976,3 +977,26 @@ def test_fails_when_the_state_bucket_is_in_another_region(setup: Setup) -> None:
     )
     check = only_failure(setup.run(), "aws.state_bucket", "in us-west-2", "uses region eu-west-1")
     assert check.fix == "set backend.region: us-west-2"
+
+
+@pytest.mark.parametrize(
+    ("missing", "needle"),
+    [
+        ("variables", "needs variables=read"),
+        ("secrets", "needs secrets=read"),
+        ("administration", "needs administration=read"),
+    ],
+)
+def test_fails_when_a_fine_grained_token_lacks_a_permission(
+    setup: Setup, missing: str, needle: str
+) -> None:
+    assert setup.gh.world is not None
+    granted = {"variables", "secrets", "administration"} - {missing}
+    setup.gh.world.tokens[FINE] = FakeToken(
+        kind="fine-grained", owners=frozenset({"acme-risk"}), permissions=frozenset(granted)
+    )
+    check = only_failure(
+        setup.run(), "github.token.permissions", "acme-risk/fraud-detection", needle, "403"
+    )
+    assert "Resource not accessible by personal access token" in check.detail
+    assert "Read and write" in check.fix
