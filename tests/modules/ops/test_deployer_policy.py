@@ -223,3 +223,11 @@ def test_policy_grants_exactly_what_its_types_need(types: set[str], read_only: b
     granted = actions_of(policy_for_stack(doc, read_only=read_only))
     assert granted - {"iam:PassRole"} == wanted - {"iam:PassRole"}
     assert ("iam:PassRole" in granted) == (passes and "aws_lambda_function" in types)
+
+
+def test_synth_summary_points_at_preflight_and_says_who_needs_the_token(
+    example_synth: Synth,
+) -> None:
+    assert "make preflight first" in example_synth.stdout
+    assert "applies also TF_VAR_github_token" in example_synth.stdout
+    assert "first apply" not in example_synth.stdout
