@@ -472,7 +472,8 @@ def _branch_checks(out: _Collector, client: GitHubClient, project: Project, subj
     protection = client.get(f"{base}/protection")
     rules = client.get(f"/repos/{gh.owner}/{gh.repository}/rules/branches/{gh.branch}")
     requires_pr = protection.status == 200 and isinstance(protection.body, dict)
-    requires_pr = requires_pr and bool(protection.body.get("required_pull_request_reviews"))
+    # the key is present (an object, even with 0 approvals) exactly when PRs are required
+    requires_pr = requires_pr and protection.body.get("required_pull_request_reviews") is not None
     ruleset_pr = rules.status == 200 and isinstance(rules.body, list)
     ruleset_pr = ruleset_pr and any(
         isinstance(r, dict) and r.get("type") == "pull_request" for r in rules.body

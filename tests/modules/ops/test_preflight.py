@@ -1000,3 +1000,80 @@ def test_fails_when_a_fine_grained_token_lacks_a_permission(
     )
     assert "Resource not accessible by personal access token" in check.detail
     assert "Read and write" in check.fix
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(
+    workflow_scope=st.booleans(),
+    archived=st.booleans(),
+    admin=st.booleans(),
+    default_is_branch=st.booleans(),
+    visibility=st.sampled_from(["public", "private", "internal"]),
+    plan=st.sampled_from(["enterprise", "team", "free", None]),
+    protection_pr=st.booleans(),
+    ruleset_pr=st.booleans(),
+    collaborator=st.booleans(),
+    team_access=st.booleans(),
+)
+def test_github_verdicts_follow_the_repository(
+    fake_github: FakeGitHub,
+    workflow_scope: bool,
+    archived: bool,
+    admin: bool,
+    default_is_branch: bool,
+    visibility: str,
+    plan: str | None,
+    protection_pr: bool,
+    ruleset_pr: bool,
+    collaborator: bool,
+    team_access: bool,
+) -> None:
+    """For any state of one repository, the failed checks are exactly those its state
+    breaks (and the organization plan only matters for private/internal repositories)."""
+    scopes = ("repo", "read:org", *(("workflow",) if workflow_scope else ()))
+    repo = FakeRepository(
+        owner="acme-ml",
+        name="churn-model",
+        branches={"main", "trunk"},
+        default_branch="main" if default_is_branch else "trunk",
+        archived=archived,
+        admin=admin,
+        visibility=visibility,  # type: ignore[arg-type]
+        collaborators={"octocat"} if collaborator else set(),
+        teams={"ml-leads"} if team_access else set(),
+        protection={"main": {"required_pull_request_reviews": {}}} if protection_pr else {},
+        rules={"main": [{"type": "pull_request"}]} if ruleset_pr else {},
+    )
+    fake_github.reset()
+    fake_github.world = FakeWorld(
+        tokens={CLASSIC: FakeToken(kind="classic", scopes=scopes)},
+        repositories=[repo],
+        users={"octocat"},
+        teams={("acme-ml", "ml-leads")},
+        org_plans={"acme-ml": plan},
+    )
+    data = healthy_config()
+    data["environments"][0]["projects"] = data["environments"][0]["projects"][:1]
+    env = parse_config(data).environments[0]
+    checks = preflight.github_checks(env, fake_github.api_url, {"GITHUB_TOKEN": CLASSIC}, 5)
+    expected = set()
+    if not workflow_scope:
+        expected.add("github.token.scopes")
+    if archived:
+        expected.add("github.repository.archived")
+    if not admin:
+        expected.add("github.repository.admin")
+    if not default_is_branch:
+        expected.add("github.repository.default_branch")
+    if visibility != "public" and plan in ("team", "free"):
+        expected.add("github.repository.reviewers_plan")
+    if protection_pr or ruleset_pr:
+        expected.add("github.branch.pull_requests")
+    if not (collaborator and team_access):
+        expected.add("github.reviewer.access")
+    assert {c.check for c in failing(checks)} == expected
+    warned = {c.check for c in checks if c.status == "warn"}
+    assert ("github.repository.reviewers_plan" in warned) == (
+        visibility != "public" and plan is None
+    )
+    assert {r.method for r in fake_github.requests} == {"GET"}
