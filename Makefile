@@ -19,7 +19,7 @@ NODE22_DIR = $$($(PY) -c 'from modules.runtime import node22_path; print(node22_
 export CHECKPOINT_DISABLE := 1
 CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" node_modules/.bin/cdktf
 
-.PHONY: help synth test lint diff deploy destroy layer bench checkov validate drift clean install install-dev node
+.PHONY: help synth test lint diff deploy destroy layer bench checkov validate drift clean install install-dev node preflight deployer-policy
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,6 +70,13 @@ destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
 
 validate: synth ## terraform init (provider mirror, offline) + validate of every stack
 	@$(PY) -m modules.ops.validate --outdir "$(OUTDIR)" --workdir build/validate
+
+preflight: $(VENV)/.installed ## Read-only check of the AWS + GitHub prerequisites of CONFIG (STACK=<env>): exit 0 ok, 1 blocked
+	@$(PY) -m modules.ops.preflight --config "$(CONFIG)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
+
+deployer-policy: $(VENV)/.installed ## Least-privilege IAM policy for whoever plans/applies (STACK=<env>; READ_ONLY=1: for make drift)
+	@$(PY) main.py --config "$(CONFIG)" --outdir "$(OUTDIR)" >&2
+	@$(PY) -m modules.ops.deployer_policy --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(READ_ONLY),--read-only)
 
 drift: $(VENV)/.installed ## Drift check of deployed stacks (STACK=<env>, JSON=path): exit 0 in sync, 2 drift, 1 error
 	@$(PY) -m modules.ops.drift --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))

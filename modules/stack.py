@@ -23,7 +23,7 @@ from cdktf import (
     Token,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from cdktf_cdktf_provider_github.provider import GithubProvider
+from cdktf_cdktf_provider_github.provider import GithubProvider, GithubProviderAppAuth
 from constructs import Construct
 
 from modules.artifacts import BuildArtifacts
@@ -39,6 +39,7 @@ from modules.core.naming import (
     TRIGGER_FUNCTION_NAME,
     artifacts_bucket_prefix,
     launch_role_policy_name,
+    owner_token_variable,
     slug,
 )
 from modules.core.tagging import apply_explicit_tags
@@ -52,6 +53,7 @@ from modules.render.product_template import (
 from modules.render.workflows import WORKFLOW_PATHS
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
+APP_PEM_VARIABLE = "github_app_pem"
 MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
 
 
@@ -94,10 +96,20 @@ class EnvironmentStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags=dict([MANAGED_BY_TAG, *env.tags.items()]))],
         )
         self.github_providers: dict[str, GithubProvider] = {}
+        app = env.platform.github_app
         for owner in env.github_owners:
-            # The token comes from GITHUB_TOKEN at plan time; nothing secret is configured here.
+            installation = app.installation_ids.get(owner) if app is not None else None
             self.github_providers[owner] = GithubProvider(
-                self, f"github-{slug(owner)}", owner=owner, alias=github_alias(owner)
+                self,
+                f"github-{slug(owner)}",
+                owner=owner,
+                alias=github_alias(owner),
+                token=None if installation else self._owner_token(owner),
+                app_auth=GithubProviderAppAuth(
+                    id=app.id, installation_id=installation, pem_file=self._app_pem()
+                )
+                if app is not None and installation
+                else None,
             )
 
         self.context = AccountContext(self, "account")
@@ -122,12 +134,12 @@ class EnvironmentStack(TerraformStack):
                 default=None,
                 description="GitHub token for the trigger function (set TF_VAR_github_token). "
                 "Ephemeral: written to Secrets Manager write-only, never stored in state. "
-                "Needed on the first apply and whenever token_secret.version is raised.",
+                "Needed by applies, not by plans or drift checks.",
             )
             # cdktf 0.21 predates ephemeral variables (Terraform >= 1.10); set it directly.
             variable.add_override("ephemeral", True)
-            # An explicit null default: plans that write nothing (drift checks, later applies)
-            # need no token; cdktf drops a Python None default, so render a null token.
+            # An explicit null default: plans and drift checks need no token (GitHubTokenSecret
+            # stops applies without it); cdktf drops a Python None default, so render a null.
             variable.add_override("default", Token.null_value())
             token_value = variable.string_value
         self.token_secret = GitHubTokenSecret(
@@ -137,6 +149,10 @@ class EnvironmentStack(TerraformStack):
                 secret_name=platform.token_secret.name,
                 value=token_value,
                 value_version=platform.token_secret.version,
+                missing_value_hint=f"TF_VAR_{TOKEN_VARIABLE} is not set: an apply writes the "
+                "trigger function's GitHub token to Secrets Manager (write-only, never stored). "
+                f"Export TF_VAR_{TOKEN_VARIABLE} and apply again; plans and `make drift` need "
+                "no token.",
             ),
         )
 
@@ -275,6 +291,47 @@ class EnvironmentStack(TerraformStack):
         ):
             TerraformOutput(self, name, value=value, description=description)
         apply_explicit_tags(self)
+
+    def _owner_token(self, owner: str) -> str:
+        """A per-owner token from ``TF_VAR_github_owner_token_<owner>`` (sensitive, ephemeral:
+        never in state or plan files). A fine-grained token covers one resource owner, so
+        projects under two owners need two tokens. Left unset (null), the provider falls back
+        to ``GITHUB_TOKEN``: integrations/github 6.9.0 declares ``token`` with
+        ``DefaultFunc: schema.EnvDefaultFunc("GITHUB_TOKEN", nil)`` (github/provider.go), and
+        the plugin SDK treats a null argument as absent."""
+        name = owner_token_variable(owner)
+        variable = TerraformVariable(
+            self,
+            name,
+            type="string",
+            sensitive=True,
+            nullable=True,
+            description=f"GitHub token for the repositories of {owner} (TF_VAR_{name}). "
+            "Default: GITHUB_TOKEN.",
+        )
+        variable.add_override("ephemeral", True)
+        variable.add_override("default", Token.null_value())
+        return variable.string_value
+
+    def _app_pem(self) -> str:
+        """The App's private key from ``TF_VAR_github_app_pem`` (sensitive, ephemeral), once
+        per stack. Null falls back to the provider's ``GITHUB_APP_PEM_FILE``
+        (``app_auth.pem_file`` has ``EnvDefaultFunc("GITHUB_APP_PEM_FILE")``)."""
+        existing = self.node.try_find_child(APP_PEM_VARIABLE)
+        if isinstance(existing, TerraformVariable):
+            return existing.string_value
+        variable = TerraformVariable(
+            self,
+            APP_PEM_VARIABLE,
+            type="string",
+            sensitive=True,
+            nullable=True,
+            description=f"PEM private key of the GitHub App (TF_VAR_{APP_PEM_VARIABLE}). "
+            "Default: GITHUB_APP_PEM_FILE.",
+        )
+        variable.add_override("ephemeral", True)
+        variable.add_override("default", Token.null_value())
+        return variable.string_value
 
     def _backend(self, env: Environment) -> None:
         backend = env.backend

@@ -60,7 +60,9 @@ class SynthSummary:
             "Next:",
             "  make diff   (or: cd <stack dir> && terraform init && terraform plan)",
             "  make deploy (cdktf deploy), a Terraform Cloud run, or terraform apply",
-            "  Plans need AWS credentials and GITHUB_TOKEN; the first apply also "
+            "  make preflight first: it checks both sides' prerequisites, read-only",
+            "  Plans need AWS credentials and GitHub credentials per owner (GITHUB_TOKEN, "
+            "TF_VAR_github_owner_token_<owner> or a GitHub App); applies also "
             "TF_VAR_github_token.",
         ]
         return "\n".join(lines)

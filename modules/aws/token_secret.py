@@ -7,6 +7,18 @@ ephemeral, sensitive variable; ``secret_string_wo_version`` says when to write i
 A resource policy (:meth:`GitHubTokenSecret.restrict_reads`) denies
 ``secretsmanager:GetSecretValue`` to every principal but the named readers, so an identity
 policy granting ``GetSecretValue`` on ``*`` elsewhere in the account does not reach the token.
+
+Plans without the token. In hashicorp/aws 5.100 ``secret_string_wo`` and
+``secret_string_wo_version`` are ``RequiredWith`` each other (SDKv2 validation: a null
+``secret_string_wo`` fails every plan with "all of `secret_string_wo,secret_string_wo_version`
+must be specified"), ``secret_string_wo_version`` is ``ForceNew`` (a new version replaces the
+resource), and the value is sent to Secrets Manager only in Create, and only when non-empty
+(internal/service/secretsmanager/secret_version.go). So the argument gets the token, or an empty
+string when none is set, which satisfies validation and is never sent; a precondition that only
+holds when ``terraform.applying`` is false (Terraform >= 1.10) makes every *apply* without the
+token stop before anything is written, while plans and ``make drift`` need no token.
+``create_before_destroy`` makes a version bump without the token fail before the old version is
+touched.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cdktf import Fn, Op, Precondition, TerraformLocal, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
@@ -28,9 +41,12 @@ class GitHubTokenSecretProps:
 
     Attributes:
         secret_name: name of the secret.
-        value: a reference to an ephemeral variable holding the token (e.g. ``var.x`` token).
+        value: a reference to an ephemeral, nullable variable holding the token (e.g. a
+            ``var.x`` token). Plans work while it is null; applies stop with ``missing_value_hint``.
             Default: no value is written; the secret is created empty and the user sets it out
             of band.
+        missing_value_hint: the precondition's error message when ``value`` is null during an
+            apply. Default: a generic message asking for the token.
         value_version: bump to write a new value from ``value``. Default: 1.
         recovery_window_days: days a deleted secret can be restored. Default: 7.
     """
@@ -38,6 +54,10 @@ class GitHubTokenSecretProps:
     secret_name: str
     value: str | None = None
     value_version: int = 1
+    missing_value_hint: str = (
+        "The GitHub token for the trigger function is not set: applies write it to Secrets "
+        "Manager (write-only). Set it and apply again; plans need no token."
+    )
     recovery_window_days: int = 7
 
 
@@ -58,12 +78,25 @@ class GitHubTokenSecret(Construct):
         self._secret = secret
         self.writes_value = props.value is not None
         if props.value is not None:
+            unset = Op.eq(props.value, Token.null_value())
+            # Terraform's own `terraform.applying` (ephemeral: false while planning).
+            applying = TerraformLocal(self, "applying", "${terraform.applying}")
             SecretsmanagerSecretVersion(
                 self,
                 "value",
                 secret_id=secret.id,
-                secret_string_wo=props.value,
+                # "" when unset: passes validation, never sent (see the module docstring).
+                secret_string_wo=Token.as_string(Fn.conditional(unset, "", props.value)),
                 secret_string_wo_version=props.value_version,
+                lifecycle=TerraformResourceLifecycle(
+                    create_before_destroy=True,
+                    precondition=[
+                        Precondition(
+                            condition=Op.or_(Op.not_(unset), Op.not_(applying.as_boolean)),
+                            error_message=props.missing_value_hint,
+                        )
+                    ],
+                ),
             )
         self.secret_arn: str = secret.arn
         self.secret_name: str = secret.name

@@ -112,3 +112,10 @@ def launch_role_policy_name(environment: str) -> str:
     """The inline policy each environment adds to the account's (global) launch role: the
     environment name keeps two environments of one account (different regions) apart."""
     return bounded("sagemaker-github-mlops-product-template", environment, max_length=128)
+
+
+def owner_token_variable(owner: str) -> str:
+    """The sensitive Terraform variable holding the GitHub token of one owner's provider
+    (set it as ``TF_VAR_<name>``); when unset, the provider falls back to ``GITHUB_TOKEN``.
+    GitHub owner names are letters, digits and single hyphens, so the mapping is one-to-one."""
+    return "github_owner_token_" + owner.lower().replace("-", "_")

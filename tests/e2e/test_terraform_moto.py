@@ -44,7 +44,7 @@ from modules.ops.terraform import (
     write_cli_config,
 )
 from modules.runtime import node22_path
-from tests.conftest import ROOT, example_data
+from tests.conftest import ROOT, example_data, resources
 from tests.e2e.moto_stack import (
     FAKE_TOKEN,
     MOTO_ACCOUNT_ID,
@@ -184,8 +184,18 @@ def prepare(setup: Setup, source_outdir: Path, workdir: Path, *, supported: bool
     return half
 
 
-def tf(setup: Setup, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_terraform(list(args), cwd=workdir, env=setup.env, timeout_seconds=600)
+def tf(
+    setup: Setup, workdir: Path, *args: str, token: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``terraform ARGS``; ``token=False`` runs it without ``TF_VAR_github_token``."""
+    return run_terraform(list(args), cwd=workdir, env=env_for(setup, token), timeout_seconds=600)
+
+
+def env_for(setup: Setup, token: bool) -> dict[str, str]:
+    env = dict(setup.env)
+    if not token:
+        del env["TF_VAR_github_token"]
+    return env
 
 
 def show_json(setup: Setup, workdir: Path, *args: str) -> dict[str, Any]:
@@ -195,12 +205,14 @@ def show_json(setup: Setup, workdir: Path, *args: str) -> dict[str, Any]:
     return parsed
 
 
-def drift(setup: Setup, outdir: Path, report: Path) -> tuple[int, str, dict[str, Any]]:
+def drift(
+    setup: Setup, outdir: Path, report: Path, *, token: bool = True
+) -> tuple[int, str, dict[str, Any]]:
     """``make drift`` (``python -m modules.ops.drift``) on the working copy."""
     result = subprocess.run(
         [sys.executable, "-m", "modules.ops.drift", "--outdir", str(outdir), "--json", str(report)],
         cwd=ROOT,
-        env=setup.env,
+        env=env_for(setup, token),
         capture_output=True,
         text=True,
         timeout=600,
@@ -229,12 +241,20 @@ def test_plan_apply_no_drift_then_drift_reported(setup: Setup, tmp_path: Path) -
     outdir = tmp_path / "work" / "cdktf.out"
     workdir = outdir / "stacks" / setup.stack
 
-    # 1. plan of every AWS resource
+    # 1. plan of every AWS resource, with no TF_VAR_github_token: plans never need it
     half = prepare(setup, setup.synth, workdir, supported=False)
     seed_prerequisites(setup, half)
     init = tf(setup, workdir, "init", "-input=false")
     assert init.returncode == 0, init.stderr
-    plan = tf(setup, workdir, "plan", "-input=false", "-detailed-exitcode", "-out=full.tfplan")
+    plan = tf(
+        setup,
+        workdir,
+        "plan",
+        "-input=false",
+        "-detailed-exitcode",
+        "-out=full.tfplan",
+        token=False,
+    )
     assert plan.returncode == 2, plan.stderr
     planned = show_json(setup, workdir, "full.tfplan")
     creates = {
@@ -243,11 +263,21 @@ def test_plan_apply_no_drift_then_drift_reported(setup: Setup, tmp_path: Path) -
     assert creates == managed_addresses(half)
     assert len(creates) >= 20
 
-    # 2. apply what moto supports
+    # 2. apply what moto supports. Without the token the apply stops at the secret version,
+    # before anything is written into the secret (no placeholder, ever) ...
     supported = prepare(setup, setup.synth, workdir, supported=True)
+    secret_name = next(iter(resources(supported, "aws_secretsmanager_secret").values()))["name"]
+    tokenless = tf(setup, workdir, "apply", "-input=false", "-auto-approve", token=False)
+    assert tokenless.returncode == 1, tokenless.stdout[-3000:]
+    assert "TF_VAR_github_token is not set" in tokenless.stderr, tokenless.stderr[-3000:]
+    sm = client(setup, "secretsmanager")
+    assert sm.list_secret_version_ids(SecretId=secret_name)["Versions"] == []
+    # ... and with it, the token is written (write-only: not in the state)
     apply = tf(setup, workdir, "apply", "-input=false", "-auto-approve")
     assert apply.returncode == 0, apply.stdout[-3000:] + apply.stderr
     assert set(state_resources(setup, workdir)) == managed_addresses(supported)
+    assert sm.get_secret_value(SecretId=secret_name)["SecretString"] == FAKE_TOKEN
+    assert FAKE_TOKEN not in (workdir / "terraform.tfstate").read_text(encoding="utf-8")
 
     # 3. no perpetual diff. The first refresh records attributes that only mirror separate
     # resources (a role's inline_policy from aws_iam_role_policy, a bucket's SSE/versioning/
@@ -276,7 +306,7 @@ def test_plan_apply_no_drift_then_drift_reported(setup: Setup, tmp_path: Path) -
     assert all(
         change["actions"] == ["no-op"] for change in refreshed.get("output_changes", {}).values()
     )
-    code, text, report = drift(setup, outdir, tmp_path / "in-sync.json")
+    code, text, report = drift(setup, outdir, tmp_path / "in-sync.json", token=False)
     assert code == 0, text
     assert report["stacks"][0]["status"] == "in sync"
     assert report["stacks"][0]["exit_codes"]["plan"] == 0, text
@@ -289,7 +319,7 @@ def test_plan_apply_no_drift_then_drift_reported(setup: Setup, tmp_path: Path) -
     second = (tmp_path / "fresh-out" / "stacks" / setup.stack / "cdk.tf.json").read_bytes()
     assert first == second, "synth is not deterministic across checkouts"
     prepare(setup, tmp_path / "fresh-out", workdir, supported=True)
-    again = tf(setup, workdir, "plan", "-input=false", "-detailed-exitcode")
+    again = tf(setup, workdir, "plan", "-input=false", "-detailed-exitcode", token=False)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr
 
     # 4. drift made behind Terraform's back is reported with resource and attribute

@@ -39,7 +39,8 @@ def test_one_aliased_github_provider_per_owner(example_synth: Synth) -> None:
     providers = {p["owner"]: p for p in dev["provider"]["github"]}
     assert set(providers) == {"acme-ml", "acme-risk"}
     assert {p["alias"] for p in providers.values()} == {"acme-ml", "acme-risk"}
-    assert all("token" not in p for p in providers.values())
+    # never a literal token: a reference to the owner's sensitive variable
+    assert all(p["token"].startswith("${var.github_owner_token_") for p in providers.values())
     by_repo = {
         v["repository"]: v["provider"] for v in resources(dev, "github_actions_variable").values()
     }
@@ -102,6 +103,21 @@ def test_no_absolute_paths_anywhere(example_synth: Synth) -> None:
             assert "/work/" not in text and "/tmp/" not in text and "/home/" not in text
 
 
+def test_one_token_variable_per_github_owner(example_synth: Synth) -> None:
+    dev = example_synth.stack("dev")
+    providers = {p["owner"]: p for p in dev["provider"]["github"]}
+    for owner, variable in (
+        ("acme-ml", "github_owner_token_acme_ml"),
+        ("acme-risk", "github_owner_token_acme_risk"),
+    ):
+        assert providers[owner]["token"] == f"${{var.{variable}}}"
+        var = dev["variable"][variable]
+        # sensitive + ephemeral: in neither plan files nor state; null: GITHUB_TOKEN instead
+        assert var["sensitive"] is True and var["ephemeral"] is True
+        assert var["nullable"] is True and "default" in var and var["default"] is None
+        assert f"TF_VAR_{variable}" in var["description"]
+
+
 def test_token_variable_is_ephemeral_and_sensitive(example_synth: Synth) -> None:
     var = example_synth.stack("dev")["variable"]["github_token"]
     assert var["ephemeral"] is True
@@ -111,12 +127,21 @@ def test_token_variable_is_ephemeral_and_sensitive(example_synth: Synth) -> None
     version = next(
         iter(resources(example_synth.stack("dev"), "aws_secretsmanager_secret_version").values())
     )
-    assert version["secret_string_wo"] == "${var.github_token}"
+    # the token, or "" (never sent) so that plans without it pass provider validation
+    assert version["secret_string_wo"] == '${(var.github_token == null) ? "" : var.github_token}'
     assert version["secret_string_wo_version"] == 1
+    # ... and an apply without it stops before writing (terraform.applying is false in plans)
+    lifecycle = version["lifecycle"]
+    assert lifecycle["create_before_destroy"] is True
+    (pre,) = lifecycle["precondition"]
+    (applying,) = (k for k, v in example_synth.stack("dev")["locals"].items() if "applying" in k)
+    assert example_synth.stack("dev")["locals"][applying] == "${terraform.applying}"
+    assert pre["condition"] == f"${{(!(var.github_token == null) || !local.{applying})}}"
+    assert "TF_VAR_github_token is not set" in pre["error_message"]
     assert "secret_string" not in version
     # value set out of band: no variable, no version resource
     prod = example_synth.stack("prod")
-    assert "variable" not in prod
+    assert "github_token" not in prod.get("variable", {})
     assert not resources(prod, "aws_secretsmanager_secret_version")
 
 

@@ -13,7 +13,13 @@ from modules.core.config.backends import Backend, CloudBackend, LocalBackend, S3
 from modules.core.config.base import DEFAULT_CONFIG_PATH, ConfigError
 from modules.core.config.environments import Environment, ToolkitConfig
 from modules.core.config.loading import load_config, parse_config
-from modules.core.config.platform import LambdaSettings, Platform, ProductSettings, TokenSecret
+from modules.core.config.platform import (
+    GitHubApp,
+    LambdaSettings,
+    Platform,
+    ProductSettings,
+    TokenSecret,
+)
 from modules.core.config.projects import GitHubRepository, Project, Reviewers
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "CloudBackend",
     "ConfigError",
     "Environment",
+    "GitHubApp",
     "GitHubRepository",
     "LambdaSettings",
     "LocalBackend",

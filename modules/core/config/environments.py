@@ -181,6 +181,20 @@ class Environment(_Model):
                 )
             repositories[repo] = i
 
+    @model_validator(mode="after")
+    def _app_owners(self) -> Environment:
+        app = self.platform.github_app
+        owners = set(self.github_owners)
+        for owner in app.installation_ids if app is not None else ():
+            if owner not in owners:
+                raise _fail(
+                    "app_owner_unused",
+                    f"platform.github_app.installation_ids: no project of this environment is "
+                    f"owned by {owner!r} (owners: {', '.join(sorted(owners))}); remove it or fix "
+                    "the owner",
+                )
+        return self
+
     @property
     def stack_name(self) -> str:
         return self.name

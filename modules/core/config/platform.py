@@ -15,6 +15,7 @@ from pydantic import (
 
 from modules.core.config.base import (
     EMAIL_RE,
+    GITHUB_OWNER_RE,
     IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
     IAM_ROLE_NAME_RE,
@@ -181,6 +182,43 @@ class ProductSettings(_Model):
         return value
 
 
+class GitHubApp(_Model):
+    """Authenticate the github providers as a GitHub App installation (integrations/github
+    ``app_auth``) for the owners listed; other owners keep using tokens. The private key comes
+    from ``TF_VAR_github_app_pem`` (or the provider's own ``GITHUB_APP_PEM_FILE``), never from
+    this file."""
+
+    id: str = Field(description="The App ID (Settings > Developer settings > GitHub Apps).")
+    installation_ids: dict[str, str] = Field(
+        min_length=1,
+        description="GitHub owner -> the App's installation id in that owner's account.",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _app_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]{1,20}", value):
+            raise _fail("bad_app_id", f"{value!r} is not a GitHub App id (digits, e.g. '123456')")
+        return value
+
+    @field_validator("installation_ids")
+    @classmethod
+    def _installations(cls, value: dict[str, str]) -> dict[str, str]:
+        for owner, installation in value.items():
+            if not GITHUB_OWNER_RE.fullmatch(owner):
+                raise _fail("bad_owner", f"{owner!r} is not a GitHub user or organization name")
+            if not re.fullmatch(r"[0-9]{1,20}", installation):
+                raise _fail(
+                    "bad_installation_id",
+                    f"{owner}: {installation!r} is not an installation id (digits; it ends the "
+                    "URL of the App's installation settings page)",
+                )
+        lowered = [o.lower() for o in value]
+        if len(set(lowered)) != len(lowered):
+            raise _fail("duplicate", "an owner is listed twice (owners are case-insensitive)")
+        return {o.lower(): i for o, i in value.items()}
+
+
 class Platform(_Model):
     """Account-wide settings of one environment."""
 
@@ -228,6 +266,11 @@ class Platform(_Model):
         description="Whether a changed product template reaches SageMaker projects the plan "
         "created ('automatic': UpdateProject on the next apply) or only new projects "
         "('manual', safe for projects in use).",
+    )
+    github_app: GitHubApp | None = Field(
+        default=None,
+        description="GitHub App authentication for some or all owners. Default: tokens "
+        "(TF_VAR_github_owner_token_<owner>, else GITHUB_TOKEN).",
     )
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)

@@ -1,0 +1,624 @@
+"""``make deployer-policy``: the least-privilege IAM policy of the identity that runs plans and
+applies, derived from the AWS resource and data source types in the synthesized stacks.
+
+Usage: python -m modules.ops.deployer_policy [--outdir cdktf.out] [--stack NAME] [--read-only]
+
+``--read-only`` prints the policy for ``make drift`` instead (refresh-only and normal plans):
+only the ``Get``/``List``/``Describe`` actions of the same types, plus the state backend's read
+and lock-file access. With one stack (or ``--stack``) the output is that stack's policy
+document; otherwise a JSON object ``{stack: policy}``.
+
+Actions follow what hashicorp/aws 5.100 calls for each resource type (create, read, update,
+tag, delete); resources are scoped to the stack's account and region and, when the stack names
+the object with a literal (or a reference to a literal), to that name. No statement grants a
+wildcard action; a resource type without an entry here is an error (so a new construct cannot
+ship without its permissions).
+
+Facts worth knowing:
+
+* refreshing ``aws_secretsmanager_secret_version`` reads the value
+  (``secretsmanager:GetSecretValue``, internal/service/secretsmanager/secret_version.go), so
+  the drift identity can read the trigger's token secret; it is scoped to that one secret;
+* an S3 backend with ``use_lockfile`` writes ``<key>.tflock`` during every plan, so even the
+  read-only policy may put and delete that one object (Terraform's s3 backend documentation,
+  "S3 Bucket Permissions");
+* ``iam:PassRole`` is granted only on the roles the stack passes, with ``iam:PassedToService``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modules.ops.terraform import select_stacks
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head")
+_REF = re.compile(r"^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
+
+
+class PolicyError(ValueError):
+    """A stack holds a type this module has no permissions for, or is not a stack."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Permission:
+    """What one resource type needs: exact actions, on ARNs built from ``arns`` templates.
+
+    Templates use ``{p}`` partition, ``{r}`` region, ``{a}`` account and ``{name}`` the
+    object's name (``*`` when the stack does not name it with a literal)."""
+
+    actions: tuple[str, ...]
+    arns: tuple[str, ...]
+    name_from: tuple[str, ...] = ("name",)
+    suffix_wildcard: bool = False  # name is a prefix (bucket_prefix, Secrets Manager suffix)
+    #: list calls IAM cannot scope to one object: (action, ARN template), granted apart
+    listing: tuple[tuple[str, str], ...] = ()
+
+
+def _p(
+    actions: str,
+    *arns: str,
+    name_from: Sequence[str] = ("name",),
+    prefix: bool = False,
+    listing: Sequence[tuple[str, str]] = (),
+) -> Permission:
+    return Permission(
+        actions=tuple(actions.split()),
+        arns=arns,
+        name_from=tuple(name_from),
+        suffix_wildcard=prefix,
+        listing=tuple(listing),
+    )
+
+
+ROLE = "arn:{p}:iam::{a}:role/{name}"
+ROLE_ANY_PATH = "arn:{p}:iam::{a}:role/*{name}"
+USER = "arn:{p}:iam::{a}:user/{name}"
+FUNCTION = "arn:{p}:lambda:{r}:{a}:function:{name}"
+BUCKET = "arn:{p}:s3:::{name}"
+OBJECTS = "arn:{p}:s3:::{name}/*"
+PORTFOLIO = "arn:{p}:catalog:{r}:{a}:portfolio/*"
+PRODUCT = "arn:{p}:catalog:{r}:{a}:product/*"
+
+_S3_BUCKET_READS = (
+    "s3:ListBucket s3:GetBucketAcl s3:GetBucketCORS s3:GetBucketWebsite s3:GetBucketVersioning "
+    "s3:GetAccelerateConfiguration s3:GetBucketRequestPayment s3:GetBucketLogging "
+    "s3:GetLifecycleConfiguration s3:GetReplicationConfiguration s3:GetEncryptionConfiguration "
+    "s3:GetBucketObjectLockConfiguration s3:GetBucketTagging s3:GetBucketPolicy "
+    "s3:GetBucketPublicAccessBlock s3:GetBucketOwnershipControls"
+)
+
+#: resource type -> what plans, applies and destroys of it call (hashicorp/aws 5.100).
+RESOURCES: Mapping[str, Permission] = {
+    "aws_cloudwatch_log_group": _p(
+        "logs:CreateLogGroup logs:DeleteLogGroup logs:PutRetentionPolicy "
+        "logs:DeleteRetentionPolicy logs:TagResource logs:UntagResource logs:TagLogGroup "
+        "logs:UntagLogGroup logs:ListTagsForResource logs:ListTagsLogGroup "
+        "logs:AssociateKmsKey logs:DisassociateKmsKey",
+        "arn:{p}:logs:{r}:{a}:log-group:{name}",
+        "arn:{p}:logs:{r}:{a}:log-group:{name}:*",
+        # the provider finds the group with DescribeLogGroups, which IAM scopes to all groups
+        listing=[("logs:DescribeLogGroups", "arn:{p}:logs:{r}:{a}:log-group:*")],
+    ),
+    "aws_cloudwatch_metric_alarm": _p(
+        "cloudwatch:PutMetricAlarm cloudwatch:DescribeAlarms cloudwatch:DeleteAlarms "
+        "cloudwatch:TagResource cloudwatch:UntagResource cloudwatch:ListTagsForResource",
+        "arn:{p}:cloudwatch:{r}:{a}:alarm:{name}",
+        name_from=("alarm_name",),
+    ),
+    "aws_codeconnections_connection": _p(
+        "codeconnections:CreateConnection codeconnections:GetConnection "
+        "codeconnections:DeleteConnection codeconnections:TagResource "
+        "codeconnections:UntagResource codeconnections:ListTagsForResource",
+        "arn:{p}:codeconnections:{r}:{a}:connection/*",
+    ),
+    "aws_dynamodb_table": _p(
+        "dynamodb:CreateTable dynamodb:DescribeTable dynamodb:UpdateTable dynamodb:DeleteTable "
+        "dynamodb:DescribeTimeToLive dynamodb:UpdateTimeToLive dynamodb:DescribeContinuousBackups "
+        "dynamodb:UpdateContinuousBackups dynamodb:TagResource dynamodb:UntagResource "
+        "dynamodb:ListTagsOfResource",
+        "arn:{p}:dynamodb:{r}:{a}:table/{name}",
+    ),
+    "aws_iam_access_key": _p(
+        "iam:CreateAccessKey iam:ListAccessKeys iam:UpdateAccessKey iam:DeleteAccessKey",
+        USER,
+        name_from=("user",),
+    ),
+    "aws_iam_openid_connect_provider": _p(
+        "iam:CreateOpenIDConnectProvider iam:GetOpenIDConnectProvider "
+        "iam:DeleteOpenIDConnectProvider iam:UpdateOpenIDConnectProviderThumbprint "
+        "iam:AddClientIDToOpenIDConnectProvider iam:RemoveClientIDFromOpenIDConnectProvider "
+        "iam:TagOpenIDConnectProvider iam:UntagOpenIDConnectProvider",
+        "arn:{p}:iam::{a}:oidc-provider/token.actions.githubusercontent.com",
+    ),
+    "aws_iam_role": _p(
+        "iam:CreateRole iam:GetRole iam:UpdateRole iam:DeleteRole iam:UpdateAssumeRolePolicy "
+        "iam:TagRole iam:UntagRole iam:ListRoleTags iam:ListRolePolicies iam:GetRolePolicy "
+        "iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole",
+        ROLE_ANY_PATH,
+    ),
+    "aws_iam_role_policy": _p(
+        "iam:PutRolePolicy iam:GetRolePolicy iam:DeleteRolePolicy",
+        ROLE_ANY_PATH,
+        name_from=("role",),
+    ),
+    "aws_iam_user": _p(
+        "iam:CreateUser iam:GetUser iam:UpdateUser iam:DeleteUser iam:TagUser iam:UntagUser "
+        "iam:ListUserTags iam:ListGroupsForUser iam:ListAccessKeys iam:ListUserPolicies "
+        "iam:ListAttachedUserPolicies iam:ListMFADevices iam:ListSSHPublicKeys "
+        "iam:ListServiceSpecificCredentials iam:ListSigningCertificates iam:GetLoginProfile",
+        USER,
+    ),
+    "aws_iam_user_policy": _p(
+        "iam:PutUserPolicy iam:GetUserPolicy iam:DeleteUserPolicy", USER, name_from=("user",)
+    ),
+    "aws_lambda_function": _p(
+        "lambda:CreateFunction lambda:GetFunction lambda:GetFunctionConfiguration "
+        "lambda:GetFunctionCodeSigningConfig lambda:ListVersionsByFunction "
+        "lambda:UpdateFunctionCode lambda:UpdateFunctionConfiguration lambda:DeleteFunction "
+        "lambda:PutFunctionConcurrency lambda:DeleteFunctionConcurrency "
+        "lambda:GetFunctionConcurrency lambda:TagResource lambda:UntagResource lambda:ListTags",
+        FUNCTION,
+        name_from=("function_name",),
+    ),
+    "aws_lambda_permission": _p(
+        "lambda:AddPermission lambda:RemovePermission lambda:GetPolicy",
+        FUNCTION,
+        name_from=("function_name",),
+    ),
+    "aws_lambda_function_event_invoke_config": _p(
+        "lambda:PutFunctionEventInvokeConfig lambda:GetFunctionEventInvokeConfig "
+        "lambda:UpdateFunctionEventInvokeConfig lambda:DeleteFunctionEventInvokeConfig",
+        FUNCTION,
+        name_from=("function_name",),
+    ),
+    "aws_lambda_layer_version": _p(
+        "lambda:PublishLayerVersion lambda:GetLayerVersion lambda:DeleteLayerVersion",
+        "arn:{p}:lambda:{r}:{a}:layer:{name}",
+        "arn:{p}:lambda:{r}:{a}:layer:{name}:*",
+        name_from=("layer_name",),
+        listing=[("lambda:ListLayerVersions", "*")],  # no resource-level permission
+    ),
+    "aws_s3_bucket": _p(
+        f"s3:CreateBucket s3:DeleteBucket s3:PutBucketTagging {_S3_BUCKET_READS}",
+        BUCKET,
+        name_from=("bucket", "bucket_prefix"),
+        prefix=True,
+    ),
+    "aws_s3_bucket_lifecycle_configuration": _p(
+        "s3:PutLifecycleConfiguration s3:GetLifecycleConfiguration", BUCKET, name_from=("bucket",)
+    ),
+    "aws_s3_bucket_ownership_controls": _p(
+        "s3:PutBucketOwnershipControls s3:GetBucketOwnershipControls",
+        BUCKET,
+        name_from=("bucket",),
+    ),
+    "aws_s3_bucket_policy": _p(
+        "s3:PutBucketPolicy s3:GetBucketPolicy s3:DeleteBucketPolicy", BUCKET, name_from=("bucket",)
+    ),
+    "aws_s3_bucket_public_access_block": _p(
+        "s3:PutBucketPublicAccessBlock s3:GetBucketPublicAccessBlock",
+        BUCKET,
+        name_from=("bucket",),
+    ),
+    "aws_s3_bucket_server_side_encryption_configuration": _p(
+        "s3:PutEncryptionConfiguration s3:GetEncryptionConfiguration", BUCKET, name_from=("bucket",)
+    ),
+    "aws_s3_bucket_versioning": _p(
+        "s3:PutBucketVersioning s3:GetBucketVersioning", BUCKET, name_from=("bucket",)
+    ),
+    "aws_s3_object": _p(
+        "s3:PutObject s3:GetObject s3:GetObjectTagging s3:PutObjectTagging s3:DeleteObject "
+        "s3:DeleteObjectVersion s3:ListBucketVersions",
+        OBJECTS,
+        BUCKET,
+        name_from=("bucket",),
+    ),
+    "aws_sagemaker_project": _p(
+        # CreateProject provisions the Service Catalog product as the caller.
+        "sagemaker:CreateProject sagemaker:DescribeProject sagemaker:UpdateProject "
+        "sagemaker:DeleteProject sagemaker:AddTags sagemaker:DeleteTags sagemaker:ListTags "
+        "servicecatalog:ProvisionProduct servicecatalog:DescribeProvisionedProduct "
+        "servicecatalog:UpdateProvisionedProduct servicecatalog:TerminateProvisionedProduct "
+        "servicecatalog:DescribeRecord servicecatalog:DescribeProduct "
+        "servicecatalog:ListLaunchPaths servicecatalog:DescribeProvisioningParameters",
+        "arn:{p}:sagemaker:{r}:{a}:project/*",
+        PRODUCT,
+        "arn:{p}:servicecatalog:{r}:{a}:stack/*",
+        name_from=(),
+    ),
+    "aws_sagemaker_servicecatalog_portfolio_status": _p(
+        "sagemaker:EnableSagemakerServicecatalogPortfolio "
+        "sagemaker:DisableSagemakerServicecatalogPortfolio "
+        "sagemaker:GetSagemakerServicecatalogPortfolioStatus",
+        "*",
+        name_from=(),
+    ),
+    "aws_secretsmanager_secret": _p(
+        "secretsmanager:CreateSecret secretsmanager:DescribeSecret secretsmanager:UpdateSecret "
+        "secretsmanager:DeleteSecret secretsmanager:GetResourcePolicy secretsmanager:TagResource "
+        "secretsmanager:UntagResource",
+        "arn:{p}:secretsmanager:{r}:{a}:secret:{name}",
+        prefix=True,
+    ),
+    "aws_secretsmanager_secret_policy": _p(
+        "secretsmanager:PutResourcePolicy secretsmanager:GetResourcePolicy "
+        "secretsmanager:DeleteResourcePolicy secretsmanager:DescribeSecret",
+        "arn:{p}:secretsmanager:{r}:{a}:secret:{name}",
+        name_from=("secret_arn",),
+        prefix=True,
+    ),
+    "aws_secretsmanager_secret_version": _p(
+        "secretsmanager:PutSecretValue secretsmanager:GetSecretValue "
+        "secretsmanager:UpdateSecretVersionStage secretsmanager:ListSecretVersionIds "
+        "secretsmanager:DescribeSecret",
+        "arn:{p}:secretsmanager:{r}:{a}:secret:{name}",
+        name_from=("secret_id",),
+        prefix=True,
+    ),
+    "aws_servicecatalog_constraint": _p(
+        "servicecatalog:CreateConstraint servicecatalog:DescribeConstraint "
+        "servicecatalog:UpdateConstraint servicecatalog:DeleteConstraint",
+        PORTFOLIO,
+        PRODUCT,
+        name_from=(),
+    ),
+    "aws_servicecatalog_portfolio": _p(
+        "servicecatalog:CreatePortfolio servicecatalog:DescribePortfolio "
+        "servicecatalog:UpdatePortfolio servicecatalog:DeletePortfolio",
+        PORTFOLIO,
+        name_from=(),
+    ),
+    "aws_servicecatalog_principal_portfolio_association": _p(
+        "servicecatalog:AssociatePrincipalWithPortfolio "
+        "servicecatalog:DisassociatePrincipalFromPortfolio "
+        "servicecatalog:ListPrincipalsForPortfolio",
+        PORTFOLIO,
+        name_from=(),
+    ),
+    "aws_servicecatalog_product": _p(
+        "servicecatalog:CreateProduct servicecatalog:DescribeProductAsAdmin "
+        "servicecatalog:UpdateProduct servicecatalog:DeleteProduct "
+        "cloudformation:ValidateTemplate",
+        PRODUCT,
+        name_from=(),
+    ),
+    "aws_servicecatalog_product_portfolio_association": _p(
+        "servicecatalog:AssociateProductWithPortfolio "
+        "servicecatalog:DisassociateProductFromPortfolio servicecatalog:ListPortfoliosForProduct",
+        PORTFOLIO,
+        PRODUCT,
+        name_from=(),
+    ),
+    "aws_servicecatalog_provisioning_artifact": _p(
+        "servicecatalog:CreateProvisioningArtifact servicecatalog:DescribeProvisioningArtifact "
+        "servicecatalog:UpdateProvisioningArtifact servicecatalog:DeleteProvisioningArtifact "
+        "cloudformation:ValidateTemplate",
+        PRODUCT,
+        name_from=(),
+    ),
+    "aws_sns_topic": _p(
+        "sns:CreateTopic sns:GetTopicAttributes sns:SetTopicAttributes sns:DeleteTopic "
+        "sns:TagResource sns:UntagResource sns:ListTagsForResource",
+        "arn:{p}:sns:{r}:{a}:{name}",
+    ),
+    "aws_sns_topic_subscription": _p(
+        "sns:Subscribe sns:Unsubscribe sns:GetSubscriptionAttributes "
+        "sns:SetSubscriptionAttributes sns:GetTopicAttributes",
+        "arn:{p}:sns:{r}:{a}:{name}",
+        "arn:{p}:sns:{r}:{a}:{name}:*",
+        name_from=("topic_arn",),
+    ),
+    "aws_sqs_queue": _p(
+        "sqs:CreateQueue sqs:GetQueueAttributes sqs:SetQueueAttributes sqs:GetQueueUrl "
+        "sqs:DeleteQueue sqs:TagQueue sqs:UntagQueue sqs:ListQueueTags",
+        "arn:{p}:sqs:{r}:{a}:{name}",
+    ),
+}
+
+#: What make preflight reads beyond the stack's own types: account-wide (no resource-level
+#: permissions) and existing CodeConnections.
+PREFLIGHT_ACTIONS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("iam:ListOpenIDConnectProviders", "lambda:GetAccountSettings"),
+    ("codeconnections:GetConnection", "codestar-connections:GetConnection"),
+)
+
+#: data source type -> what reading it calls (``()``: answered without an API call).
+DATA_SOURCES: Mapping[str, Permission] = {
+    "aws_caller_identity": _p("sts:GetCallerIdentity", "*", name_from=()),
+    "aws_iam_policy_document": Permission(actions=(), arns=()),
+    "aws_iam_role": _p("iam:GetRole", ROLE_ANY_PATH),
+    "aws_iam_session_context": _p("iam:GetRole", "arn:{p}:iam::{a}:role/*", name_from=()),
+    "aws_partition": Permission(actions=(), arns=()),
+    "aws_region": Permission(actions=(), arns=()),
+}
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _resolve(doc: Mapping[str, Any], value: Any, depth: int = 0) -> str | None:
+    """A literal name, or the literal behind a ``${type.name.attr}`` reference."""
+    if not isinstance(value, str):
+        return None
+    if "${" not in value:
+        return value
+    m = _REF.match(value)
+    if m is None or depth > 2:
+        return None
+    data, rtype, name, _attr = m.groups()
+    body = doc.get("data" if data else "resource", {}).get(rtype, {}).get(name)
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("bucket_prefix"), str) and "${" not in body["bucket_prefix"]:
+        return str(body["bucket_prefix"]) + "*"  # S3 appends a unique suffix
+    for key in ("name", "function_name", "bucket", "layer_name", "user", "role"):
+        if key in body:
+            return _resolve(doc, body[key], depth + 1)
+    return None
+
+
+def _arns(
+    doc: Mapping[str, Any], permission: Permission, body: Mapping[str, Any], ctx: Mapping[str, str]
+) -> set[str]:
+    name = "*"
+    for key in permission.name_from:
+        if key in body:
+            found = _resolve(doc, body[key])
+            if found is not None:
+                # IAM role/user names may carry a path in ARNs; keep only the name part
+                name = found.rsplit("/", 1)[-1] if "iam::" in permission.arns[0] else found
+                if permission.suffix_wildcard and not name.endswith("*"):
+                    name += "*"
+            break
+    return {t.format(name=name, **ctx) for t in permission.arns}
+
+
+def _account_region(doc: Mapping[str, Any]) -> tuple[str, str]:
+    providers = doc.get("provider", {}).get("aws")
+    if not providers:
+        raise PolicyError("the stack has no aws provider")
+    provider = providers[0]
+    accounts = provider.get("allowed_account_ids") or []
+    region = provider.get("region")
+    if len(accounts) != 1 or not isinstance(region, str):
+        raise PolicyError("the aws provider pins no single account and region")
+    return str(accounts[0]), region
+
+
+def _statement(
+    sid: str, actions: Iterable[str], resources: Iterable[str], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(set(actions)),
+        "Resource": sorted(set(resources)),
+        **extra,
+    }
+
+
+def _sid(text: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
+
+
+def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict[str, Any]:
+    """The IAM policy document for one synthesized stack (``cdk.tf.json`` as parsed JSON)."""
+    account, region = _account_region(doc)
+    ctx = {"p": _partition(region), "r": region, "a": account}
+    grants: dict[str, tuple[set[str], set[str]]] = {}
+
+    def grant(sid: str, actions: Iterable[str], arns: Iterable[str]) -> None:
+        wanted = [
+            a for a in actions if not read_only or a.split(":", 1)[1].startswith(READ_PREFIXES)
+        ]
+        if not wanted:
+            return
+        acts, res = grants.setdefault(sid, (set(), set()))
+        acts.update(wanted)
+        res.update(arns)
+
+    unknown: list[str] = []
+    for kind, table in (("resource", RESOURCES), ("data", DATA_SOURCES)):
+        for rtype, instances in sorted(doc.get(kind, {}).items()):
+            if not rtype.startswith("aws_"):
+                continue
+            permission = table.get(rtype)
+            if permission is None:
+                unknown.append(f"{kind} {rtype}")
+                continue
+            for body in instances.values():
+                arns = _arns(doc, permission, body, ctx)
+                grant(_sid(f"{kind} {rtype}"), permission.actions, arns)
+            for action, template in permission.listing:
+                grant(_sid(f"list {action}"), [action], [template.format(name="*", **ctx)])
+    if unknown:
+        raise PolicyError(
+            "no permissions known for " + ", ".join(unknown) + ": add them to "
+            "modules/ops/deployer_policy.py (RESOURCES / DATA_SOURCES)"
+        )
+    # The provider checks allowed_account_ids with sts:GetCallerIdentity.
+    grant("Provider", ["sts:GetCallerIdentity"], ["*"])
+    # make preflight runs with the same identity: its reads that no resource type needs
+    account_wide, connections = PREFLIGHT_ACTIONS
+    grant("PreflightAccount", account_wide, ["*"])
+    grant(
+        "PreflightConnections",
+        connections,
+        [
+            "arn:{p}:codeconnections:{r}:{a}:connection/*".format(**ctx),
+            "arn:{p}:codestar-connections:{r}:{a}:connection/*".format(**ctx),
+        ],
+    )
+    statements = _merged(grants)
+    if not read_only:
+        statements.extend(_pass_role_statements(doc, ctx))
+    statements.extend(_backend_statements(doc, ctx, read_only=read_only))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _merged(grants: Mapping[str, tuple[set[str], set[str]]]) -> list[dict[str, Any]]:
+    """One statement per distinct resource set (IAM policies are size-limited)."""
+    by_resources: dict[frozenset[str], tuple[list[str], set[str]]] = {}
+    for sid, (actions, resources) in sorted(grants.items()):
+        sids, acts = by_resources.setdefault(frozenset(resources), ([], set()))
+        sids.append(sid)
+        acts.update(actions)
+    merged = sorted(by_resources.items(), key=lambda item: item[1][0][0])
+    return [_statement(sids[0], acts, res) for res, (sids, acts) in merged]
+
+
+def _pass_role_statements(doc: Mapping[str, Any], ctx: Mapping[str, str]) -> list[dict[str, Any]]:
+    """iam:PassRole only on the roles the stack hands to a service."""
+    passes: list[tuple[str, str]] = []
+    for body in doc.get("resource", {}).get("aws_lambda_function", {}).values():
+        passes.append((str(body.get("role", "")), "lambda.amazonaws.com"))
+    for body in doc.get("resource", {}).get("aws_servicecatalog_constraint", {}).values():
+        params = body.get("parameters", "")
+        for ref in re.findall(r"\$\{[a-z0-9_.]+\.[A-Za-z0-9_-]+\.arn\}", str(params)):
+            passes.append((ref, "servicecatalog.amazonaws.com"))
+    by_service: dict[str, set[str]] = {}
+    for ref, service in passes:
+        name = _resolve(doc, ref.replace(".arn}", ".name}")) if ref else None
+        if not name or name.endswith("*"):
+            raise PolicyError(f"cannot tell which role {ref!r} passes to {service}")
+        arn = ROLE_ANY_PATH.format(name=name.rsplit("/", 1)[-1], **ctx)
+        by_service.setdefault(service, set()).add(arn)
+    return [
+        _statement(
+            _sid(f"pass role {service.split('.')[0]}"),
+            ["iam:PassRole"],
+            arns,
+            Condition={"StringEquals": {"iam:PassedToService": service}},
+        )
+        for service, arns in sorted(by_service.items())
+    ]
+
+
+def _backend_statements(
+    doc: Mapping[str, Any], ctx: Mapping[str, str], *, read_only: bool
+) -> list[dict[str, Any]]:
+    s3 = doc.get("terraform", {}).get("backend", {}).get("s3")
+    if not isinstance(s3, dict):
+        return []  # local state, or HCP Terraform (its own permissions)
+    p = ctx["p"]
+    bucket, key = str(s3["bucket"]), str(s3["key"])
+    state = f"arn:{p}:s3:::{bucket}/{key}"
+    statements = [
+        _statement(
+            "StateBucketList",
+            # ListBucket for Terraform; versioning and location for make preflight
+            ["s3:ListBucket", "s3:GetBucketVersioning", "s3:GetBucketLocation"],
+            [f"arn:{p}:s3:::{bucket}"],
+        ),
+        _statement(
+            "StateObject",
+            ["s3:GetObject"] if read_only else ["s3:GetObject", "s3:PutObject"],
+            [state],
+        ),
+    ]
+    if s3.get("use_lockfile"):
+        statements.append(
+            _statement(
+                "StateLockFile",
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                [f"{state}.tflock"],
+            )
+        )
+    if s3.get("kms_key_id"):
+        actions = (
+            ["kms:Decrypt"] if read_only else ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        )
+        if s3.get("use_lockfile"):
+            actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        statements.append(_statement("StateKms", actions, [str(s3["kms_key_id"])]))
+    return statements
+
+
+#: IAM quotas: a managed policy holds at most 6,144 characters, white space not counted, and a
+#: role takes 10 managed policies by default (IAM User Guide, "IAM and AWS STS quotas"). A
+#: role's inline policies share 10,240 characters in all, which one stack's policy can exceed,
+#: so the command prints managed-policy-sized documents.
+MANAGED_POLICY_CHARS = 6144
+MANAGED_POLICIES_PER_ROLE = 10
+
+
+def policy_size(document: Mapping[str, Any]) -> int:
+    """Characters IAM counts: the JSON without white space."""
+    return len(re.sub(r"\s", "", json.dumps(document)))
+
+
+def split_policy(
+    document: Mapping[str, Any], *, limit: int = MANAGED_POLICY_CHARS
+) -> list[dict[str, Any]]:
+    """``document``'s statements packed, in order, into documents of at most ``limit``
+    characters each (to attach as managed policies); PolicyError when one statement alone is
+    larger, or when more than a role's default quota of managed policies would be needed."""
+    parts: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for statement in document["Statement"]:
+        candidate = {"Version": document["Version"], "Statement": [*current, statement]}
+        if current and policy_size(candidate) > limit:
+            parts.append({"Version": document["Version"], "Statement": current})
+            current = [statement]
+        else:
+            current.append(statement)
+        if policy_size({"Version": document["Version"], "Statement": [statement]}) > limit:
+            raise PolicyError(
+                f"statement {statement.get('Sid')!r} alone is larger than a managed policy "
+                f"({limit} characters)"
+            )
+    if current:
+        parts.append({"Version": document["Version"], "Statement": current})
+    if len(parts) > MANAGED_POLICIES_PER_ROLE:
+        raise PolicyError(
+            f"the policy needs {len(parts)} managed policies; a role takes "
+            f"{MANAGED_POLICIES_PER_ROLE} by default: split the stack or raise the IAM quota"
+        )
+    return parts
+
+
+def policies(outdir: Path, stacks: Sequence[str] | None, *, read_only: bool) -> dict[str, Any]:
+    """``{stack: [managed-policy-sized documents]}`` for the synthesized stacks."""
+    stacks_dir, names = select_stacks(outdir, stacks)
+    result: dict[str, Any] = {}
+    for name in names:
+        doc = json.loads((stacks_dir / name / "cdk.tf.json").read_text(encoding="utf-8"))
+        result[name] = split_policy(policy_for_stack(doc, read_only=read_only))
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m modules.ops.deployer_policy",
+        description="Least-privilege IAM policy for the identity that plans and applies.",
+    )
+    parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
+    parser.add_argument("--stack", action="append", dest="stacks", metavar="NAME")
+    parser.add_argument(
+        "--read-only", action="store_true", help="the policy for make drift (plans only)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        found = policies(args.outdir, args.stacks, read_only=args.read_only)
+    except (FileNotFoundError, PolicyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    document = next(iter(found.values())) if len(found) == 1 else found
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
