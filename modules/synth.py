@@ -17,7 +17,8 @@ from pathlib import Path
 
 from modules.app import build_app
 from modules.artifacts import build_artifacts
-from modules.core.config import ToolkitConfig
+from modules.core.config import ConfigChoice, ToolkitConfig, write_record
+from modules.core.config.selection import display_path
 from modules.render.seed_files import seed_files
 
 #: What a synth writes into a stack directory (anything else there is Terraform's own).
@@ -37,26 +38,40 @@ class StackSummary:
 class SynthSummary:
     outdir: Path
     stacks: tuple[StackSummary, ...]
+    choice: ConfigChoice | None = None
 
     def render(self) -> str:
-        lines = [f"Synthesized {len(self.stacks)} stack(s) into {self.outdir}/:"]
+        source = ""
+        if self.choice is not None:
+            source = f" from {display_path(self.choice.path)} ({self.choice.explanation})"
+        lines = [f"Synthesized {len(self.stacks)} stack(s) into {self.outdir}/{source}:"]
         for s in self.stacks:
             per_provider = ", ".join(f"{n} {p}" for p, n in sorted(s.resources.items()))
             lines.append(
                 f"  {s.name:<12} {s.projects} project(s); resources: {per_provider}; "
                 f"data sources: {s.data_sources}  ({s.path})"
             )
+        first = self.stacks[0].name if self.stacks else "<environment>"
+        next_head, switch = "Next:", []
+        if self.choice is not None:
+            config = display_path(self.choice.path)
+            next_head = f"Next ({self.outdir}/ remembers {config}; these and the cdktf CLI use it):"
+            switch = ["  make synth CONFIG=<path>   to switch to another config"]
         lines += [
-            "Next:",
-            "  make diff   (or: cd <stack dir> && terraform init && terraform plan)",
-            "  make deploy (cdktf deploy), a Terraform Cloud run, or terraform apply",
+            next_head,
+            f"  make diff STACK={first}   (or: cd <stack dir> && terraform init && plan)",
+            f"  make deploy STACK={first} (cdktf deploy), a Terraform Cloud run or terraform apply",
+            "  make validate, make drift",
+            *switch,
             "  Plans need AWS credentials and GITHUB_TOKEN; the first apply also "
             "TF_VAR_github_token.",
         ]
         return "\n".join(lines)
 
 
-def summarize(outdir: Path, config: ToolkitConfig) -> SynthSummary:
+def summarize(
+    outdir: Path, config: ToolkitConfig, choice: ConfigChoice | None = None
+) -> SynthSummary:
     stacks = []
     for env in config.environments:
         path = outdir / "stacks" / env.stack_name / "cdk.tf.json"
@@ -74,7 +89,7 @@ def summarize(outdir: Path, config: ToolkitConfig) -> SynthSummary:
                 projects=len(env.projects),
             )
         )
-    return SynthSummary(outdir=outdir, stacks=tuple(stacks))
+    return SynthSummary(outdir=outdir, stacks=tuple(stacks), choice=choice)
 
 
 def _replace(src: Path, dst: Path) -> None:
@@ -84,8 +99,14 @@ def _replace(src: Path, dst: Path) -> None:
     shutil.move(str(src), str(dst))
 
 
-def synthesize(config: ToolkitConfig, outdir: Path) -> SynthSummary:
-    """Synthesize ``config`` into ``outdir`` (all or nothing) and return a summary."""
+def synthesize(
+    config: ToolkitConfig, outdir: Path, *, choice: ConfigChoice | None = None
+) -> SynthSummary:
+    """Synthesize ``config`` into ``outdir`` (all or nothing) and return a summary.
+
+    ``choice``: the config file and why it was used; when given, ``outdir`` records it
+    (``synthesized-from.json``) so later runs use the same config. Default: nothing recorded.
+    """
     outdir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".synth-", dir=outdir.parent) as tmp:
         staging = Path(tmp) / "out"
@@ -113,7 +134,9 @@ def synthesize(config: ToolkitConfig, outdir: Path) -> SynthSummary:
                 elif dst.exists():
                     _replace_remove(dst)
         _replace(staging / "manifest.json", outdir / "manifest.json")
-    return summarize(outdir, config)
+        if choice is not None:
+            write_record(outdir, choice.path)
+    return summarize(outdir, config, choice)
 
 
 def _replace_remove(path: Path) -> None:

@@ -15,11 +15,13 @@ from modules.core.config.environments import Environment, ToolkitConfig
 from modules.core.config.loading import load_config, parse_config
 from modules.core.config.platform import LambdaSettings, Platform, ProductSettings, TokenSecret
 from modules.core.config.projects import GitHubRepository, Project, Reviewers
+from modules.core.config.selection import ConfigChoice, choose_config, write_record
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "Backend",
     "CloudBackend",
+    "ConfigChoice",
     "ConfigError",
     "Environment",
     "GitHubRepository",
@@ -32,6 +34,8 @@ __all__ = [
     "S3Backend",
     "TokenSecret",
     "ToolkitConfig",
+    "choose_config",
     "load_config",
     "parse_config",
+    "write_record",
 ]
