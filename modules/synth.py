@@ -45,6 +45,8 @@ class SynthSummary:
         if self.choice is not None:
             source = f" from {display_path(self.choice.path)} ({self.choice.explanation})"
         lines = [f"Synthesized {len(self.stacks)} stack(s) into {self.outdir}/{source}:"]
+        if self.choice is not None and self.choice.previous is not None and self.choice.switches:
+            lines.append(f"  (this replaced the output of {display_path(self.choice.previous)})")
         for s in self.stacks:
             per_provider = ", ".join(f"{n} {p}" for p, n in sorted(s.resources.items()))
             lines.append(

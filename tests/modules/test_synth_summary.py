@@ -40,3 +40,15 @@ def test_summary_of_the_example_says_how_to_use_your_own() -> None:
     assert first.splitlines()[0].endswith(
         "(the example; add mlops.yaml or pass CONFIG= to use your own):"
     )
+
+
+def test_summary_says_when_it_replaced_another_configs_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    choice = ConfigChoice(path=tmp_path / "b.yaml", source="--config", previous=tmp_path / "a.yaml")
+    lines = SynthSummary(outdir=Path("out"), stacks=(STACK,), choice=choice).render().splitlines()
+    assert lines[1] == "  (this replaced the output of a.yaml)"
+    same = ConfigChoice(path=tmp_path / "a.yaml", source="recorded", previous=tmp_path / "a.yaml")
+    text = SynthSummary(outdir=Path("out"), stacks=(STACK,), choice=same).render()
+    assert "replaced" not in text
