@@ -6,7 +6,8 @@ One rule, in this order (the first that applies wins):
 2. ``MLOPS_CONFIG``: an environment variable with a name no CI system sets by accident;
 3. the config recorded in ``<outdir>/synthesized-from.json`` by the last successful synth, so
    ``make diff``/``deploy``/``validate``/``drift`` and the ``cdktf`` CLI (whose app command in
-   ``cdktf.json`` has no ``--config``) keep using what the user synthesized;
+   ``cdktf.json`` has no ``--config``) keep using what the user synthesized (when that was the
+   example and ``mlops.yaml`` has appeared since, the run stops and says how to switch);
 4. ``mlops.yaml`` in the project directory, when present;
 5. ``config/example.yaml``.
 
@@ -147,6 +148,17 @@ def choose_config(
                 [
                     f"{outdir}/ was synthesized from this file and it no longer exists; "
                     "restore it, or choose a config: `make synth CONFIG=path`"
+                ],
+            )
+        if same_file(previous, example_config) and project_config.is_file():
+            # The output is the example's, and the user has since written mlops.yaml: neither
+            # keep synthesizing the example quietly nor replace the output unasked.
+            raise ConfigError(
+                str(project_config),
+                [
+                    f"{outdir}/ was synthesized from the example ({previous}); to use "
+                    f"{project_config.name} from now on, run `make synth CONFIG="
+                    f"{project_config.name}` once (or `make clean`)"
                 ],
             )
         return ConfigChoice(path=previous, source="recorded", previous=previous)

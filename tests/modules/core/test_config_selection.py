@@ -98,6 +98,16 @@ def test_an_explicit_config_may_switch(project: Path) -> None:
     assert chosen.source == "--config" and chosen.switches
 
 
+def test_fails_when_mlops_yaml_appears_after_a_synth_of_the_example(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "config" / "example.yaml")
+    assert choose(project).source == "recorded"
+    (project / "mlops.yaml").write_text("x")
+    with pytest.raises(ConfigError, match=r"run `make synth CONFIG=mlops.yaml` once"):
+        choose(project)
+
+
 def test_fails_when_the_recorded_config_is_gone(project: Path) -> None:
     out = project / "cdktf.out"
     out.mkdir()
@@ -137,7 +147,7 @@ situations = st.fixed_dictionaries(
     {
         "explicit": st.sampled_from([None, "a.yaml", "b.yaml"]),
         "env": st.sampled_from([None, "a.yaml", "b.yaml"]),
-        "recorded": st.sampled_from([None, "a.yaml", "b.yaml"]),
+        "recorded": st.sampled_from([None, "a.yaml", "b.yaml", "config/example.yaml"]),
         "mlops_yaml": st.booleans(),
         "leaked_config": st.sampled_from([None, "a.yaml", "b.yaml"]),
     }
@@ -171,9 +181,12 @@ def test_property_no_silent_switch_and_documented_precedence(
     try:
         chosen = choose(project, explicit=explicit_path, env=env)
     except ConfigError:
-        # refused only when MLOPS_CONFIG contradicts the record and nothing explicit was given
+        # refused only when nothing explicit was given and either MLOPS_CONFIG contradicts the
+        # record, or the record is the example while mlops.yaml exists
         assert explicit is None and recorded is not None
-        assert situation["env"] not in {None, recorded}
+        contradicts = situation["env"] not in {None, recorded}
+        outgrown = situation["env"] is None and recorded.endswith("example.yaml")
+        assert contradicts or (outgrown and situation["mlops_yaml"])
         return
     if explicit is not None:
         expected = project / explicit
