@@ -1,13 +1,16 @@
 # SageMaker Projects + GitHub Actions MLOps toolkit (CDK for Terraform, Python).
-# `make help` lists the targets. The default goal is what CI runs: `make test`.
+# `make` (or `make help`) lists the targets; CI runs `make test`, the inner loop is `make test-fast`.
 
 SHELL := /bin/bash
-.DEFAULT_GOAL := test
+.DEFAULT_GOAL := help
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-CONFIG ?= config/example.yaml
+# The config: `make synth CONFIG=path` chooses it and cdktf.out/ remembers it (see README, "Your
+# config"); without CONFIG on the command line main.py uses MLOPS_CONFIG, the remembered config,
+# mlops.yaml or config/example.yaml. A CONFIG from the environment (e.g. a CI system's) is ignored.
+CONFIG_ARG = $(if $(filter command line,$(origin CONFIG)),--config "$(CONFIG)")
 RUNS ?= 5
 OUTDIR ?= cdktf.out
 STACK ?=
@@ -17,13 +20,19 @@ STACK ?=
 # may only have been created by an earlier recipe of the same make run.
 NODE22_DIR = $$($(PY) -c 'from modules.runtime import node22_path; print(node22_path().parent)')
 export CHECKPOINT_DISABLE := 1
-CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" node_modules/.bin/cdktf
+# CI=true when stdout is not a terminal: the CLI's ink renderer then prints the final frame only
+# instead of one spinner frame per tick into logs (ink: `process.env.CI === "false" ? false : isCi`).
+CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" env $$([ -t 1 ] || echo CI=true) node_modules/.bin/cdktf
+# Before a cdktf command: `CONFIG=` switches the remembered config (an explicit synth), then the
+# STACK must be one of the config's stacks (else exit 2 with the list).
+PREPARE_STACK = $(if $(CONFIG_ARG),$(PY) main.py $(CONFIG_ARG) --outdir cdktf.out &&) \
+	$(PY) -m modules.ops.stacks --outdir cdktf.out $(if $(STACK),--stack $(STACK))
 
-.PHONY: help synth test lint diff deploy destroy layer bench checkov validate drift clean install install-dev node preflight deployer-policy
+.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node schema addresses preflight deployer-policy
 
-help: ## Show this help
+help: ## Show this help (the default goal)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  Variables: CONFIG=$(CONFIG) OUTDIR=$(OUTDIR) STACK=<environment name>"
+	@echo "  Variables: CONFIG=<path> (synth; remembered) OUTDIR=$(OUTDIR) STACK=<environment name>"
 
 $(VENV)/.installed: requirements.txt
 	@echo ">> creating $(VENV) and installing requirements.txt"
@@ -46,26 +55,33 @@ install: $(VENV)/.installed ## Create the virtualenv with what synth needs
 install-dev: $(VENV)/.installed-dev ## Add what the tests need
 node: node_modules/.installed ## Install the pinned cdktf CLI (package.json)
 
-synth: $(VENV)/.installed ## Synthesize CONFIG into OUTDIR (no credentials needed)
-	@$(PY) main.py --config "$(CONFIG)" --outdir "$(OUTDIR)"
+synth: $(VENV)/.installed ## Synthesize CONFIG (remembered) into OUTDIR (no credentials needed)
+	@$(PY) main.py $(CONFIG_ARG) --outdir "$(OUTDIR)"
 
 test: $(VENV)/.installed-dev node_modules/.installed ## Run every test (what CI runs); prints its wall time
 	@start=$$(date +%s); rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
+
+test-fast: $(VENV)/.installed-dev ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, moto, checkov
+	@start=$$(date +%s); rc=0; MLOPS_TEST_FAST=1 $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not heavy" $(PYTEST_ARGS) || rc=$$?; \
+	echo "make test-fast: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
 lint: $(VENV)/.installed-dev ## ruff (lint + format check) and mypy --strict
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-diff: $(VENV)/.installed node_modules/.installed ## cdktf diff (STACK=<env>, default all)
+diff: $(VENV)/.installed node_modules/.installed ## cdktf diff of the remembered config (STACK=<env>, default all)
+	@$(PREPARE_STACK)
 	$(CDKTF) diff $(or $(STACK),'*')
 
-deploy: $(VENV)/.installed node_modules/.installed ## cdktf deploy (STACK=<env>, default all)
+deploy: $(VENV)/.installed node_modules/.installed ## cdktf deploy of the remembered config (STACK=<env>, default all)
+	@$(PREPARE_STACK)
 	$(CDKTF) deploy $(or $(STACK),'*')
 
 destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
 	@test -n "$(STACK)" || { echo "make destroy needs STACK=<environment name>" >&2; exit 2; }
+	@$(PREPARE_STACK)
 	$(CDKTF) destroy $(STACK)
 
 validate: synth ## terraform init (provider mirror, offline) + validate of every stack
@@ -79,16 +95,23 @@ deployer-policy: $(VENV)/.installed ## Least-privilege IAM policy for whoever pl
 	@$(PY) -m modules.ops.deployer_policy --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(READ_ONLY),--read-only)
 
 drift: $(VENV)/.installed ## Drift check of deployed stacks (STACK=<env>, JSON=path): exit 0 in sync, 2 drift, 1 error
+	@$(if $(STACK),$(PY) -m modules.ops.stacks --outdir "$(OUTDIR)" --stack $(STACK))
 	@$(PY) -m modules.ops.drift --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
 checkov: $(VENV)/.installed ## checkov on OUTDIR's stacks, offline (own pinned venv in build/)
 	@$(PY) -m tools.gates.checkov_gate --outdir "$(OUTDIR)"
 
 bench: $(VENV)/.installed ## Time our synth against the naive eager-import baseline (RUNS=5)
-	@$(PY) tools/bench.py --runs $(RUNS) --config "$(CONFIG)"
+	@$(PY) tools/bench.py --runs $(RUNS) --config "$(if $(filter command line,$(origin CONFIG)),$(CONFIG),config/example.yaml)"
 
 layer: $(VENV)/.installed ## Build the PyGithub layer zip (RUNTIME=python3.12 ARCH=arm64) into build/
 	$(PY) -m layer_build --runtime $(or $(RUNTIME),python3.12) --architecture $(or $(ARCH),arm64) --out build/
+
+schema: $(VENV)/.installed ## Regenerate config/schema.json from the config models
+	@$(PY) -m modules.core.config.schema --write config/schema.json
+
+addresses: $(VENV)/.installed ## Regenerate tests/snapshots/addresses.json from config/example.yaml
+	@$(PY) -m tools.gates.addresses --write tests/snapshots/addresses.json
 
 clean: ## Remove synthesized output and caches (keeps local state files)
 	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,38 +1,55 @@
 """Synthesize the toolkit: load the config, build the app, write cdktf.out/.
 
-Usage: python main.py [--config PATH] [--outdir DIR]   (CONFIG=PATH works too)
+Usage: python main.py [--config PATH] [--outdir DIR] [--version]
+Without --config: MLOPS_CONFIG, else the config cdktf.out/ was last synthesized from, else
+mlops.yaml, else config/example.yaml (modules/core/config/selection.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
-from modules.config import DEFAULT_CONFIG_PATH, ConfigError, load_config
+from modules.config import ConfigError, choose_config, load_config
+from modules.core.config.selection import check_replaces
+from modules.core.version import version_text
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=os.environ.get("CONFIG") or str(DEFAULT_CONFIG_PATH))
+    parser.add_argument("--config", default=None, help="the config file (remembered)")
     parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
+    parser.add_argument("--version", action="store_true", help="print the versions and exit")
     args = parser.parse_args(argv)
+    if args.version:
+        print(version_text())
+        return 0
+    outdir = Path(args.outdir)
     try:
-        config = load_config(args.config)
+        choice = choose_config(explicit=args.config, environ=os.environ, outdir=outdir)
+        config = load_config(choice.path)
+        check_replaces(choice, {env.stack_name for env in config.environments}, outdir)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from modules.synth import OutdirError, synthesize  # noqa: PLC0415 - cdktf loads only for a valid config
 
+    # Under the cdktf CLI (it sets CDKTF_OUTDIR) everything the app writes to stderr is logged
+    # as [ERROR] (@cdktf/commons util.js: processLoggerError); progress goes to stdout there.
+    under_cli = bool(os.environ.get("CDKTF_OUTDIR"))
+    progress = contextlib.redirect_stderr(sys.stdout) if under_cli else contextlib.nullcontext()
     try:
-        summary = synthesize(config, Path(args.outdir))
+        with progress:
+            summary = synthesize(config, outdir, choice=choice)
     except OutdirError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    # Under the cdktf CLI (it sets CDKTF_OUTDIR) the CLI prints its own summary.
+    # Under the cdktf CLI the CLI prints its own summary.
     text = summary.render()
-    print(text.splitlines()[0] if os.environ.get("CDKTF_OUTDIR") else text)
+    print(text.splitlines()[0] if under_cli else text)
     return 0
 
 

@@ -8,6 +8,7 @@ from modules.core.config import (
     DEFAULT_CONFIG_PATH,
     Backend,
     CloudBackend,
+    ConfigChoice,
     ConfigError,
     Environment,
     GitHubRepository,
@@ -20,14 +21,17 @@ from modules.core.config import (
     S3Backend,
     TokenSecret,
     ToolkitConfig,
+    choose_config,
     load_config,
     parse_config,
+    write_record,
 )
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "Backend",
     "CloudBackend",
+    "ConfigChoice",
     "ConfigError",
     "Environment",
     "GitHubRepository",
@@ -40,6 +44,8 @@ __all__ = [
     "S3Backend",
     "TokenSecret",
     "ToolkitConfig",
+    "choose_config",
     "load_config",
     "parse_config",
+    "write_record",
 ]

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from modules.core.config import ToolkitConfig
+from modules.core.config import ConfigChoice, ToolkitConfig, write_record
+from modules.core.config.selection import display_path
 from modules.render.seed_files import seed_files
 
 #: What a synth writes into a stack directory (anything else there is Terraform's own).
@@ -47,20 +48,34 @@ class StackSummary:
 class SynthSummary:
     outdir: Path
     stacks: tuple[StackSummary, ...]
+    choice: ConfigChoice | None = None
 
     def render(self) -> str:
-        lines = [f"Synthesized {len(self.stacks)} stack(s) into {self.outdir}/:"]
+        source = ""
+        if self.choice is not None:
+            source = f" from {display_path(self.choice.path)} ({self.choice.explanation})"
+        lines = [f"Synthesized {len(self.stacks)} stack(s) into {self.outdir}/{source}:"]
+        if self.choice is not None and self.choice.previous is not None and self.choice.switches:
+            lines.append(f"  (this replaced the output of {display_path(self.choice.previous)})")
         for s in self.stacks:
             per_provider = ", ".join(f"{n} {p}" for p, n in sorted(s.resources.items()))
             lines.append(
                 f"  {s.name:<12} {s.projects} project(s); resources: {per_provider}; "
                 f"data sources: {s.data_sources}  ({s.path})"
             )
+        first = self.stacks[0].name if self.stacks else "<environment>"
+        next_head, switch = "Next:", []
+        if self.choice is not None:
+            config = display_path(self.choice.path)
+            next_head = f"Next ({self.outdir}/ remembers {config}; these and the cdktf CLI use it):"
+            switch = ["  make synth CONFIG=<path>   to switch to another config"]
         lines += [
-            "Next:",
-            "  make diff   (or: cd <stack dir> && terraform init && terraform plan)",
-            "  make deploy (cdktf deploy), a Terraform Cloud run, or terraform apply",
-            "  make preflight first: it checks both sides' prerequisites, read-only",
+            next_head,
+            "  make preflight first   (checks both sides' prerequisites, read-only)",
+            f"  make diff STACK={first}   (or: cd <stack dir> && terraform init && plan)",
+            f"  make deploy STACK={first} (cdktf deploy), a Terraform Cloud run or terraform apply",
+            "  make validate, make drift",
+            *switch,
             "  Plans need AWS credentials and GitHub credentials per owner (GITHUB_TOKEN, "
             "TF_VAR_github_owner_token_<owner> or a GitHub App); applies also "
             "TF_VAR_github_token.",
@@ -68,7 +83,9 @@ class SynthSummary:
         return "\n".join(lines)
 
 
-def summarize(outdir: Path, config: ToolkitConfig) -> SynthSummary:
+def summarize(
+    outdir: Path, config: ToolkitConfig, choice: ConfigChoice | None = None
+) -> SynthSummary:
     stacks = []
     for env in config.environments:
         path = outdir / "stacks" / env.stack_name / "cdk.tf.json"
@@ -86,7 +103,7 @@ def summarize(outdir: Path, config: ToolkitConfig) -> SynthSummary:
                 projects=len(env.projects),
             )
         )
-    return SynthSummary(outdir=outdir, stacks=tuple(stacks))
+    return SynthSummary(outdir=outdir, stacks=tuple(stacks), choice=choice)
 
 
 STAGING_PREFIX = ".staging-"
@@ -238,9 +255,13 @@ def _commit(staging: Path, outdir: Path, wanted: set[str]) -> None:
     _replace(staging / "manifest.json", outdir / "manifest.json")
 
 
-def synthesize(config: ToolkitConfig, outdir: Path) -> SynthSummary:
+def synthesize(
+    config: ToolkitConfig, outdir: Path, *, choice: ConfigChoice | None = None
+) -> SynthSummary:
     """Synthesize ``config`` into ``outdir`` (all or nothing) and return a summary.
 
+    ``choice``: the config file and why it was used; when given, ``outdir`` records it
+    (``synthesized-from.json``) so later runs use the same config. Default: nothing recorded.
     Raises :class:`OutdirError` before synthesizing when ``outdir`` cannot hold the output.
     """
     wanted = {env.stack_name for env in config.environments}
@@ -262,9 +283,11 @@ def synthesize(config: ToolkitConfig, outdir: Path) -> SynthSummary:
             _pause("staged")
             with _signals_deferred():
                 _commit(staging, outdir, wanted)
+                if choice is not None:
+                    write_record(outdir, choice.path)
         finally:
             shutil.rmtree(root, ignore_errors=True)
-    return summarize(outdir, config)
+    return summarize(outdir, config, choice)
 
 
 def _replace_remove(path: Path) -> None:

@@ -60,9 +60,48 @@ def example_data() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     outdir = tmp_path_factory.mktemp("example") / "cdktf.out"
+    if FAST:
+        return _synth_in_process(EXAMPLE_CONFIG, outdir)
     result = run_main(EXAMPLE_CONFIG, outdir)
     assert result.returncode == 0, result.stderr
     return Synth(outdir, result.stdout, result.stderr)
+
+
+# --- `make test-fast` (the inner loop, MLOPS_TEST_FAST=1, `-m "not slow and not heavy"`) ------
+# The example is synthesized in this process (the same JSON: tests/test_runtime.py and the full
+# suite's subprocess synth prove it), and tests marked `heavy` are left out: those that start
+# main.py, a synth per config variant (`synth_config`), ruff/mypy, checkov, cfn-lint or zizmor.
+# `make test` (CI) runs everything, with the example synthesized by `main.py` in a subprocess.
+FAST = os.environ.get("MLOPS_TEST_FAST") == "1"
+HEAVY_FIXTURES = frozenset({"synth_config"})
+HEAVY_TESTS = (
+    "tests/test_main.py::",
+    "tests/gates/test_checkov_gate.py::",
+    "tests/gates/test_python_lint.py::",
+    "tests/gates/test_synthesized_artifacts.py::",
+    "tests/gates/test_secret_canaries.py::test_no_secret_input_reaches_output_logs_or_snapshots",
+    "tests/test_runtime.py::test_lazy_mode_imports_only_used_modules",
+)
+
+
+def _synth_in_process(config: Path, outdir: Path) -> Synth:
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from modules.config import load_config  # noqa: PLC0415
+    from modules.synth import synthesize  # noqa: PLC0415
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        print(synthesize(load_config(config), outdir).render())
+    return Synth(outdir, out.getvalue(), err.getvalue())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        heavy_fixture = HEAVY_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if heavy_fixture or item.nodeid.startswith(HEAVY_TESTS):
+            item.add_marker(pytest.mark.heavy)
 
 
 @pytest.fixture(scope="session")

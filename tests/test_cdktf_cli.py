@@ -39,6 +39,8 @@ def test_cdktf_cli_synth_matches_make_synth(tmp_path: Path, example_synth: Synth
         "CI": "1",
     }
     env.pop("CDKTF_OUTDIR", None)
+    # a CLI config file that does not exist makes every terraform call warn (not our output)
+    env.pop("TF_CLI_CONFIG_FILE", None)
     result = subprocess.run(
         [str(CLI), "synth"],
         cwd=project,
@@ -50,6 +52,9 @@ def test_cdktf_cli_synth_matches_make_synth(tmp_path: Path, example_synth: Synth
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Generated Terraform code for the stacks: dev, prod" in result.stdout
+    # progress is not tagged as an error, and CI=1 leaves no spinner frames in the log
+    assert "[ERROR]" not in result.stdout + result.stderr, result.stdout
+    assert "Synthesizing" not in result.stdout, result.stdout
     for name in ("dev", "prod"):
         cli = json.loads((project / "cdktf.out" / "stacks" / name / "cdk.tf.json").read_text())
         assert cli == example_synth.stack(name)

@@ -86,14 +86,14 @@ def test_synth_keeps_terraform_files_in_stack_dirs(tmp_path: Path, example: dict
 
 
 def test_config_path_from_the_environment(tmp_path: Path, example: dict[str, Any]) -> None:
-    """`CONFIG=path` works like `--config path` (make synth CONFIG=...)."""
+    """`MLOPS_CONFIG=path` works like `--config path` (a generic `CONFIG` is not read)."""
     example["environments"][0]["region"] = "nowhere"
     config = tmp_path / "from-env.yaml"
     config.write_text(yaml.safe_dump(example), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--outdir", str(tmp_path / "out")],
         cwd=ROOT,
-        env={**os.environ, "CONFIG": str(config)},
+        env={**os.environ, "MLOPS_CONFIG": str(config), "CONFIG": "ignored.yaml"},
         capture_output=True,
         text=True,
         timeout=120,

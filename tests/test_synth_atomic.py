@@ -8,6 +8,7 @@ staging directory is left anywhere.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -124,7 +125,11 @@ def test_interrupted_between_the_moves_finishes_the_new_tree(
     old_tree, new_tree = trees
     outdir = start_old_tree(tmp_path, old_tree)
     assert interrupted_synth(tmp_path, "committing", signal.SIGINT, pause_seconds=3) == -2
-    assert tree(outdir) == new_tree
+    after = tree(outdir)
+    # main.py also records which config produced the output, inside the same deferral
+    record = json.loads(after.pop("synthesized-from.json"))
+    assert record == {"config": "../new.yaml"}
+    assert after == new_tree
     no_staging_left(tmp_path)
 
 

@@ -21,11 +21,13 @@ from modules.core.config.platform import (
     TokenSecret,
 )
 from modules.core.config.projects import GitHubRepository, Project, Reviewers
+from modules.core.config.selection import ConfigChoice, choose_config, write_record
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "Backend",
     "CloudBackend",
+    "ConfigChoice",
     "ConfigError",
     "Environment",
     "GitHubApp",
@@ -39,6 +41,8 @@ __all__ = [
     "S3Backend",
     "TokenSecret",
     "ToolkitConfig",
+    "choose_config",
     "load_config",
     "parse_config",
+    "write_record",
 ]

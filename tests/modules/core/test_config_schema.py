@@ -1,0 +1,57 @@
+"""config/schema.json: generated from the models, never stale, usable by editors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from modules.core.config.schema import config_schema, main, render_schema
+from tests.conftest import EXAMPLE_CONFIG, ROOT
+
+SCHEMA_FILE = ROOT / "config" / "schema.json"
+
+
+def test_committed_schema_is_up_to_date() -> None:
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == render_schema(), "run `make schema`"
+
+
+def test_generation_is_deterministic() -> None:
+    assert render_schema() == render_schema()
+    assert json.loads(render_schema()) == config_schema()
+
+
+def test_fails_check_when_the_schema_file_is_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "schema.json"
+    stale.write_text(render_schema().replace('"main"', '"master"'), encoding="utf-8")
+    assert main(["--check", str(stale)]) == 1
+    assert f"{stale} is stale: run `make schema`" in capsys.readouterr().err
+    assert main(["--write", str(stale)]) == 0
+    assert main(["--check", str(stale)]) == 0
+
+
+def test_example_points_editors_at_the_schema() -> None:
+    first = EXAMPLE_CONFIG.read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=./schema.json"
+    assert (EXAMPLE_CONFIG.parent / "schema.json").is_file()
+
+
+def test_schema_accepts_the_example_and_rejects_unknown_keys() -> None:
+    validator = jsonschema.Draft202012Validator(config_schema())
+    data = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    validator.validate(data)
+    data["environments"][0]["platform"]["lambda"]["runtim"] = "python3.12"
+    errors = [e.message for e in validator.iter_errors(data)]
+    assert any("'runtim' was unexpected" in m for m in errors), errors
+
+
+def test_schema_uses_the_yaml_keys_and_documents_defaults() -> None:
+    platform = config_schema()["$defs"]["Platform"]["properties"]
+    assert "lambda" in platform, "the YAML key, not the Python field name"
+    branch = config_schema()["$defs"]["GitHubRepository"]["properties"]["branch"]
+    assert branch["default"] == "main"

@@ -1,0 +1,214 @@
+"""Which config a run uses, and that nothing replaces another config's output silently."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modules.core.config import ConfigError, choose_config, write_record
+from modules.core.config.selection import (
+    RECORD_NAME,
+    check_replaces,
+    read_record,
+    same_file,
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "example.yaml").write_text("example\n")
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(name)
+    return tmp_path
+
+
+def choose(project: Path, *, explicit: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return choose_config(
+        explicit=explicit,
+        environ=env or {},
+        outdir=project / "cdktf.out",
+        project_config=project / "mlops.yaml",
+        example_config=project / "config" / "example.yaml",
+    )
+
+
+def test_default_is_the_example_then_mlops_yaml(project: Path) -> None:
+    assert choose(project).path == project / "config" / "example.yaml"
+    assert choose(project).source == "example"
+    (project / "mlops.yaml").write_text("x")
+    assert choose(project).path == project / "mlops.yaml"
+    assert choose(project).source == "mlops.yaml"
+
+
+def test_the_record_is_remembered_relative_to_the_output(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    assert json.loads((out / RECORD_NAME).read_text()) == {"config": "../a.yaml"}
+    (project / "mlops.yaml").write_text("x")
+    chosen = choose(project)
+    assert chosen.source == "recorded"
+    assert same_file(chosen.path, project / "a.yaml")
+    assert not chosen.switches
+
+
+def test_a_generic_config_variable_is_ignored(project: Path) -> None:
+    """`CONFIG` may leak in from a CI system; only MLOPS_CONFIG counts."""
+    chosen = choose(project, env={"CONFIG": str(project / "b.yaml")})
+    assert chosen.source == "example"
+
+
+def test_mlops_config_overrides_the_defaults(project: Path) -> None:
+    (project / "mlops.yaml").write_text("x")
+    chosen = choose(project, env={"MLOPS_CONFIG": str(project / "b.yaml")})
+    assert (chosen.path, chosen.source) == (project / "b.yaml", "MLOPS_CONFIG")
+
+
+def test_fails_when_mlops_config_differs_from_the_recorded_config(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    with pytest.raises(ConfigError) as e:
+        choose(project, env={"MLOPS_CONFIG": str(project / "b.yaml")})
+    message = str(e.value)
+    assert f"MLOPS_CONFIG={project / 'b.yaml'}" in message
+    assert "was synthesized from" in message and "a.yaml" in message
+    assert f"make synth CONFIG={project / 'b.yaml'}" in message
+    assert "unset MLOPS_CONFIG" in message
+
+
+def test_mlops_config_naming_the_recorded_file_is_fine(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    chosen = choose(project, env={"MLOPS_CONFIG": str(project / "a.yaml")})
+    assert chosen.source == "MLOPS_CONFIG" and not chosen.switches
+
+
+def test_an_explicit_config_may_switch(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    chosen = choose(project, explicit=str(project / "b.yaml"))
+    assert chosen.source == "--config" and chosen.switches
+
+
+def test_fails_when_mlops_yaml_appears_after_a_synth_of_the_example(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "config" / "example.yaml")
+    assert choose(project).source == "recorded"
+    (project / "mlops.yaml").write_text("x")
+    with pytest.raises(ConfigError, match=r"run `make synth CONFIG=mlops.yaml` once"):
+        choose(project)
+
+
+def test_fails_when_the_recorded_config_is_gone(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    (project / "a.yaml").unlink()
+    with pytest.raises(ConfigError, match="no longer exists; restore it, or choose a config"):
+        choose(project)
+
+
+def test_fails_on_an_unreadable_record(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    (out / RECORD_NAME).write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read the record of the last synth"):
+        read_record(out)
+    (out / RECORD_NAME).write_text("{}")
+    with pytest.raises(ConfigError, match="'config' is missing; delete the file"):
+        read_record(out)
+
+
+def test_fails_when_unrecorded_output_has_stacks_the_config_lacks(project: Path) -> None:
+    """Output from before records existed: a default choice may not delete its stacks."""
+    stack = project / "cdktf.out" / "stacks" / "mine"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text("{}")
+    chosen = choose(project)
+    with pytest.raises(ConfigError, match=r"holds stack\(s\) mine that this config"):
+        check_replaces(chosen, {"dev", "prod"}, project / "cdktf.out")
+    check_replaces(chosen, {"mine", "dev"}, project / "cdktf.out")  # a superset is fine
+    check_replaces(choose(project, explicit="x.yaml"), {"dev"}, project / "cdktf.out")
+
+
+# --- property: whatever the situation, a run that was not told a config explicitly ends up
+# with the recorded config or refuses; the precedence is the documented one.
+
+situations = st.fixed_dictionaries(
+    {
+        "explicit": st.sampled_from([None, "a.yaml", "b.yaml"]),
+        "env": st.sampled_from([None, "a.yaml", "b.yaml"]),
+        "recorded": st.sampled_from([None, "a.yaml", "b.yaml", "config/example.yaml"]),
+        "mlops_yaml": st.booleans(),
+        "leaked_config": st.sampled_from([None, "a.yaml", "b.yaml"]),
+    }
+)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(situation=situations)
+def test_property_no_silent_switch_and_documented_precedence(
+    tmp_path_factory: pytest.TempPathFactory, situation: dict[str, str | bool | None]
+) -> None:
+    project = tmp_path_factory.mktemp("p")
+    (project / "config").mkdir()
+    (project / "config" / "example.yaml").write_text("e")
+    for name in ("a.yaml", "b.yaml"):
+        (project / name).write_text(name)
+    if situation["mlops_yaml"]:
+        (project / "mlops.yaml").write_text("m")
+    out = project / "cdktf.out"
+    out.mkdir()
+    recorded = situation["recorded"]
+    if isinstance(recorded, str):
+        write_record(out, project / recorded)
+    env: dict[str, str] = {}
+    if isinstance(situation["env"], str):
+        env["MLOPS_CONFIG"] = str(project / situation["env"])
+    if isinstance(situation["leaked_config"], str):
+        env["CONFIG"] = str(project / situation["leaked_config"])
+    explicit = situation["explicit"]
+    explicit_path = str(project / explicit) if isinstance(explicit, str) else None
+    try:
+        chosen = choose(project, explicit=explicit_path, env=env)
+    except ConfigError:
+        # refused only when nothing explicit was given and either MLOPS_CONFIG contradicts the
+        # record, or the record is the example while mlops.yaml exists
+        assert explicit is None and recorded is not None
+        contradicts = situation["env"] not in {None, recorded}
+        outgrown = situation["env"] is None and recorded.endswith("example.yaml")
+        assert contradicts or (outgrown and situation["mlops_yaml"])
+        return
+    if explicit is not None:
+        expected = project / explicit
+    elif situation["env"] is not None:
+        expected = project / str(situation["env"])
+    elif recorded is not None:
+        expected = project / str(recorded)
+    elif situation["mlops_yaml"]:
+        expected = project / "mlops.yaml"
+    else:
+        expected = project / "config" / "example.yaml"
+    assert same_file(chosen.path, expected)
+    if chosen.source != "--config" and recorded is not None:
+        assert same_file(chosen.path, project / str(recorded)), "a silent switch"
+
+
+def test_a_config_outside_the_project_is_recorded_absolute(tmp_path: Path) -> None:
+    out = tmp_path / "project" / "cdktf.out"
+    out.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text("x")
+    write_record(out, elsewhere)
+    assert json.loads((out / RECORD_NAME).read_text()) == {"config": str(elsewhere.resolve())}
+    recorded = read_record(out)
+    assert recorded is not None and same_file(recorded, elsewhere)
