@@ -18,10 +18,10 @@ version (so every type keeps its FQN and the output stays byte-identical), holdi
 Which submodules the app uses is derived, never listed by hand: the sources under the scan roots
 (the ``modules`` package and ``main.py``) are searched for ``cdktf_cdktf_provider_aws.<name>``,
 and any submodule imported before the assembly is loaded is added too. The slim tarball is
-cached under ``build/jsii-slim/`` (``MLOPS_JSII_SLIM_DIR`` overrides), keyed by the sha256 of the
-original tarball, the used submodules, the jsii version and this builder's version: a package
-upgrade or a new import rebuilds it (one notice line on stderr). ``python -m modules.jsii_slim``
-builds it ahead of time (``make install`` does).
+cached under ``build/slim-providers/`` (``MLOPS_SLIM_CACHE_DIR`` overrides), keyed by the sha256
+of the original tarball, the used submodules, the jsii version and this builder's version: a
+package upgrade or a new import rebuilds it (one notice line on stderr).
+``python -m modules.jsii_slim`` builds it ahead of time (``make install`` does).
 
 The swap happens in exactly one place: the jsii kernel's ``load`` is wrapped so that a request
 for one of these tarballs is served from the slim copy instead. If the slim copy cannot be
@@ -55,11 +55,11 @@ from typing import IO, Any
 
 #: Bump when the slim tarball's layout or selection rules change: old cache entries are rebuilt.
 BUILDER_VERSION = "1"
-CACHE_DIR_ENV = "MLOPS_JSII_SLIM_DIR"
+CACHE_DIR_ENV = "MLOPS_SLIM_CACHE_DIR"
 #: ``MLOPS_SLIM_ASSEMBLIES=0`` loads the full tarballs (the Python side stays lazy).
 DISABLE_ENV = "MLOPS_SLIM_ASSEMBLIES"
 ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_CACHE_DIR = ROOT / "build" / "jsii-slim"
+DEFAULT_CACHE_DIR = ROOT / "build" / "slim-providers"
 DEFAULT_SCAN_ROOTS = (ROOT / "modules", ROOT / "main.py")
 
 #: npm packs files with this fixed mtime (1985-10-26); the slim tarball does the same.
@@ -375,7 +375,7 @@ def build_slim_tarball(
 
 
 # --------------------------------------------------------------------------------------------
-# The cache under build/jsii-slim/
+# The cache under build/slim-providers/
 
 
 def sha256_file(path: Path) -> str:
@@ -451,7 +451,11 @@ class SlimCache:
         used_sorted = sorted(set(used))
         package_dir = self.root / python_package
         try:
-            package_dir.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SlimError(f"cannot create the cache directory {self.root}: {e}") from e
+        try:
+            package_dir.mkdir(exist_ok=True)
         except OSError as e:
             raise SlimError(f"cannot create the cache directory {package_dir}: {e}") from e
         key_doc = {
@@ -467,8 +471,9 @@ class SlimCache:
             return found
         if not quiet:
             _log(
-                f"preparing the slim {python_package} assembly for {len(used_sorted)} used "
-                f"submodule(s), once per package version and import set ({entry})"
+                f"preparing a slim copy of {python_package} for the {len(used_sorted)} "
+                f"submodule(s) the app uses (once per package version and import set; "
+                f"cached in {_shown([entry])})"
             )
         staging = Path(tempfile.mkdtemp(prefix=".build-", dir=package_dir))
         try:
@@ -553,14 +558,19 @@ class SlimLoader(importlib.abc.MetaPathFinder):
         self.states: dict[str, _PackageState] = {}
         self._by_source: dict[str, _PackageState] = {}
         self._kernel_wrapped = False
+        self._warned: set[str] = set()
         for name in packages:
             try:
                 source = package_tarball(name)
             except SlimError:
                 continue  # not installed: nothing to slim
-            state = _PackageState(python_package=name, source=source)
-            self.states[name] = state
-            self._by_source[os.path.realpath(source)] = state
+            self.add_package(name, source)
+
+    def add_package(self, python_package: str, source: Path) -> None:
+        """Serve ``source`` (the package's own tarball) from a slim copy."""
+        state = _PackageState(python_package=python_package, source=source)
+        self.states[python_package] = state
+        self._by_source[os.path.realpath(source)] = state
 
     def find_spec(
         self,
@@ -614,9 +624,12 @@ class SlimLoader(importlib.abc.MetaPathFinder):
             )
         except Exception as e:  # best effort: any failure loads the full package
             reason = " ".join(str(e).split()) or type(e).__name__
+            if reason in self._warned:  # the same cause for the next package: said once
+                return tarball
+            self._warned.add(reason)
             _log(
-                f"warning: cannot use a slim {state.python_package} assembly ({reason}); "
-                "loading the full package, synth is slower"
+                f"warning: cannot use a slim copy of {state.python_package} ({reason}); "
+                "loading the full package, so this synth is slower"
             )
             return tarball
         state.covered = slim.python_modules

@@ -1,7 +1,7 @@
 """``python -m modules.jsii_slim``: prepare the slim tarballs and warm jsii's caches.
 
 ``make install`` runs this once, so that the first synth on a fresh machine is already fast: it
-builds the slim tarballs under ``build/jsii-slim/`` and loads them in Node once, which fills
+builds the slim tarballs under ``build/slim-providers/`` and loads them in Node once, which fills
 jsii's package cache (``~/.cache/aws/jsii/package-cache`` or ``JSII_RUNTIME_PACKAGE_CACHE_ROOT``).
 """
 
