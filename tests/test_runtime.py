@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from modules import jsii_slim
+from modules.jsii_slim.__main__ import package_cache_entry
 from tests.conftest import EXAMPLE_CONFIG, ROOT, run_main
 
 
@@ -128,6 +129,14 @@ def test_golden_slim_equals_eager_from_empty_caches(
     assert "repository_file" in (served["cdktf_cdktf_provider_github"] or [])
     assert 0 < len(served["cdktf_cdktf_provider_aws"] or []) < 100
     assert _tree(tmp_path / "first") == eager_tree
+    # The install step (python -m modules.jsii_slim) finds jsii's cache entry of a slim tarball
+    # where the kernel put it, to wait for its runtime index.
+    [slim_aws] = (tmp_path / "slim" / "cdktf_cdktf_provider_aws").glob("*/*.jsii.tgz")
+    entry = package_cache_entry(
+        tmp_path / "jsii-package-cache", "@cdktf/provider-aws", "20.1.0", slim_aws
+    )
+    assert (entry / "lib" / "iam-role" / "index.js").is_file()
+    assert not (entry / "lib" / "ec2-instance").exists()
 
     second, served_again = _synth_reporting(tmp_path / "second", env)
     assert second.returncode == 0, second.stderr

@@ -559,6 +559,8 @@ class SlimLoader(importlib.abc.MetaPathFinder):
         self._by_source: dict[str, _PackageState] = {}
         self._kernel_wrapped = False
         self._warned: set[str] = set()
+        #: (assembly name, version, tarball) of every assembly the kernel loaded through us.
+        self.loaded: list[tuple[str, str, str]] = []
         for name in packages:
             try:
                 source = package_tarball(name)
@@ -607,7 +609,9 @@ class SlimLoader(importlib.abc.MetaPathFinder):
         original = kernel.load
 
         def load(name: str, version: str, tarball: str) -> None:
-            original(name, version, self.tarball_for(tarball))
+            served = self.tarball_for(tarball)
+            original(name, version, served)
+            self.loaded.append((name, version, served))
 
         setattr(kernel, "load", load)  # noqa: B010 - an instance attribute shadows the method
         self._kernel_wrapped = True
