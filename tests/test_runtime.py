@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -323,10 +324,16 @@ def test_cache_rebuilds_a_corrupt_entry(tmp_path: Path, capsys: pytest.CaptureFi
     rebuilt = cache.ensure("fakepkg", source, ["alpha"])
     assert "preparing a slim copy of fakepkg" in capsys.readouterr().err
     assert rebuilt.path.read_bytes() == good
-    # Another import set is another entry; the old one is pruned.
+    # Another import set is another entry; old entries of other keys are pruned once stale
+    # (a concurrent synth may still be loading a recent one).
     other = cache.ensure("fakepkg", source, ["gamma"])
     assert other.python_modules == {"gamma"}
-    assert not first.path.exists()
+    assert first.path.exists()
+    stale = time.time() - jsii_slim.STALE_ENTRY_SECONDS - 60
+    os.utime(first.path.parent, (stale, stale))
+    cache.ensure("fakepkg", source, ["alpha", "gamma"])  # a third key: built, stale one pruned
+    assert not first.path.parent.exists()
+    assert other.path.exists()
 
 
 def test_loader_serves_the_slim_copy_or_the_full_package_with_one_warning(

@@ -47,6 +47,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -488,19 +489,43 @@ class SlimCache:
                 "tarball_sha256": sha256_file(tarball),
             }
             _write_atomic(staging / "manifest.json", json.dumps(manifest, indent=1).encode())
-            if entry.exists():  # a corrupt entry (or another process was faster)
-                shutil.rmtree(entry, ignore_errors=True)
-            with contextlib.suppress(FileExistsError):
-                os.rename(staging, entry)
+            _publish(staging, entry, key, source.name)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        for old in package_dir.iterdir():  # older keys: package upgrades, other import sets
-            if old.is_dir() and old != entry and not old.name.startswith("."):
-                shutil.rmtree(old, ignore_errors=True)
+        _prune(package_dir, keep=entry)
         found = _read_entry(entry, key, source.name)
         if found is None:
             raise SlimError(f"the cache entry {entry} is unreadable right after it was written")
         return found
+
+
+#: Entries of other keys (a package upgrade, another import set) are removed once this old, so
+#: that a concurrent synth still loading one of them is never left without its tarball.
+STALE_ENTRY_SECONDS = 3600
+
+
+def _publish(staging: Path, entry: Path, key: str, tarball_name: str) -> None:
+    """Move a built entry into place, unless a valid one is already there (another process
+    built the same key meanwhile: both are byte-identical, the first one stays)."""
+    if _read_entry(entry, key, tarball_name) is not None:
+        return
+    if entry.exists():  # corrupt
+        shutil.rmtree(entry, ignore_errors=True)
+    try:
+        os.rename(staging, entry)
+    except OSError:
+        if _read_entry(entry, key, tarball_name) is None:
+            raise
+
+
+def _prune(package_dir: Path, *, keep: Path) -> None:
+    now = time.time()
+    for old in package_dir.iterdir():
+        if not old.is_dir() or old == keep:
+            continue
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > STALE_ENTRY_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_entry(entry: Path, key: str, tarball_name: str) -> SlimTarball | None:
