@@ -312,6 +312,20 @@ def test_slim_build_refuses_a_package_layout_it_does_not_know(tmp_path: Path) ->
         )
 
 
+def test_slim_build_refuses_a_submodule_that_requires_one_left_out(tmp_path: Path) -> None:
+    source = _fake_package(tmp_path)
+    with tarfile.open(source, "r:gz") as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+    members["package/lib/alpha/index.js"] = b'const g = require("../gamma");\n'
+    with tarfile.open(source, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(jsii_slim.SlimError, match=r"lib/alpha/index\.js requires \.\./gamma"):
+        jsii_slim.build_slim_tarball(source, [source.parent.parent], ["alpha"], io.BytesIO())
+
+
 def test_cache_rebuilds_a_corrupt_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = _fake_package(tmp_path)
     cache = jsii_slim.SlimCache(tmp_path / "cache")

@@ -42,6 +42,7 @@ import importlib.util
 import io
 import json
 import os
+import posixpath
 import re
 import shutil
 import sys
@@ -304,6 +305,21 @@ def _read_members(tar_path: Path, wanted: Callable[[str], bool]) -> dict[str, by
     return out
 
 
+_RELATIVE_REQUIRE = re.compile(r"""require\(\s*["'](\.{1,2}/[^"']*)["']\s*\)""")
+
+
+def _check_relative_requires(files: dict[str, bytes]) -> None:
+    """Every ``require("./x")`` or ``require("../x")`` in the kept JavaScript resolves to a
+    kept file: a slim copy must never fail inside Node."""
+    for rel, data in files.items():
+        base = posixpath.dirname(rel)
+        for target in _RELATIVE_REQUIRE.findall(data.decode("utf-8", "replace")):
+            path = posixpath.normpath(posixpath.join(base, target))
+            candidates = (path, f"{path}.js", f"{path}.json", f"{path}/index.js")
+            if not any(c in files for c in candidates):
+                raise SlimError(f"{rel} requires {target}, which the slim copy leaves out")
+
+
 def _write_tarball(files: dict[str, bytes], out: IO[bytes]) -> None:
     """A deterministic ``.tgz``: sorted entries, fixed mtimes, modes and owners."""
     with (
@@ -357,6 +373,7 @@ def build_slim_tarball(
     missing = sorted(d for d in dirs if f"lib/{d}/index.js" not in files)
     if missing:
         raise SlimError(f"the tarball has no lib/{missing[0]}/index.js")
+    _check_relative_requires(files)
     files["package.json"] = head["package.json"]
     if "LICENSE" in head:
         files["LICENSE"] = head["LICENSE"]
