@@ -3,9 +3,9 @@
 A prebuilt provider package (``cdktf_cdktf_provider_aws``) ships its whole npm package as one
 tarball, ``_jsii/provider-aws@20.1.0.jsii.tgz``. When the first resource module is imported, its
 ``_jsii/__init__.py`` calls ``jsii.JSIIAssembly.load(...)``, which asks the jsii kernel (Node) to
-unpack that tarball, read the ``.jsii`` assembly (every type of ~1,500 resources) and ``require``
-the package's ``lib/index.js`` (which requires every resource's JavaScript). An app that uses a
-few dozen types pays seconds and hundreds of MB for that.
+unpack that tarball, read the ``.jsii`` assembly (23,285 types in 2,135 resource and data-source
+submodules) and ``require`` the package's ``lib/index.js``, which requires every submodule's
+JavaScript. An app that uses a few dozen types pays seconds and hundreds of MB for that.
 
 This module builds, from the pinned tarball, a **slim tarball**: the same package name and
 version (so every type keeps its FQN and the output stays byte-identical), holding
@@ -235,6 +235,8 @@ def select(
     """
     name = str(assembly["name"])
     all_types: dict[str, Any] = assembly.get("types", {})
+    if "." in name:
+        raise SlimError(f"the assembly name {name!r} holds a dot")
     if any(fqn.count(".") != 2 for fqn in all_types):
         raise SlimError(f"{name} has types outside first-level submodules")
     lib_dir_of = _lib_dirs(name, index_js)
@@ -282,7 +284,7 @@ def slim_index_js(assembly_name: str, selection: SlimSelection) -> str:
     """The slim package's ``lib/index.js``: requires the selected submodules only."""
     lines = [
         '"use strict";',
-        "// Slim entry point (modules/jsii_slim.py): only the submodules the app uses.",
+        "// Slim entry point (modules/jsii_slim): only the submodules the app uses.",
         'Object.defineProperty(exports, "__esModule", { value: true });',
     ]
     for sub, lib_dir in selection.submodules:
