@@ -464,11 +464,11 @@ class SlimCache:
             _write_atomic(memo, json.dumps({**stamp, "sha256": sha}).encode("utf-8"))
         return sha
 
-    def ensure(
-        self, python_package: str, source: Path, used: Iterable[str], *, quiet: bool = False
-    ) -> SlimTarball:
-        """The slim tarball of ``source`` for ``used``, built (once) if needed."""
-        used_sorted = sorted(set(used))
+    def _key(
+        self, python_package: str, source: Path, used: Iterable[str]
+    ) -> tuple[str, dict[str, Any], Path]:
+        """The cache key of a slim tarball, what it covers, and its entry directory (the
+        directories are created here, so that an unusable cache fails before any work)."""
         package_dir = self.root / python_package
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -482,19 +482,35 @@ class SlimCache:
             "builder": BUILDER_VERSION,
             "jsii": jsii_version(),
             "source_sha256": self._source_sha256(package_dir, source),
-            "used": used_sorted,
+            "used": sorted(set(used)),
         }
         key = hashlib.sha256(json.dumps(key_doc, sort_keys=True).encode("utf-8")).hexdigest()
-        entry = package_dir / key[:32]
-        found = _read_entry(entry, key, source.name)
+        return key, key_doc, package_dir / key[:32]
+
+    def lookup(self, python_package: str, source: Path, used: Iterable[str]) -> SlimTarball | None:
+        """The cached slim tarball of ``source`` for ``used``, or None if it must be built."""
+        key, _, entry = self._key(python_package, source, used)
+        return _read_entry(entry, key, source.name)
+
+    def ensure(
+        self, python_package: str, source: Path, used: Iterable[str], *, quiet: bool = False
+    ) -> SlimTarball:
+        """The slim tarball of ``source`` for ``used``, built (once) if needed."""
+        found = self.lookup(python_package, source, used)
         if found is not None:
             return found
         if not quiet:
             _log(
-                f"preparing a slim copy of {python_package} for the {len(used_sorted)} "
-                f"submodule(s) the app uses (once per package version and import set; "
-                f"cached in {_shown([entry])})"
+                f"preparing a slim copy of {python_package} for the submodules the app uses "
+                f"(once per package version and import set; cached in {_shown([self.root])})"
             )
+        return self.build(python_package, source, used)
+
+    def build(self, python_package: str, source: Path, used: Iterable[str]) -> SlimTarball:
+        """Build the slim tarball of ``source`` for ``used`` into the cache."""
+        used_sorted = sorted(set(used))
+        key, key_doc, entry = self._key(python_package, source, used_sorted)
+        package_dir = entry.parent
         staging = Path(tempfile.mkdtemp(prefix=".build-", dir=package_dir))
         try:
             tarball = staging / source.name
@@ -584,6 +600,8 @@ class _PackageState:
     imported_before_load: set[str] = field(default_factory=set)
     #: Python modules of the slim assembly once it is loaded (None: not loaded, or loaded full).
     covered: frozenset[str] | None = None
+    #: Whether the kernel has asked for this package's tarball.
+    served: bool = False
 
 
 class SlimLoader(importlib.abc.MetaPathFinder):
@@ -660,16 +678,21 @@ class SlimLoader(importlib.abc.MetaPathFinder):
         setattr(kernel, "load", load)  # noqa: B010 - an instance attribute shadows the method
         self._kernel_wrapped = True
 
+    def _used(self, state: _PackageState) -> frozenset[str]:
+        scanned = scan_used_submodules(state.python_package, self.scan_roots)
+        return scanned | state.imported_before_load
+
     def tarball_for(self, tarball: str) -> str:
         """The tarball to load in place of ``tarball``: its slim copy, or itself."""
         state = self._by_source.get(os.path.realpath(tarball))
         if state is None:
             return tarball
-        used = scan_used_submodules(state.python_package, self.scan_roots)
+        state.served = True
         try:
-            slim = self.cache.ensure(
-                state.python_package, state.source, used | state.imported_before_load
-            )
+            used = self._used(state)
+            slim = self.cache.lookup(state.python_package, state.source, used)
+            if slim is None:
+                slim = self._build_with_pending(state, used)
         except Exception as e:  # best effort: any failure loads the full package
             reason = " ".join(str(e).split()) or type(e).__name__
             if reason in self._warned:  # the same cause for the next package: said once
@@ -682,6 +705,28 @@ class SlimLoader(importlib.abc.MetaPathFinder):
             return tarball
         state.covered = slim.python_modules
         return str(slim.path)
+
+    def _build_with_pending(self, state: _PackageState, used: frozenset[str]) -> SlimTarball:
+        """Build ``state``'s slim tarball, and those of the packages not loaded yet whose
+        tarball is missing too, under one notice line."""
+        todo: list[tuple[_PackageState, frozenset[str]]] = []
+        for other in self.states.values():
+            if other is state or other.served:
+                continue
+            with contextlib.suppress(Exception):  # its own load will report a problem
+                other_used = self._used(other)
+                if self.cache.lookup(other.python_package, other.source, other_used) is None:
+                    todo.append((other, other_used))
+        names = ", ".join(s.python_package for s in (state, *(o for o, _ in todo)))
+        _log(
+            f"preparing slim copies of {names} for the submodules the app uses (once per "
+            f"package version and import set; cached in {_shown([self.cache.root])})"
+        )
+        slim = self.cache.build(state.python_package, state.source, used)
+        for other, other_used in todo:
+            with contextlib.suppress(Exception):
+                self.cache.build(other.python_package, other.source, other_used)
+        return slim
 
 
 def _shown(paths: Iterable[Path]) -> str:
