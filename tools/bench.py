@@ -318,6 +318,9 @@ def run_synth(*, label: str, config: Path, outdir: Path, env: Mapping[str, str])
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         raise BenchError(f"{label} exited {proc.returncode}:\n{tail}")
+    for line in proc.stderr.splitlines():  # the toolkit's own notices (slim copies prepared
+        if line.startswith("mlops:"):  # in this run, or a fallback to the full packages)
+            print(f"bench: {label}: {line}", file=sys.stderr, flush=True)
     try:
         report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
