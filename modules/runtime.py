@@ -71,7 +71,7 @@ def prepare() -> None:
         return
     for name in LAZY_PACKAGES:
         _install_lazy_package(name)
-    # Node side: the packages' assemblies are served from slim tarballs (modules/jsii_slim.py).
+    # Node side: the packages' assemblies are served from slim tarballs (modules/jsii_slim).
     from modules import jsii_slim  # noqa: PLC0415 - only in lazy mode
 
     jsii_slim.install(LAZY_PACKAGES)
