@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from modules import jsii_slim
-from modules.jsii_slim.__main__ import package_cache_entry
+from modules.jsii_slim.__main__ import package_cache_entry, wait_for_runtime_indexes
 from tests.conftest import EXAMPLE_CONFIG, ROOT, run_main
 
 
@@ -392,3 +392,12 @@ def test_loader_refuses_a_submodule_missing_from_the_loaded_slim_copy(tmp_path: 
         ImportError, match=r"fakepkg\.gamma is not in the slim .*MLOPS_SLIM_ASSEMBLIES=0"
     ):
         loader.find_spec("fakepkg.gamma", None)
+
+
+def test_install_step_waits_only_for_missing_runtime_indexes(tmp_path: Path) -> None:
+    indexed, pending = tmp_path / "indexed", tmp_path / "pending"
+    for entry in (indexed, pending):
+        entry.mkdir()
+    (indexed / ".jsii.runtime.v1.json").write_text("{}")
+    assert wait_for_runtime_indexes([indexed], timeout_seconds=5) == []
+    assert wait_for_runtime_indexes([indexed, pending], timeout_seconds=0) == [pending]
