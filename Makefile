@@ -39,6 +39,8 @@ $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements.txt
+	@echo ">> preparing slim provider assemblies (build/slim-providers) and jsii's package cache"
+	@$(PY) -m modules.jsii_slim || echo ">> (not prepared: synth falls back to the full packages)"
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt

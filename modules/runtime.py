@@ -14,6 +14,11 @@ Two problems, one place:
   anything imports them: ``from cdktf_cdktf_provider_aws.iam_role import IamRole`` then loads
   ``_jsii`` and that one module only. ``tests/test_runtime.py`` proves the synthesized JSON is
   byte-identical with and without this (``MLOPS_EAGER_PROVIDERS=1`` turns it off).
+* **Node load.** Even then, jsii's kernel would load the provider's whole npm package (every
+  type and every resource's JavaScript) on the first import. ``modules/jsii_slim`` serves it
+  a slim copy of the package holding only the submodules the app uses, built once and cached
+  under ``build/slim-providers/``; it falls back to the full package, with one warning line, when
+  the slim copy cannot be prepared (``MLOPS_SLIM_ASSEMBLIES=0`` turns only this part off).
 """
 
 from __future__ import annotations
@@ -66,3 +71,7 @@ def prepare() -> None:
         return
     for name in LAZY_PACKAGES:
         _install_lazy_package(name)
+    # Node side: the packages' assemblies are served from slim tarballs (modules/jsii_slim).
+    from modules import jsii_slim  # noqa: PLC0415 - only in lazy mode
+
+    jsii_slim.install(LAZY_PACKAGES)
