@@ -12,8 +12,8 @@ Two problems, one place:
   loads the jsii assembly) and ``cdktf``/``constructs``; nothing else from the package root. So
   we register a bare package object for the provider packages (with the real ``__path__``) before
   anything imports them: ``from cdktf_cdktf_provider_aws.iam_role import IamRole`` then loads
-  ``_jsii`` and that one module only. ``tests/test_runtime.py`` proves the synthesized JSON is
-  byte-identical with and without this (``MLOPS_EAGER_PROVIDERS=1`` turns it off).
+  ``_jsii`` and that one module only. ``tests/modules/test_runtime.py`` proves the synthesized
+  JSON is byte-identical with and without this (``MLOPS_EAGER_PROVIDERS=1`` turns it off).
 * **Node load.** Even then, jsii's kernel would load the provider's whole npm package (every
   type and every resource's JavaScript) on the first import. ``modules/jsii_slim`` serves it
   a slim copy of the package holding only the submodules the app uses, built once and cached

@@ -68,9 +68,10 @@ def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 # --- `make test-fast` (the inner loop, MLOPS_TEST_FAST=1, `-m "not slow and not heavy"`) ------
-# The example is synthesized in this process (the same JSON: tests/test_runtime.py and the full
-# suite's subprocess synth prove it), and tests marked `heavy` are left out: those that start
-# main.py, a synth per config variant (`synth_config`), ruff/mypy, checkov, cfn-lint or zizmor.
+# The example is synthesized in this process (the same JSON: tests/modules/test_runtime.py and
+# the full suite's subprocess synth prove it), and tests marked `heavy` are left out: those that
+# start main.py, a synth per config variant (`synth_config`), ruff/mypy, checkov, cfn-lint,
+# zizmor.
 # `make test` (CI) runs everything, with the example synthesized by `main.py` in a subprocess.
 FAST = os.environ.get("MLOPS_TEST_FAST") == "1"
 HEAVY_FIXTURES = frozenset({"synth_config"})
@@ -80,7 +81,7 @@ HEAVY_TESTS = (
     "tests/gates/test_python_lint.py::",
     "tests/gates/test_synthesized_artifacts.py::",
     "tests/gates/test_secret_canaries.py::test_no_secret_input_reaches_output_logs_or_snapshots",
-    "tests/test_runtime.py::test_lazy_mode_imports_only_used_modules",
+    "tests/modules/test_runtime.py::test_lazy_mode_imports_only_used_modules",
 )
 
 

@@ -22,6 +22,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "aws": frozenset({"core"}),
     "github": frozenset({"core"}),
     "ops": frozenset({"core"}),
+    # the slim provider copies for jsii: process set-up, below everything else
+    "jsii_slim": frozenset({"runtime"}),
 }
 # packages that must stay free of cdktf/jsii (they run before, or without, any construct)
 NO_CDKTF = ("render", "ops", "core/config")
