@@ -43,6 +43,7 @@ environments:
     platform:
       studio_execution_role_arns:
         - arn:aws:iam::222222222222:role/service-role/AmazonSageMaker-ExecutionRole-mine
+      deployer_principal_arn: arn:aws:iam::222222222222:role/terraform
     projects:
       - name: fraud-model
         github: {owner: my-org, repository: fraud-model}

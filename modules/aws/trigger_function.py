@@ -353,45 +353,42 @@ class TriggerFunction(Construct):
                     endpoint=email,
                 )
             topic_arns.append(topic.arn)
-        failure_alarm = CloudwatchMetricAlarm(
-            self,
+
+        def alarm(
+            id_: str, suffix: str, description: str, metric: tuple[str, str, str, str]
+        ) -> CloudwatchMetricAlarm:
+            namespace, metric_name, dimension, statistic = metric
+            return CloudwatchMetricAlarm(
+                self,
+                id_,
+                alarm_name=bounded(props.function_name, suffix, max_length=255),
+                alarm_description=description,
+                namespace=namespace,
+                metric_name=metric_name,
+                dimensions={"QueueName" if namespace == "AWS/SQS" else "FunctionName": dimension},
+                statistic=statistic,
+                period=300,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=topic_arns,
+                ok_actions=topic_arns,
+            )
+
+        failure_alarm = alarm(
             "failures-alarm",
-            alarm_name=bounded(props.function_name, "failed-events", max_length=255),
-            alarm_description=(
-                f"Approvals that {props.function_name} could not dispatch are waiting in the "
-                "failure queue: read the message and the function's log lines with outcome failed"
-            ),
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": queue_name},
-            statistic="Maximum",
-            period=300,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=topic_arns,
-            ok_actions=topic_arns,
+            "failed-events",
+            f"Approvals that {props.function_name} could not dispatch are waiting in the "
+            "failure queue: read the message and the function's log lines with outcome failed",
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_name, "Maximum"),
         )
-        error_alarm = CloudwatchMetricAlarm(
-            self,
+        error_alarm = alarm(
             "errors-alarm",
-            alarm_name=bounded(props.function_name, "errors", max_length=255),
-            alarm_description=(
-                f"{props.function_name} raised errors (Lambda retries them; see the log lines "
-                "with outcome retry or failed)"
-            ),
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": function_name},
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=topic_arns,
-            ok_actions=topic_arns,
+            "errors",
+            f"{props.function_name} raised errors (Lambda retries them; see the log lines "
+            "with outcome retry or failed)",
+            ("AWS/Lambda", "Errors", function_name, "Sum"),
         )
         return topic_arns, failure_alarm, error_alarm
 

@@ -29,6 +29,9 @@ prepared (unexpected package layout, unwritable cache, ...), one warning line is
 full tarball is loaded: correctness never depends on this optimisation. An import of a
 submodule that is not in an already-loaded slim assembly fails with an ImportError naming the
 submodule and the way out, rather than failing later inside Node.
+
+May import: the standard library, jsii, and ``modules.runtime`` (its install-step entry point);
+nothing else of ours: it runs before any construct module is imported.
 """
 
 from __future__ import annotations
