@@ -60,8 +60,10 @@ node: node_modules/.installed ## Install the pinned cdktf CLI (package.json)
 synth: $(VENV)/.installed ## Synthesize CONFIG (remembered) into OUTDIR (no credentials needed)
 	@$(PY) main.py $(CONFIG_ARG) --outdir "$(OUTDIR)"
 
-test: $(VENV)/.installed-dev node_modules/.installed ## Run every test (what CI runs); prints its wall time
-	@start=$$(date +%s); rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+# Two workers (pytest-xdist, work stealing): the Terraform end-to-end tests wait on moto and
+# terraform while the other worker runs the rest; --durations=10 lists the slowest tests.
+test: $(VENV)/.installed-dev node_modules/.installed ## Run every test (what CI runs); prints its wall time and the 10 slowest tests
+	@start=$$(date +%s); rc=0; $(PY) -m pytest -n 2 --dist worksteal --durations=10 $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
 test-fast: $(VENV)/.installed-dev ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, moto, checkov
