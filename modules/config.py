@@ -1,51 +1,8 @@
 """The public import path of the configuration models: ``from modules.config import ...``.
 
 The models live in :mod:`modules.core.config` (split into backends, platform, projects,
-environments and loading); this module only re-exports them.
+environments, loading); this module re-exports exactly its ``__all__``.
 """
 
-from modules.core.config import (
-    DEFAULT_CONFIG_PATH,
-    Backend,
-    CloudBackend,
-    ConfigChoice,
-    ConfigError,
-    Environment,
-    GitHubRepository,
-    LambdaSettings,
-    LocalBackend,
-    Platform,
-    ProductSettings,
-    Project,
-    Reviewers,
-    S3Backend,
-    TokenSecret,
-    ToolkitConfig,
-    choose_config,
-    load_config,
-    parse_config,
-    write_record,
-)
-
-__all__ = [
-    "DEFAULT_CONFIG_PATH",
-    "Backend",
-    "CloudBackend",
-    "ConfigChoice",
-    "ConfigError",
-    "Environment",
-    "GitHubRepository",
-    "LambdaSettings",
-    "LocalBackend",
-    "Platform",
-    "ProductSettings",
-    "Project",
-    "Reviewers",
-    "S3Backend",
-    "TokenSecret",
-    "ToolkitConfig",
-    "choose_config",
-    "load_config",
-    "parse_config",
-    "write_record",
-]
+from modules.core.config import *  # noqa: F403
+from modules.core.config import __all__  # noqa: F401

@@ -36,6 +36,7 @@ from modules.core.config import CloudBackend as CloudBackendConfig
 from modules.core.config import Environment
 from modules.core.config import LocalBackend as LocalBackendConfig
 from modules.core.naming import (
+    MANAGED_BY_TAG,
     TRIGGER_FUNCTION_NAME,
     artifacts_bucket_prefix,
     launch_role_policy_name,
@@ -54,7 +55,6 @@ from modules.render.workflows import WORKFLOW_PATHS
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
 APP_PEM_VARIABLE = "github_app_pem"
-MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
 
 
 def github_alias(owner: str) -> str:

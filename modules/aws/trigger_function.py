@@ -13,7 +13,6 @@ plan and the function derive the same numbers from the same code.
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
 from modules.core.naming import bounded, iam_name
 from modules.core.policy import Statement, policy_document
 
@@ -56,8 +56,6 @@ __all__ = ["DispatchTarget", "TriggerFunction", "TriggerFunctionProps", "ZipArti
 # Lambda's limit on the environment: all keys and values together.
 LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
 IDEMPOTENCY_HASH_KEY = "idempotency_key"
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -407,9 +405,9 @@ def _validate(path: str, props: TriggerFunctionProps) -> TimeBudget:
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
     for email in props.alarm_emails:
-        if not _EMAIL_RE.fullmatch(email):
+        if not EMAIL_RE.fullmatch(email):
             raise ValueError(f"{path}: alarm_emails must hold email addresses, got {email!r}")
-    if props.alarm_topic_arn is not None and not _TOPIC_ARN_RE.fullmatch(props.alarm_topic_arn):
+    if props.alarm_topic_arn is not None and not SNS_TOPIC_ARN_RE.fullmatch(props.alarm_topic_arn):
         raise ValueError(
             f"{path}: alarm_topic_arn must be an SNS topic ARN, got {props.alarm_topic_arn!r}"
         )

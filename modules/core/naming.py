@@ -27,6 +27,11 @@ STAGING_STAGE = "staging"
 DEPLOY_HASH_CHARS = 10
 
 
+#: The tag every AWS resource of a stack carries (provider default_tags, modules/stack.py);
+#: make preflight tells the toolkit's own objects from foreign ones by it.
+MANAGED_BY_TAG: tuple[str, str] = ("managed-by", "sagemaker-github-mlops")
+
+
 def bounded(*parts: str, max_length: int, separator: str = "-") -> str:
     """Join ``parts``; if longer than ``max_length``, cut and append a short stable hash.
 

@@ -60,7 +60,12 @@ from modules.core.config import (
     S3Backend,
     load_config,
 )
-from modules.core.naming import GITHUB_OIDC_URL, TRIGGER_FUNCTION_NAME, owner_token_variable
+from modules.core.naming import (
+    GITHUB_OIDC_URL,
+    MANAGED_BY_TAG,
+    TRIGGER_FUNCTION_NAME,
+    owner_token_variable,
+)
 
 Status = Literal["ok", "warn", "fail"]
 SYMBOL: Mapping[Status, str] = {"ok": "✓", "warn": "!", "fail": "✗"}
@@ -73,8 +78,6 @@ REPOSITORY_PERMISSIONS = (
     "Administration, Contents, Workflows, Variables, Secrets and Environments: Read and write; "
     "Metadata: Read"
 )
-#: The tag every resource of the stack carries (provider default_tags; modules/stack.py).
-MANAGED_BY_TAG = ("managed-by", "sagemaker-github-mlops")
 FOREIGN_FIX = (
     "delete it (or import it into the state) if it is a leftover, e.g. of the original guide's "
     "deployment"
@@ -951,7 +954,12 @@ def _name_checks(out: _Collector, env: Environment, clients: ClientFactory) -> N
     _secret_name_check(out, env, clients)
 
 
-def _report_names(out: _Collector, found: Sequence[tuple[str, str, dict[str, str] | None]]) -> None:
+def _report_names(
+    out: _Collector,
+    found: Sequence[tuple[str, str, dict[str, str] | None]],
+    fix: str = FOREIGN_FIX,
+) -> None:
+    """One line per (kind, name, tags): free (tags None), ours (the managed-by tag) or foreign."""
     key, value = MANAGED_BY_TAG
     for kind, name, tags in found:
         subject = f"{kind} {name}"
@@ -965,42 +973,36 @@ def _report_names(out: _Collector, found: Sequence[tuple[str, str, dict[str, str
                 "fail",
                 subject,
                 "exists and was not created by this toolkit: the apply's create fails",
-                FOREIGN_FIX,
+                fix,
             )
 
 
 def _secret_name_check(out: _Collector, env: Environment, clients: ClientFactory) -> None:
-    key, value = MANAGED_BY_TAG
     secret_name = env.platform.token_secret.name
-    subject = f"secret {secret_name}"
     try:
         secret = clients("secretsmanager", env.region).describe_secret(SecretId=secret_name)
     except ClientError as e:
         if _code(e) != "ResourceNotFoundException":
             raise
-        out.add("aws.name_taken", "ok", subject, "free: the plan creates it")
+        _report_names(out, [("secret", secret_name, None)])
         return
-    tags = {str(t.get("Key")): str(t.get("Value")) for t in secret.get("Tags") or []}
     if secret.get("DeletedDate"):
         out.add(
             "aws.name_taken",
             "fail",
-            subject,
+            f"secret {secret_name}",
             "is scheduled for deletion: a secret of that name cannot be created until the "
             "recovery window ends",
             f"aws secretsmanager restore-secret --secret-id {secret_name} (then import it), or "
             "set platform.token_secret.name to another name",
         )
-    elif tags.get(key) == value:
-        out.add("aws.name_taken", "ok", subject, "exists, created by this toolkit")
-    else:
-        out.add(
-            "aws.name_taken",
-            "fail",
-            subject,
-            "exists and was not created by this toolkit: the apply's create fails",
-            "set platform.token_secret.name to another name, or " + FOREIGN_FIX,
-        )
+        return
+    tags = {str(t.get("Key")): str(t.get("Value")) for t in secret.get("Tags") or []}
+    _report_names(
+        out,
+        [("secret", secret_name, tags)],
+        fix="set platform.token_secret.name to another name, or " + FOREIGN_FIX,
+    )
 
 
 def _state_bucket_check(out: _Collector, env: Environment, clients: ClientFactory) -> None:

@@ -880,12 +880,6 @@ def test_fails_without_working_aws_credentials(setup: Setup) -> None:
     assert "aws sso login" in aws_lines[0].fix
 
 
-def test_managed_by_tag_matches_the_stacks() -> None:
-    from modules.stack import MANAGED_BY_TAG  # noqa: PLC0415 - loads cdktf
-
-    assert preflight.MANAGED_BY_TAG == MANAGED_BY_TAG
-
-
 def _lambda_zip() -> bytes:
     import io  # noqa: PLC0415
     import zipfile  # noqa: PLC0415
