@@ -77,6 +77,8 @@ class MlopsProjectProps:
             (protected branch) instead of committed. Default: committed.
         template_updates_reach_project: whether a changed product template is applied to the
             SageMaker project (UpdateProject). Default: no (safe for projects in use).
+        allow_registered_approved: whether the pipeline role may register packages already
+            Approved (``platform.auto_approve_staging``). Default: PendingManualApproval only.
     """
 
     context: AccountContext
@@ -100,6 +102,7 @@ class MlopsProjectProps:
     shared_pipeline_role_arn: str
     seed_files: Mapping[str, str] = field(default_factory=dict)
     template_updates_reach_project: bool = False
+    allow_registered_approved: bool = False
     workflows_via_pull_request: bool = False
 
 
@@ -156,6 +159,7 @@ class MlopsProject(Construct):
                     environment_name=props.environment_name,
                     project_name=props.project_name,
                     project_id=project_id,
+                    allow_registered_approved=props.allow_registered_approved,
                 ),
             ).role_arn
         else:

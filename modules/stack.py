@@ -187,6 +187,7 @@ class EnvironmentStack(TerraformStack):
                 alarm_emails=platform.alarms.emails,
                 event_rule_arn_pattern=self.context.arn("events", f"rule/{PROJECT_RULE_PREFIX}*"),
                 event_rule_account=self.context.account_id,
+                allow_registered_approved=platform.auto_approve_staging,
             ),
         )
 
@@ -198,6 +199,12 @@ class EnvironmentStack(TerraformStack):
                 *(
                     (platform.deployer_principal_arn,)
                     if self.token_secret.writes_value and platform.deployer_principal_arn
+                    else ()
+                ),
+                # the read-only drift identity's refresh reads the version back too
+                *(
+                    (platform.drift_principal_arn,)
+                    if self.token_secret.writes_value and platform.drift_principal_arn
                     else ()
                 ),
                 *platform.token_secret.readers,
@@ -275,6 +282,7 @@ class EnvironmentStack(TerraformStack):
                     shared_pipeline_role_arn=shared_pipeline_role_arn,
                     seed_files=props.seed_files if project.seed_code else {},
                     template_updates_reach_project=platform.project_updates == "automatic",
+                    allow_registered_approved=platform.auto_approve_staging,
                     workflows_via_pull_request=project.github.workflows_via_pull_request,
                 ),
             )

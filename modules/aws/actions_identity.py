@@ -45,7 +45,7 @@ from modules.core.naming import (
     project_bucket,
     stage_resource_pattern,
 )
-from modules.core.policy import Condition, Statement, policy_document
+from modules.core.policy import Condition, Statement, no_self_approval, policy_document
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -278,6 +278,8 @@ class ActionsIdentity(Construct):
                 resources=(bucket, f"{bucket}/*"),
             ),
             self._pass_role(),
+            # the build's code never approves a model, whatever else it is granted
+            no_self_approval(),
         ]
 
     def deploy_statements(self, stage: str) -> list[Statement]:

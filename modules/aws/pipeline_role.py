@@ -12,7 +12,15 @@ from constructs import Construct
 
 from modules.core.account_context import AccountContext
 from modules.core.naming import group_in_arn, iam_name, project_bucket
-from modules.core.policy import Condition, Statement, policy_document
+from modules.core.policy import (
+    APPROVED,
+    MODEL_APPROVAL_STATUS_KEY,
+    PENDING_MANUAL_APPROVAL,
+    Condition,
+    Statement,
+    no_self_approval,
+    policy_document,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,12 +32,16 @@ class PipelineRoleProps:
         environment_name / project_name: parts of the role name.
         project_id: the SageMaker project id (token) when known. Default: any id of the
             project's name (``p-*``).
+        allow_registered_approved: whether the pipeline may register a package already
+            ``Approved`` (``platform.auto_approve_staging``). Default: no, only
+            ``PendingManualApproval``; a person approves.
     """
 
     context: AccountContext
     environment_name: str
     project_name: str
     project_id: str | None = None
+    allow_registered_approved: bool = False
 
 
 class PipelineRole(Construct):
@@ -123,7 +135,6 @@ class PipelineRole(Construct):
                 sid="RegisterModel",
                 actions=(
                     "sagemaker:AddTags",
-                    "sagemaker:CreateModelPackage",
                     "sagemaker:DescribeModelPackage",
                     "sagemaker:DescribeModelPackageGroup",
                 ),
@@ -132,6 +143,27 @@ class PipelineRole(Construct):
                     sm("sagemaker", f"model-package/{group}/*"),
                 ),
             ),
+            Statement(
+                sid="RegisterPendingModel",
+                actions=("sagemaker:CreateModelPackage",),
+                resources=(
+                    sm("sagemaker", f"model-package-group/{group}"),
+                    sm("sagemaker", f"model-package/{group}/*"),
+                ),
+                # registered for a person to approve (sagemaker:ModelApprovalStatus)
+                conditions=(
+                    Condition(
+                        test="StringEquals",
+                        variable=MODEL_APPROVAL_STATUS_KEY,
+                        values=(
+                            (PENDING_MANUAL_APPROVAL, APPROVED)
+                            if props.allow_registered_approved
+                            else (PENDING_MANUAL_APPROVAL,)
+                        ),
+                    ),
+                ),
+            ),
+            no_self_approval(allow_registered_approved=props.allow_registered_approved),
             Statement(
                 sid="PassSelfToJobs",
                 actions=("iam:PassRole",),

