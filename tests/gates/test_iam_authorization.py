@@ -14,6 +14,7 @@ UpdateModelPackage evaluate sagemaker:ModelApprovalStatus.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any
@@ -91,9 +92,7 @@ def test_aws_data_knows_the_old_misses_as_star_only(action: str) -> None:
 
 
 @pytest.mark.parametrize("action", OLD_MISSES)
-def test_generated_policy_grants_the_old_misses_on_star(
-    example_synth: Synth, action: str
-) -> None:
+def test_generated_policy_grants_the_old_misses_on_star(example_synth: Synth, action: str) -> None:
     policy = policy_for_stack(example_synth.stack("dev"))
     holding = [s for s in policy["Statement"] if action in s["Action"]]
     if action == "iam:ListVirtualMFADevices":
@@ -175,8 +174,6 @@ def test_unknown_action_is_refused() -> None:
 def test_globs_overlap_when_both_match_a_common_string(text: str, cut: int, cut2: int) -> None:
     """Two globs made from the same string by starring parts of it always overlap, and a
     literal overlaps a glob exactly when the glob matches it."""
-    import fnmatch
-
     a = text[:cut] + "*" + text[cut + 2 :]
     b = text[: max(cut2 - 1, 0)] + "?" + text[cut2:] if text else "*"
     assert globs_overlap(a, text) == fnmatch.fnmatchcase(text, a)
@@ -199,7 +196,8 @@ def test_arn_formats_from_aws_data() -> None:
 
 def _documents_of(stack: dict[str, Any], fragment: str) -> list[dict[str, Any]]:
     return [
-        doc for name, doc in data_sources(stack, "aws_iam_policy_document").items()
+        doc
+        for name, doc in data_sources(stack, "aws_iam_policy_document").items()
         if fragment in name
     ]
 
@@ -241,10 +239,10 @@ def test_pipeline_role_registers_only_pending_packages(example_synth: Synth) -> 
 def test_build_identities_may_never_approve(example_synth: Synth) -> None:
     for name in example_synth.stack_names():
         docs = [
-                d
-                for d in _documents_of(example_synth.stack(name), "_build-")
-                if "permissions" in d["//"]["metadata"]["path"]
-            ]
+            d
+            for d in _documents_of(example_synth.stack(name), "_build-")
+            if "permissions" in d["//"]["metadata"]["path"]
+        ]
         assert docs, name
         for doc in docs:
             deny = _statement(doc, "NoSelfApproval")

@@ -174,9 +174,7 @@ def running_moto_server(
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
-        server = MotoServer(
-            port=port, region=region, log_path=log_path, recording_path=recording
-        )
+        server = MotoServer(port=port, region=region, log_path=log_path, recording_path=recording)
         try:
             deadline = time.monotonic() + startup_timeout_seconds
             while not _is_up(server.endpoint_url):
@@ -201,13 +199,14 @@ def running_moto_server(
 
 
 def moto_server_fixture(
-    *, scope: Any = "session", region: str = DEFAULT_REGION
+    *, scope: Any = "session", region: str = DEFAULT_REGION, record: bool = False
 ) -> Callable[[], Iterator[MotoServer]]:
-    """A pytest fixture (assign it to a name in a conftest) yielding a running MotoServer."""
+    """A pytest fixture (assign it to a name in a conftest) yielding a running MotoServer
+    (``record``: with moto's recorder on, see :func:`running_moto_server`)."""
 
     @pytest.fixture(scope=scope)
     def _moto_server() -> Iterator[MotoServer]:
-        with running_moto_server(region=region) as server:
+        with running_moto_server(region=region, record=record) as server:
             yield server
 
     return _moto_server

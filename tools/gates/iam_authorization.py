@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from parliament import analyze_policy_string
+
 from modules.ops.iam_authorization import UnknownActionError, arn_fits_format, authorization
 from tools.gates.iam_policies import read_statements
 
@@ -88,9 +90,7 @@ def concrete(text: str, stack: Mapping[str, Any], *, account: str, region: str) 
         if not data and attribute == "arn" and rtype in ARN_ATTRIBUTES:
             literal = _literal_name(stack, rtype, name)
             if literal is not None:
-                return ARN_ATTRIBUTES[rtype].format(
-                    p=partition, r=region, a=account, name=literal
-                )
+                return ARN_ATTRIBUTES[rtype].format(p=partition, r=region, a=account, name=literal)
         if not data and rtype == "aws_sagemaker_project" and attribute == "project_id":
             return "p-abcdefghijkl"  # SageMaker project ids: p- and 12 characters
         return m.group(0)
@@ -186,8 +186,6 @@ def _listify_statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def parliament_findings(policy: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(issue, detail) of each finding parliament reports for ``policy``."""
-    from parliament import analyze_policy_string
-
     analyzed = analyze_policy_string(json.dumps(policy))
     return [(str(f.issue), json.dumps(f.detail, default=str)) for f in analyzed.findings]
 

@@ -26,6 +26,7 @@ recording, with the policy ``make deployer-policy`` prints for that stack.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import json
 import re
@@ -36,6 +37,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import botocore.session
+
+from modules.ops.deployer_policy import policy_for_stack
 from modules.ops.iam_authorization import (
     UnknownActionError,
     arn_fits_format,
@@ -154,8 +158,6 @@ def signing_scope(entry: Mapping[str, Any]) -> tuple[str, str] | None:
 
 @lru_cache(maxsize=64)
 def _service_model(name: str) -> Any:
-    import botocore.session
-
     return botocore.session.get_session().get_service_model(name)
 
 
@@ -236,10 +238,8 @@ def operation_of(entry: Mapping[str, Any]) -> tuple[str, str, str, dict[str, Any
         return signing, region, operation, params
     rpc = re.fullmatch(r"/service/[^/]+/operation/([A-Za-z0-9]+)", split.path)
     if rpc:
-        import cbor2  # only Smithy RPC v2 bodies need it
-
-        decoded = cbor2.loads(body) if body else {}
-        return signing, region, rpc.group(1), dict(decoded or {})
+        # Smithy RPC v2 CBOR bodies: only the operation is read (no CBOR decoder pinned)
+        return signing, region, rpc.group(1), params
     content_type = _header(headers, "Content-Type")
     if entry["method"] == "POST" and "x-www-form-urlencoded" in content_type:
         form = _query_params(body.decode("utf-8"))
@@ -249,14 +249,15 @@ def operation_of(entry: Mapping[str, Any]) -> tuple[str, str, str, dict[str, Any
         return signing, region, str(query["Action"]), params
     model_name = BOTOCORE_NAMES.get(signing, signing)
     operation, labels = _rest_operation(
-        model_name, str(entry["method"]), unquote(split.path) if signing != "s3" else split.path, query
+        model_name,
+        str(entry["method"]),
+        unquote(split.path) if signing != "s3" else split.path,
+        query,
     )
     params.update(labels)
     if body.strip().startswith(b"{"):
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             params.update(json.loads(body))
-        except json.JSONDecodeError:
-            pass
     return signing, region, operation, params
 
 
@@ -315,9 +316,11 @@ def _placeholder_value(placeholder: str, params: Mapping[str, Any]) -> str | Non
             value = value[0]
         if isinstance(value, str) and value:
             if value.startswith("arn:"):
-                value = re.split(r"[:/]", value.split(":", 5)[5])[-1] if placeholder not in (
-                    "SecretId",
-                ) else value.split(":", 6)[6]
+                value = (
+                    re.split(r"[:/]", value.split(":", 5)[5])[-1]
+                    if placeholder not in ("SecretId",)
+                    else value.split(":", 6)[6]
+                )
             elif value.startswith("https://"):
                 value = value.removeprefix("https://")
                 if placeholder == "QueueName":
@@ -423,30 +426,34 @@ def _listify(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _condition_holds(operator: str, key: str, wanted: Sequence[str], request: AuthorizationRequest) -> bool:
+def _matches(op: str, value: str, wanted: Sequence[str]) -> bool:
+    if op in ("StringEquals", "ArnEquals", "Bool"):
+        return any(value == w for w in wanted)
+    if op in ("StringLike", "ArnLike"):
+        return any(fnmatch.fnmatchcase(value, w) for w in wanted)
+    if op == "StringEqualsIgnoreCase":
+        return any(value.lower() == w.lower() for w in wanted)
+    if op in ("StringNotEquals", "ArnNotEquals"):
+        return all(value != w for w in wanted)
+    if op in ("StringNotLike", "ArnNotLike"):
+        return not any(fnmatch.fnmatchcase(value, w) for w in wanted)
+    raise ValueError(f"condition operator {op!r} is not evaluated here")
+
+
+def _condition_holds(
+    operator: str, key: str, wanted: Sequence[str], request: AuthorizationRequest
+) -> bool:
+    """IAM's condition semantics for the operators the toolkit's policies use: a missing key
+    fails a positive test (StringEquals ...), passes a negated one and any ``...IfExists``."""
     values = request.context.get(key)
-    if_exists = operator.endswith("IfExists")
-    op = operator.removesuffix("IfExists")
-    qualifier, _, op = op.rpartition(":")
+    qualifier, _, op = operator.removesuffix("IfExists").rpartition(":")
     if op == "Null":
         return (values is None) == (str(wanted[0]).lower() == "true")
     if values is None:
-        return if_exists or op.startswith(("StringNot", "ArnNot"))
-    if op in ("StringEquals", "ArnEquals", "Bool"):
-        test = lambda v: any(v == w for w in wanted)  # noqa: E731
-    elif op in ("StringLike", "ArnLike"):
-        test = lambda v: any(fnmatch.fnmatchcase(v, w) for w in wanted)  # noqa: E731
-    elif op == "StringEqualsIgnoreCase":
-        test = lambda v: any(v.lower() == w.lower() for w in wanted)  # noqa: E731
-    elif op in ("StringNotEquals", "ArnNotEquals"):
-        test = lambda v: all(v != w for w in wanted)  # noqa: E731
-    elif op in ("StringNotLike", "ArnNotLike"):
-        test = lambda v: not any(fnmatch.fnmatchcase(v, w) for w in wanted)  # noqa: E731
-    else:
-        raise ValueError(f"condition operator {operator!r} is not evaluated here")
+        return operator.endswith("IfExists") or op.startswith(("StringNot", "ArnNot"))
     if qualifier == "ForAllValues":
-        return all(test(v) for v in values)
-    return any(test(v) for v in values)
+        return all(_matches(op, v, wanted) for v in values)
+    return any(_matches(op, v, wanted) for v in values)
 
 
 def statement_applies(statement: Mapping[str, Any], request: AuthorizationRequest) -> bool:
@@ -531,8 +538,6 @@ def evaluate_phases(
 ) -> Evaluation:
     """Phases as (policy kind "deployer"/"read_only", synthesized stack file, start, end),
     evaluated against ``make deployer-policy`` (``--read-only`` for "read_only")."""
-    from modules.ops.deployer_policy import policy_for_stack
-
     policies: dict[str, list[Mapping[str, Any]]] = {}
     named: list[tuple[str, str, int, int]] = []
     account = ""

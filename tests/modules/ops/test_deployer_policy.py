@@ -132,11 +132,7 @@ def test_drift_policy_only_reads_except_the_lock_file(stacks: dict[str, dict[str
     assert not deployer_policy.is_read("iam:DeleteRole")
     policy = policy_for_stack(stacks["prod"], read_only=True)
     for statement in policy["Statement"]:
-        writes = [
-            a
-            for a in statement["Action"]
-            if not deployer_policy.is_read(a)
-        ]
+        writes = [a for a in statement["Action"] if not deployer_policy.is_read(a)]
         if writes:
             # Terraform's S3 lock file: written and removed by every plan (use_lockfile)
             assert statement["Sid"] == "StateLockFile"
