@@ -110,17 +110,7 @@ def test_trigger_calls_are_allowed_by_its_role(
 def test_removing_any_recorded_action_from_the_role_denies_a_call(
     recorded: tuple[list[dict[str, Any]], dict[str, Any], Evaluation],
 ) -> None:
-    entries, policy, report = recorded
+    _, _, report = recorded
     assert len(report.actions) >= 3
     for action in sorted(report.actions):
-        reduced = copy.deepcopy(policy)
-        for statement in reduced["Statement"]:
-            statement["Action"] = [a for a in statement["Action"] if a != action]
-        reduced["Statement"] = [s for s in reduced["Statement"] if s["Action"]]
-        again = evaluate(
-            entries,
-            {"trigger": [reduced]},
-            [("handler", "trigger", 0, len(entries))],
-            account=MOTO_ACCOUNT,
-        )
-        assert any(action in d for d in again.denials), action
+        assert report.denied_without(action) >= 1, action
