@@ -267,9 +267,26 @@ class ActionsIdentity(Construct):
                 resources=(self._sm(f"pipeline/{self._group}/execution/*"),),
             ),
             Statement(
-                sid="ModelPackages",
-                actions=("sagemaker:ListModelPackages",),
-                # ListModelPackages has no resource-level permissions.
+                sid="ModelPackageGroup",
+                # run_pipeline.ensure_model_package_group creates the group `<name>-<id>`
+                # (tagged: SageMaker authorizes tags on create as sagemaker:AddTags)
+                actions=(
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateModelPackageGroup",
+                    "sagemaker:DescribeModelPackageGroup",
+                ),
+                resources=(self._sm(f"model-package-group/{self._group}"),),
+            ),
+            Statement(
+                sid="ListPipelinesAndPackages",
+                # The build job finds its pipeline and group by listing (ListPipelines,
+                # ListModelPackageGroups: no resource-level permissions in AWS's data) and
+                # reads the packages it registered.
+                actions=(
+                    "sagemaker:ListModelPackageGroups",
+                    "sagemaker:ListModelPackages",
+                    "sagemaker:ListPipelines",
+                ),
                 resources=("*",),
             ),
             Statement(

@@ -112,6 +112,16 @@ PLACEHOLDER_PARAMETERS: Mapping[str, tuple[str, ...]] = {
     "RelativeId": (),
 }
 
+#: Requests that hand a role to a service: action -> (role parameter, service). IAM then also
+#: authorizes iam:PassRole on that role with iam:PassedToService (IAM User Guide, "Granting a
+#: user permissions to pass a role to an AWS service").
+PASSES_ROLE: Mapping[str, tuple[str, str]] = {
+    "lambda:CreateFunction": ("Role", "lambda.amazonaws.com"),
+    "lambda:UpdateFunctionConfiguration": ("Role", "lambda.amazonaws.com"),
+    "sagemaker:CreatePipeline": ("RoleArn", "sagemaker.amazonaws.com"),
+    "sagemaker:UpdatePipeline": ("RoleArn", "sagemaker.amazonaws.com"),
+}
+
 #: The key a moto run unresolvable placeholder gets: only a wildcard in the policy covers it.
 UNRESOLVED = "UNRESOLVED-BY-RECORDING"
 
@@ -463,15 +473,14 @@ def authorization_requests(
             tolerated=_tolerated(action, params),
         )
     ]
-    role = params.get("Role")
-    if action in ("lambda:CreateFunction", "lambda:UpdateFunctionConfiguration") and isinstance(
-        role, str
-    ):
+    passed = PASSES_ROLE.get(action)
+    role = params.get(passed[0]) if passed else None
+    if passed and isinstance(role, str):
         requests.append(
             AuthorizationRequest(
                 action="iam:PassRole",
                 resource=role,
-                context={"iam:PassedToService": ("lambda.amazonaws.com",)},
+                context={"iam:PassedToService": (passed[1],)},
                 operation=f"{signing}.{operation} (passes its role)",
             )
         )
