@@ -57,7 +57,7 @@ class MotoServer:
         """Every request moto's recorder has written so far (method, url, headers, body)."""
         if self.recording_path is None:
             raise MotoServerError("moto_server was started without record=True")
-        return _read_recording(self.recording_path)
+        return read_recording(self.recording_path)
 
     @property
     def endpoint_url(self) -> str:
@@ -88,7 +88,7 @@ class MotoServer:
 _RECORDINGS: dict[Path, tuple[int, list[dict[str, Any]]]] = {}
 
 
-def _read_recording(path: Path) -> list[dict[str, Any]]:
+def read_recording(path: Path) -> list[dict[str, Any]]:
     """The recorder's entries, read incrementally. moto's threads append an entry and its
     newline in two writes, so entries may share a line: decode object after object."""
     if not path.exists():

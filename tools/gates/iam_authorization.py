@@ -74,7 +74,18 @@ def _literal_name(stack: Mapping[str, Any], rtype: str, name: str) -> str | None
     return None
 
 
-def concrete(text: str, stack: Mapping[str, Any], *, account: str, region: str) -> str:
+#: The value a SageMaker project's id token takes by default (p- and 12 characters).
+PROJECT_ID = "p-abcdefghijkl"
+
+
+def concrete(
+    text: str,
+    stack: Mapping[str, Any],
+    *,
+    account: str,
+    region: str,
+    project_id: str = PROJECT_ID,
+) -> str:
     """``text`` with each Terraform reference replaced by the value it takes after apply;
     a reference this cannot tell stays as it is (and the linters then report it)."""
     partition = "aws-cn" if region.startswith("cn-") else "aws"
@@ -92,14 +103,14 @@ def concrete(text: str, stack: Mapping[str, Any], *, account: str, region: str) 
             if literal is not None:
                 return ARN_ATTRIBUTES[rtype].format(p=partition, r=region, a=account, name=literal)
         if not data and rtype == "aws_sagemaker_project" and attribute == "project_id":
-            return "p-abcdefghijkl"  # SageMaker project ids: p- and 12 characters
+            return project_id
         return m.group(0)
 
     return _TOKEN.sub(value, text)
 
 
 def concrete_policies(
-    stack: Mapping[str, Any], *, account: str, region: str
+    stack: Mapping[str, Any], *, account: str, region: str, project_id: str = PROJECT_ID
 ) -> dict[str, dict[str, Any]]:
     """Every identity policy of the stack (statements without principals), by origin, as IAM
     JSON with its Terraform references made concrete."""
@@ -114,13 +125,15 @@ def concrete_policies(
         if s.sid:
             statement["Sid"] = s.sid
         statement["Resource"] = [
-            concrete(r, stack, account=account, region=region) for r in s.resources
+            concrete(r, stack, account=account, region=region, project_id=project_id)
+            for r in s.resources
         ]
         if s.conditions:
             conditions: dict[str, dict[str, list[str]]] = {}
             for operator, variable, values in s.conditions:
                 conditions.setdefault(operator, {})[variable] = [
-                    concrete(v, stack, account=account, region=region) for v in values
+                    concrete(v, stack, account=account, region=region, project_id=project_id)
+                    for v in values
                 ]
             statement["Condition"] = conditions
         policy = policies.setdefault(s.origin, {"Version": "2012-10-17", "Statement": []})

@@ -48,8 +48,12 @@ from modules.ops.iam_authorization import (
 
 #: SigV4 signing name -> IAM action prefix, where they differ.
 SIGNING_PREFIXES = {"monitoring": "cloudwatch"}
-#: SigV4 signing name -> botocore service model name, where they differ.
-BOTOCORE_NAMES = {"monitoring": "cloudwatch"}
+#: SigV4 signing name -> botocore service models signed with it (REST routes are looked up in
+#: each), where it is not simply the model's name.
+BOTOCORE_NAMES: Mapping[str, tuple[str, ...]] = {
+    "monitoring": ("cloudwatch",),
+    "sagemaker": ("sagemaker", "sagemaker-runtime"),
+}
 
 #: Operations authorized by an action of another name. S3: "Amazon S3 API operations and the
 #: permissions they require" (Amazon S3 User Guide, "Required permissions for Amazon S3 API
@@ -120,6 +124,7 @@ PASSES_ROLE: Mapping[str, tuple[str, str]] = {
     "lambda:UpdateFunctionConfiguration": ("Role", "lambda.amazonaws.com"),
     "sagemaker:CreatePipeline": ("RoleArn", "sagemaker.amazonaws.com"),
     "sagemaker:UpdatePipeline": ("RoleArn", "sagemaker.amazonaws.com"),
+    "sagemaker:CreateModel": ("ExecutionRoleArn", "sagemaker.amazonaws.com"),
 }
 
 #: The key a moto run unresolvable placeholder gets: only a wildcard in the policy covers it.
@@ -307,14 +312,20 @@ def operation_of(entry: Mapping[str, Any]) -> tuple[str, str, str, dict[str, Any
             return signing, region, str(form["Action"]), _collapse_members({**params, **form})
     if "Action" in query:
         return signing, region, str(query["Action"]), _collapse_members(params)
-    model_name = BOTOCORE_NAMES.get(signing, signing)
-    operation, labels = _rest_operation(
-        model_name,
-        str(entry["method"]),
-        unquote(split.path) if signing != "s3" else split.path,
-        query,
-        headers,
-    )
+    found_route: tuple[str, dict[str, str]] | None = None
+    for model_name in BOTOCORE_NAMES.get(signing, (signing,)):
+        with contextlib.suppress(ValueError):
+            found_route = _rest_operation(
+                model_name,
+                str(entry["method"]),
+                unquote(split.path) if signing != "s3" else split.path,
+                query,
+                headers,
+            )
+            break
+    if found_route is None:
+        raise ValueError(f"{signing}: no operation for {entry['method']} {split.path}")
+    operation, labels = found_route
     params.update(labels)
     if body.strip().startswith(b"{"):
         with contextlib.suppress(json.JSONDecodeError):
