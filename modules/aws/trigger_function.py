@@ -13,7 +13,6 @@ plan and the function derive the same numbers from the same code.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,22 +33,16 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from modules.aws.trigger_contract import (
+    DEFAULT_GITHUB_TIMEOUT_SECONDS,
+    DispatchTarget,
+    TimeBudget,
+    derive_budget,
+    encode_allowed_targets,
+)
 from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
 from modules.core.naming import bounded, iam_name
 from modules.core.policy import Statement, policy_document
-
-# The function's own time budget and allowlist encoder, imported under the names the function
-# uses (lambda_src/ is its zip root): one module each, one identity for mypy, no copy.
-_LAMBDA_SRC = str(Path(__file__).resolve().parents[2] / "lambda_src")
-if _LAMBDA_SRC not in sys.path:
-    sys.path.append(_LAMBDA_SRC)
-
-from github_trigger.allowlist import DispatchTarget, encode_allowed_targets  # noqa: E402
-from github_trigger.budget import (  # noqa: E402
-    DEFAULT_GITHUB_TIMEOUT_SECONDS,
-    TimeBudget,
-    derive_budget,
-)
 
 __all__ = ["DispatchTarget", "TriggerFunction", "TriggerFunctionProps", "ZipArtifact"]
 
