@@ -71,8 +71,11 @@ class PipelineRole(Construct):
 
 
 def _statements(ctx: AccountContext, *, bucket: str, group: str, role_arn: str) -> list[Statement]:
-    """What the pipeline's jobs and models may do: the project's bucket, SageMaker images, logs
-    and metrics, its own jobs and model packages, and passing itself to SageMaker."""
+    return [*_runtime_statements(ctx, bucket), *_project_statements(ctx, group, role_arn)]
+
+
+def _runtime_statements(ctx: AccountContext, bucket: str) -> list[Statement]:
+    """What every job needs: the project's bucket, SageMaker images, logs and metrics."""
     sm = ctx.arn
     return [
         Statement(
@@ -118,6 +121,13 @@ def _statements(ctx: AccountContext, *, bucket: str, group: str, role_arn: str) 
                 ),
             ),
         ),
+    ]
+
+
+def _project_statements(ctx: AccountContext, group: str, role_arn: str) -> list[Statement]:
+    """The project's own jobs and model packages, and passing itself to SageMaker."""
+    sm = ctx.arn
+    return [
         Statement(
             sid="PipelineJobs",
             actions=(
