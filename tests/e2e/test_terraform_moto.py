@@ -533,13 +533,19 @@ def test_access_keys_users_apply_and_destroy(setup: Setup, tmp_path: Path) -> No
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr
     users = client(setup, "iam").list_users()["Users"]
     assert len(users) >= 6
+    # destroy targets the users: Terraform destroys a target's dependents (keys, policies)
+    users_targets = [
+        f"-target={address}"
+        for address in sorted(managed_addresses(half))
+        if address.startswith("aws_iam_user.")
+    ]
     destroyed = tf(
         setup,
         workdir,
         "destroy",
         "-input=false",
         "-auto-approve",
-        *targets,
+        *users_targets,
         stack_document=stack_document,
     )
     assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr
