@@ -88,7 +88,9 @@ def _p(
 
 ROLE = "arn:{p}:iam::{a}:role/{name}"
 ROLE_ANY_PATH = "arn:{p}:iam::{a}:role/*{name}"
-USER = "arn:{p}:iam::{a}:user/{name}"
+# IAM users and roles may live under a path (the build users: /github-actions/); their ARNs
+# carry it, so the name is matched after any path.
+USER = "arn:{p}:iam::{a}:user/*{name}"
 FUNCTION = "arn:{p}:lambda:{r}:{a}:function:{name}"
 BUCKET = "arn:{p}:s3:::{name}"
 OBJECTS = "arn:{p}:s3:::{name}/*"

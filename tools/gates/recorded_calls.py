@@ -442,6 +442,10 @@ def resource_for(
             if value is None:
                 unresolved += 1
                 return UNRESOLVED
+            if name in ("RoleNameWithPath", "UserNameWithPath") and "/" not in value:
+                # the request names the role or user without its IAM path, which the real
+                # ARN carries: only a policy that allows any path may match it
+                return f"{UNRESOLVED}-path/{value}"
             if name == "SecretId" and not re.search(r"-[A-Za-z0-9]{6}$", value):
                 value += "-AbCdEf"  # Secrets Manager appends six random characters
             return value
