@@ -22,11 +22,13 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+
+from tests.support.github_openapi import description
 
 LOOPBACK = "127.0.0.1"
 
@@ -39,6 +41,22 @@ class FakeResponse:
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    #: deliberately outside GitHub's description (fault injection: an HTML error page, a 5xx
+    #: no operation documents, a body missing fields): :func:`conformance_errors` skips
+    #: exactly these
+    malformed: bool = False
+    #: why GitHub sends this status although the operation's description does not list it (e.g.
+    #: 403 "Resource not accessible by personal access token", "Troubleshooting the REST API");
+    #: the body must still be GitHub's ``basic-error``
+    undocumented: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exchange:
+    """One request the fake received and what it answered."""
+
+    request: RecordedRequest
+    response: FakeResponse
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,6 +275,7 @@ class FakeGitHub:
     def __init__(self, port: int) -> None:
         self.port = port
         self.requests: list[RecordedRequest] = []
+        self.exchanges: list[Exchange] = []
         self.default = FakeResponse()
         self.world: FakeWorld | None = None
         self._queue: deque[FakeResponse] = deque()
@@ -276,6 +295,7 @@ class FakeGitHub:
         """Forget recorded requests and scripted responses."""
         with self._lock:
             self.requests.clear()
+            self.exchanges.clear()
             self._queue.clear()
             self.default = FakeResponse()
             self.world = None
@@ -284,10 +304,45 @@ class FakeGitHub:
         with self._lock:
             self.requests.append(request)
             if self._queue:
-                return self._queue.popleft()
-            if self.world is not None:
-                return route(self.world, request.method, request.path, request.headers)
-            return self.default
+                answer = self._queue.popleft()
+            elif self.world is not None:
+                answer = route(self.world, request.method, request.path, request.headers)
+            else:
+                answer = self.default
+            self.exchanges.append(Exchange(request=request, response=answer))
+            return answer
+
+    def conformance_errors(self) -> list[str]:
+        """Every way the recorded requests and the answers given differ from GitHub's
+        published description (:func:`conformance_errors`)."""
+        with self._lock:
+            exchanges = list(self.exchanges)
+        return conformance_errors(exchanges)
+
+
+def conformance_errors(exchanges: Iterable[Exchange]) -> list[str]:
+    """Check each request (path, query, JSON body) and each answer (status, documented headers,
+    body) against GitHub's OpenAPI description; answers marked ``malformed`` are skipped, those
+    marked ``undocumented`` are held to GitHub's ``basic-error`` schema only."""
+    spec = description()  # parsed once per process
+    errors: list[str] = []
+    for exchange in exchanges:
+        request, answer = exchange.request, exchange.response
+        errors.extend(spec.request_errors(request.method, request.path, request.body))
+        if answer.malformed:
+            continue
+        if answer.undocumented:
+            errors.extend(
+                f"{request.method} {request.path} {answer.status} ({answer.undocumented}): {e}"
+                for e in spec.schema_errors("#/components/schemas/basic-error", answer.body)
+            )
+            continue
+        errors.extend(
+            spec.response_errors(
+                request.method, request.path, answer.status, answer.headers, answer.body
+            )
+        )
+    return errors
 
 
 def _handler_class(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
