@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.validators import extend
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -54,6 +55,7 @@ DESCRIPTION_PATH = (
 #: the base URI the description is registered under (its own "#/components/..." pointers
 #: resolve against it)
 BASE_URI = "urn:github:api.github.com.json"
+GHES_ROOT = "/api/v3"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -164,6 +166,8 @@ class GitHubDescription:
 
         Raises ``LookupError`` naming the method and path when GitHub documents none."""
         route = urlsplit(path).path.rstrip("/") or "/"
+        # GitHub Enterprise Server serves the same operations under https://HOST/api/v3
+        route = route.removeprefix(GHES_ROOT) if route.startswith(GHES_ROOT + "/") else route
         for candidate in self._templates:
             if candidate.method != method.lower():
                 continue
@@ -225,7 +229,7 @@ class GitHubDescription:
                 errors.extend(
                     f"{where}: {location} parameter {name}={value!r}: {message}"
                     for message in _schema_errors(
-                        OAS30WriteValidator(schema, registry=self.registry),
+                        WRITE_VALIDATOR(schema, registry=self.registry),
                         _coerce(value, schema),
                     )
                 )
@@ -287,7 +291,7 @@ class GitHubDescription:
             errors.extend(
                 f"{where}: header {name}={value!r}: {message}"
                 for message in _schema_errors(
-                    OAS30ReadValidator(schema, registry=self.registry), _coerce(value, schema)
+                    READ_VALIDATOR(schema, registry=self.registry), _coerce(value, schema)
                 )
             )
         content = response.get("content")
@@ -314,9 +318,35 @@ def _json_schema_pointer(container: Mapping[str, Any], pointer: str) -> str | No
     return None
 
 
+def _nullable_composition(keyword: Any) -> Any:
+    """``nullable: true`` beside ``oneOf``/``anyOf``/``allOf`` admits null. GitHub's description
+    writes nullable references that way (e.g. ``commit.author``: a user, an empty object or
+    null; GitHub's OpenAPI 3.1 edition of the same description lists ``null`` as an
+    alternative there); OpenAPI 3.0.3 read literally gives ``nullable`` no effect without a
+    ``type`` beside it, which would reject every null GitHub sends in such a field."""
+
+    def check(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Any:
+        if instance is None and schema.get("nullable") is True:
+            return
+        yield from keyword(validator, value, instance, schema)
+
+    return check
+
+
+def _github_dialect(base: Any) -> Any:
+    return extend(
+        base,
+        {k: _nullable_composition(base.VALIDATORS[k]) for k in ("oneOf", "anyOf", "allOf")},
+    )
+
+
+READ_VALIDATOR = _github_dialect(OAS30ReadValidator)
+WRITE_VALIDATOR = _github_dialect(OAS30WriteValidator)
+
+
 @functools.lru_cache(maxsize=512)
 def _validator(owner: GitHubDescription, pointer: str, write: bool) -> Any:
-    cls = OAS30WriteValidator if write else OAS30ReadValidator
+    cls = WRITE_VALIDATOR if write else READ_VALIDATOR
     return cls({"$ref": BASE_URI + pointer}, registry=owner.registry)
 
 

@@ -258,11 +258,11 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture
-def setup(moto_module: MotoServer, fake_github: FakeGitHub) -> Setup:
+def setup(moto_module: MotoServer, fake_github: FakeGitHub) -> Iterator[Setup]:
     seed_healthy_account(moto_module)
     fake_github.reset()
     fake_github.world = healthy_world()
-    return Setup(
+    yield Setup(
         gh=fake_github,
         fakes=AwsFakes(moto=moto_module),
         config=healthy_config(),
@@ -272,6 +272,9 @@ def setup(moto_module: MotoServer, fake_github: FakeGitHub) -> Setup:
             "TF_VAR_github_token": "trigger-token-not-checked",
         },
     )
+    # every request preflight sent and every answer it got, against GitHub's description
+    errors = fake_github.conformance_errors()
+    assert errors == [], "\n".join(errors)
 
 
 def by_id(checks: list[Check], check: str) -> list[Check]:
@@ -463,20 +466,13 @@ def test_fails_when_the_branch_is_missing(setup: Setup) -> None:
 
 def test_fails_when_branch_protection_requires_pull_requests(setup: Setup) -> None:
     assert setup.gh.world is not None
-    setup.gh.world.repositories[0].protection["main"] = {
-        "url": "https://api.github.com/repos/acme-ml/churn-model/branches/main/protection",
-        "required_pull_request_reviews": {"required_approving_review_count": 1},
-        "enforce_admins": {"enabled": True},
-    }
+    setup.gh.world.repositories[0].protection["main"] = 1
     only_failure(setup.run(), "github.branch.pull_requests", "branch protection", "409")
 
 
 def test_fails_when_a_ruleset_requires_pull_requests(setup: Setup) -> None:
     assert setup.gh.world is not None
-    setup.gh.world.repositories[1].rules["main"] = [
-        {"type": "deletion"},
-        {"type": "pull_request", "parameters": {"required_approving_review_count": 1}},
-    ]
+    setup.gh.world.repositories[1].rules["main"] = ["deletion", "pull_request"]
     only_failure(setup.run(), "github.branch.pull_requests", "ruleset", "409")
 
 
@@ -1042,8 +1038,8 @@ def test_github_verdicts_follow_the_repository(
         visibility=visibility,  # type: ignore[arg-type]
         collaborators={"octocat"} if collaborator else set(),
         teams={"ml-leads"} if team_access else set(),
-        protection={"main": {"required_pull_request_reviews": {}}} if protection_pr else {},
-        rules={"main": [{"type": "pull_request"}]} if ruleset_pr else {},
+        protection={"main": 0} if protection_pr else {},
+        rules={"main": ["pull_request"]} if ruleset_pr else {},
     )
     fake_github.reset()
     fake_github.world = FakeWorld(
@@ -1078,3 +1074,4 @@ def test_github_verdicts_follow_the_repository(
         visibility != "public" and plan is None
     )
     assert {r.method for r in fake_github.requests} == {"GET"}
+    assert fake_github.conformance_errors() == []
