@@ -143,6 +143,7 @@ PERMISSIONS = (
     (r"/repos/[^/]+/[^/]+/actions/oidc/customization/sub", "actions=read"),
     (r"/repos/[^/]+/[^/]+/branches/.+/protection", "administration=read"),
     (r"/repos/[^/]+/[^/]+/contents/.+", "contents=read"),
+    (r"/repos/[^/]+/[^/]+/pulls", "pull_requests=read"),
     (r"/repos/[^/]+/[^/]+(/.*)?", "metadata=read"),
     (r"/orgs/[^/]+/teams/.*", "members=read"),
 )
@@ -369,6 +370,10 @@ class _Router:
             return self.denied(
                 "secrets=read", "actions/secrets#list-repository-secrets"
             ) or self.ok({"total_count": 0, "secrets": []})
+        if rest == "/pulls":
+            return self.denied("pull_requests=read", "pulls/pulls#list-pull-requests") or self.ok(
+                []
+            )
         if rest == "/actions/oidc/customization/sub":
             keys = repo.oidc_claim_keys
             return self.denied("actions=read", "actions/oidc") or self.ok(

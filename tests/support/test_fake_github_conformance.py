@@ -79,6 +79,7 @@ PATHS = [
     "/repos/acme-ml/churn-model/collaborators/nobody",
     "/repos/acme-ml/churn-model/actions/variables",
     "/repos/acme-ml/churn-model/actions/secrets",
+    "/repos/acme-ml/churn-model/pulls?per_page=1",
     "/repos/acme-ml/churn-model/actions/oidc/customization/sub",
     "/repos/mona/private-thing/actions/oidc/customization/sub",
     "/repos/acme-ml/churn-model/rules/branches/main?per_page=100",
