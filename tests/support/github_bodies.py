@@ -367,11 +367,16 @@ def rule(kind: str, ruleset_id: int, source: str) -> dict[str, Any]:
     return body
 
 
-def oidc_subject(*, use_default: bool, claim_keys: tuple[str, ...]) -> dict[str, Any]:
-    """``oidc-custom-sub-repo`` (GET /repos/{o}/{r}/actions/oidc/customization/sub)."""
+def oidc_subject(
+    *, use_default: bool, claim_keys: tuple[str, ...], immutable: bool = False
+) -> dict[str, Any]:
+    """``oidc-custom-sub-repo`` (GET /repos/{o}/{r}/actions/oidc/customization/sub);
+    ``use_immutable_subject`` only when opted in."""
     body: dict[str, Any] = {"use_default": use_default}
     if not use_default:
         body["include_claim_keys"] = list(claim_keys)
+    if immutable:
+        body["use_immutable_subject"] = True
     return body
 
 

@@ -41,7 +41,11 @@ def world() -> FakeWorld:
         files={("main", ".github/workflows/deploy-dev.yml"): "on: workflow_dispatch\n"},
     )
     private = FakeRepository(
-        owner="mona", name="Private-Thing", owner_type="User", visibility="private"
+        owner="mona",
+        name="Private-Thing",
+        owner_type="User",
+        visibility="private",
+        oidc_immutable=True,
     )
     return FakeWorld(
         tokens={

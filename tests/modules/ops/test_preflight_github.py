@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from modules.config import parse_config
 from modules.ops import preflight
 from modules.ops.preflight import github_token
+from modules.render.workflows import deploy_workflow_path
 from tests.modules.ops.preflight_support import (
     CLASSIC,
     FINE,
@@ -17,11 +18,13 @@ from tests.modules.ops.preflight_support import (
     by_id,
     failing,
     healthy_config,
+    healthy_world,
     only_failure,
 )
 from tests.support.fake_github import (
     FakeGitHub,
     FakeRepository,
+    FakeResponse,
     FakeToken,
     FakeWorld,
 )
@@ -82,14 +85,31 @@ def test_fails_when_the_token_user_is_not_admin(setup: Setup) -> None:
     only_failure(setup.run(), "github.repository.admin", "acme-risk/fraud-detection", "admin")
 
 
-def test_fails_when_the_branch_is_not_the_default_branch(setup: Setup) -> None:
+def test_a_non_default_branch_warns_and_checks_the_deploy_workflow(setup: Setup) -> None:
+    """Issue 23: a branch other than the default one no longer blocks; the dispatched
+    workflow file (named by modules/render/workflows.py) must be on the default branch."""
     assert setup.gh.world is not None
-    setup.gh.world.repositories[0].branches.add("release")
+    repo = setup.gh.world.repositories[0]
+    repo.branches.add("release")
     setup.config["environments"][0]["projects"][0]["github"]["branch"] = "release"
-    check = only_failure(
-        setup.run(), "github.repository.default_branch", "'release'", "workflow_dispatch"
-    )
-    assert "github.branch: main" in check.fix
+    path = deploy_workflow_path("dev")
+    checks = setup.run()
+    assert failing(checks) == []
+    (line,) = [c for c in by_id(checks, "github.repository.default_branch") if "churn" in c.subject]
+    assert line.status == "warn"
+    assert f"{path} is not on 'main'" in line.detail and "workflow_dispatch" in line.detail
+    assert f"merge {path} from 'release' into 'main'" in line.fix
+    asked = [r.path for r in setup.gh.requests if "/contents/" in r.path]
+    assert asked == [f"/repos/acme-ml/churn-model/contents/{path}?ref=main"]
+
+    setup.gh.reset()
+    setup.gh.world = healthy_world()
+    setup.gh.world.repositories[0].branches.add("release")
+    setup.gh.world.repositories[0].files[("main", path)] = "on: workflow_dispatch\n"
+    (line,) = [
+        c for c in by_id(setup.run(), "github.repository.default_branch") if "churn" in c.subject
+    ]
+    assert line.status == "ok" and f"{path} is on 'main'" in line.detail
 
 
 def test_fails_when_a_private_repository_lacks_enterprise(setup: Setup) -> None:
@@ -279,13 +299,15 @@ def test_app_owner_is_checked_with_a_given_installation_token(setup: Setup) -> N
         ("variables", "needs variables=read"),
         ("secrets", "needs secrets=read"),
         ("administration", "needs administration=read"),
+        # the seed's pull request (issue 24)
+        ("pull_requests", "needs pull_requests=read"),
     ],
 )
 def test_fails_when_a_fine_grained_token_lacks_a_permission(
     setup: Setup, missing: str, needle: str
 ) -> None:
     assert setup.gh.world is not None
-    granted = {"variables", "secrets", "administration"} - {missing}
+    granted = {"variables", "secrets", "administration", "pull_requests", "actions"} - {missing}
     setup.gh.world.tokens[FINE] = FakeToken(
         kind="fine-grained", owners=frozenset({"acme-risk"}), permissions=frozenset(granted)
     )
@@ -357,8 +379,6 @@ def test_github_verdicts_follow_the_repository(
         expected.add("github.repository.archived")
     if not admin:
         expected.add("github.repository.admin")
-    if not default_is_branch:
-        expected.add("github.repository.default_branch")
     if visibility != "public" and plan in ("team", "free"):
         expected.add("github.repository.reviewers_plan")
     if protection_pr or ruleset_pr:
@@ -370,5 +390,142 @@ def test_github_verdicts_follow_the_repository(
     assert ("github.repository.reviewers_plan" in warned) == (
         visibility != "public" and plan is None
     )
+    # a non-default branch warns (its deploy workflow is not on the default branch yet)
+    assert ("github.repository.default_branch" in warned) == (not default_is_branch)
     assert {r.method for r in fake_github.requests} == {"GET"}
     assert fake_github.conformance_errors() == []
+
+
+# --- issue 24: redirects, 403s, pull request mode, OIDC subject, spelling, pagination ----------
+
+
+def test_a_renamed_repository_is_reported_with_its_new_name(setup: Setup) -> None:
+    """GitHub answers 301 for the old name; preflight reads where it points (same origin
+    only) and names the new owner/name instead of passing silently."""
+    assert setup.gh.world is not None
+    repo = setup.gh.world.repositories[0]
+    setup.gh.world.renamed[("acme-ml", "churn-model")] = repo
+    repo.name = "churn-model-v2"
+    check = only_failure(setup.run(), "github.repository.renamed", "301", "acme-ml/churn-model-v2")
+    assert "github.repository: churn-model-v2" in check.fix
+    # nothing else of the project was checked under the old name
+    assert not [r for r in setup.gh.requests if r.path.startswith("/repos/acme-ml/churn-model/")]
+
+
+def test_a_renamed_branch_is_reported_with_its_new_name(setup: Setup) -> None:
+    assert setup.gh.world is not None
+    repo = setup.gh.world.repositories[1]
+    repo.branches = {"trunk"}
+    repo.default_branch = "trunk"
+    repo.renamed_branches["main"] = "trunk"
+    check = only_failure(setup.run(), "github.branch.exists", "301", "renamed to 'trunk'")
+    assert check.fix == "set github.branch: trunk"
+
+
+def test_a_rate_limited_fine_grained_token_does_not_authenticate(setup: Setup) -> None:
+    """x-ratelimit-remaining 0 on GET /user: not "authenticates", not an App token."""
+    assert setup.gh.world is not None
+    setup.gh.world.rate_limit_remaining = 0
+    checks = setup.run()
+    assert by_id(checks, "github.token.authenticates") == []
+    limited = by_id(checks, "github.api.rate_limit")
+    assert {c.subject for c in limited} == {
+        "GitHub token for acme-ml",
+        "GitHub token for acme-risk",
+    }
+    assert all(c.status == "fail" for c in limited)
+    assert "x-ratelimit-remaining 0, resets at epoch 1767607200" in limited[0].detail
+    assert "the remaining checks did not run" in limited[0].detail
+
+
+def test_an_unknown_403_on_user_is_not_taken_for_an_app_token(setup: Setup) -> None:
+    setup.gh.enqueue(
+        FakeResponse(
+            status=403,
+            body={"message": "Forbidden", "documentation_url": "https://docs.github.com/rest"},
+        )
+    )
+    checks = setup.run()
+    first = by_id(checks, "github.token.authenticates")[0]
+    assert first.status == "fail" and "GET /user answered 403 'Forbidden'" in first.detail
+
+
+def test_pull_request_rules_do_not_block_when_workflows_come_by_pull_request(
+    setup: Setup,
+) -> None:
+    assert setup.gh.world is not None
+    setup.gh.world.repositories[0].protection["main"] = 2
+    setup.gh.world.repositories[1].rules["main"] = ["pull_request"]
+    for project in setup.config["environments"][0]["projects"]:
+        project["github"]["workflows_via_pull_request"] = True
+    checks = setup.run()
+    assert failing(checks) == []
+    lines = by_id(checks, "github.branch.pull_requests")
+    assert len(lines) == 2
+    assert all("arrive by pull request" in c.detail and c.status == "ok" for c in lines)
+
+
+def test_a_pull_request_rule_on_a_later_page_is_found(setup: Setup) -> None:
+    """Rules are paginated (Link rel="next"): the pull_request rule is the 101st."""
+    assert setup.gh.world is not None
+    setup.gh.world.repositories[1].rules["main"] = ["deletion"] * 100 + ["pull_request"]
+    only_failure(setup.run(), "github.branch.pull_requests", "ruleset", "409")
+    pages = [r.path for r in setup.gh.requests if "fraud-detection/rules/" in r.path]
+    assert pages == [
+        "/repos/acme-risk/fraud-detection/rules/branches/main?per_page=100",
+        "/repos/acme-risk/fraud-detection/rules/branches/main?per_page=100&page=2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("keys", "immutable", "needle"),
+    [
+        (("repo", "context", "job_workflow_ref"), False, "include_claim_keys: repo, context"),
+        (None, True, "immutable, repository-ID-based"),
+    ],
+)
+def test_a_customized_oidc_subject_blocks(
+    setup: Setup, keys: tuple[str, ...] | None, immutable: bool, needle: str
+) -> None:
+    assert setup.gh.world is not None
+    setup.gh.world.repositories[0].oidc_claim_keys = keys
+    setup.gh.world.repositories[0].oidc_immutable = immutable
+    check = only_failure(
+        setup.run(), "github.repository.oidc_subject", "acme-ml/churn-model", needle
+    )
+    if not immutable:
+        assert "repos/acme-ml/churn-model/actions/oidc/customization/sub" in check.fix
+        assert "use_default=true" in check.fix
+
+
+def test_the_oidc_subject_is_not_checked_with_access_keys(setup: Setup) -> None:
+    assert setup.gh.world is not None
+    setup.gh.world.repositories[0].oidc_claim_keys = ("repo",)
+    setup.config["environments"][0]["platform"]["auth_mode"] = "access_keys"
+    checks = setup.run()
+    assert by_id(checks, "github.repository.oidc_subject") == []
+    assert not [r for r in setup.gh.requests if "oidc" in r.path]
+
+
+def test_owner_and_repository_must_be_spelled_as_github_has_them(setup: Setup) -> None:
+    """GitHub finds the repository case-insensitively, but the OIDC sub claim carries its own
+    spelling and IAM compares it case-sensitively."""
+    project = setup.config["environments"][0]["projects"][0]["github"]
+    project["repository"] = "Churn-Model"
+    check = only_failure(
+        setup.run(), "github.repository.spelling", "GitHub spells it acme-ml/churn-model"
+    )
+    assert check.fix == "set github.owner: acme-ml and github.repository: churn-model"
+
+
+def test_pull_requests_are_not_probed_without_seed_or_pull_request_mode(setup: Setup) -> None:
+    assert setup.gh.world is not None
+    setup.gh.world.tokens[FINE] = FakeToken(
+        kind="fine-grained",
+        owners=frozenset({"acme-risk"}),
+        permissions=frozenset({"variables", "secrets", "administration", "actions"}),
+    )
+    setup.config["environments"][0]["projects"][1]["seed_code"] = False
+    assert failing(setup.run()) == []
+    assert not [r for r in setup.gh.requests if r.path.endswith("/pulls?per_page=1")]
+    assert "Pull requests: Read and write" in github_token.REPOSITORY_PERMISSIONS
