@@ -138,17 +138,20 @@ def _no_clients(service: str, region: str) -> Any:
 
 
 def test_readme_lists_every_check() -> None:
-    """The README's "Before you start" table names every check the command can print."""
+    """The README's "Before you start" table and docs/preflight.md name every check the
+    command can print."""
     source = "\n".join(
         f.read_text(encoding="utf-8")
         for f in sorted((ROOT / "modules" / "ops" / "preflight").glob("*.py"))
     )
     ids = set(re.findall(r'"((?:aws|github)\.[a-z_]+(?:\.[a-z_]+)?)"', source))
-    assert len(ids) == 27, sorted(ids)
+    assert len(ids) == 32, sorted(ids)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Before you start", 1)[1].split("\n## ", 1)[0]
     missing = sorted(i for i in ids if f"`{i}`" not in section)
     assert missing == []
+    reference = (ROOT / "docs" / "preflight.md").read_text(encoding="utf-8")
+    assert sorted(i for i in ids if f"`{i}`" not in reference) == []
 
 
 def test_entry_point_uses_the_default_credential_chain(
