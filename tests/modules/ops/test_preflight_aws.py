@@ -15,8 +15,7 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules.config import parse_config
-from modules.core.config import Environment
+from modules.core.config import Environment, parse_config
 from modules.ops import deployer_policy, preflight
 from modules.ops.preflight import aws as preflight_aws
 from modules.ops.preflight.aws_principals import principal_checks
