@@ -11,9 +11,15 @@ without run details). Use it as a context manager::
 
 With a :class:`FakeWorld` (``gh.world = FakeWorld(...)``), requests that no scripted response
 answers are routed like the real REST API: tokens, repositories, branches, protection, rulesets,
-users, teams and organization plans, with GitHub's status codes, scope headers and error bodies
+users, teams and organization plans, with GitHub's status codes, scope, permission and
+rate-limit headers, complete bodies (tests/support/github_bodies.py) and error bodies
 (``{"message": ..., "documentation_url": ...}``). See :func:`route` for the endpoints and the
 documentation each one follows.
+
+Every exchange is recorded (``gh.exchanges``); :meth:`FakeGitHub.conformance_errors` checks the
+requests and the answers against GitHub's OpenAPI description (tests/support/github_openapi.py).
+A scripted answer that is deliberately outside it says so: ``malformed=True`` (skipped) or
+``undocumented="why GitHub sends it"`` (only its ``basic-error`` body is checked).
 """
 
 from __future__ import annotations
