@@ -23,6 +23,7 @@ from tests.support.fake_github import (
     conformance_errors,
     running_fake_github,
 )
+from tests.support.github_bodies import stable_id
 
 CLASSIC, FINE, APP, LIMITED = "ghp_classic", "github_pat_fine", "ghs_app", "github_pat_none"
 
@@ -77,6 +78,7 @@ PATHS = [
     "/orgs/acme-ml/teams/other/repos/acme-ml/churn-model",
     "/repos/acme-ml/churn-model",
     "/repos/acme-ml/old-churn",
+    f"/repositories/{stable_id('acme-ml', 'churn-model')}",  # where that 301 points
     "/repos/mona/private-thing",
     "/repos/acme-ml/nothing",
     "/repos/acme-ml/churn-model/collaborators/octocat",
