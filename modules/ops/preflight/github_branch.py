@@ -154,8 +154,8 @@ def oidc_subject_check(
     answer = client.get(f"/repos/{gh.owner}/{gh.repository}/actions/oidc/customization/sub")
     check = "github.repository.oidc_subject"
     fix = (
-        f"gh api -X PUT repos/{gh.owner}/{gh.repository}/actions/oidc/customization/sub "
-        "-F use_default=true (Settings > Actions > OIDC), or remove the customization"
+        "reset it to GitHub's default template: gh api -X PUT "
+        f"repos/{gh.owner}/{gh.repository}/actions/oidc/customization/sub -F use_default=true"
     )
     body: Any = answer.body
     if answer.status == 403:
