@@ -162,6 +162,18 @@ def test_rate_limited_answers_conform(gh: FakeGitHub) -> None:
     assert gh.conformance_errors() == []
 
 
+def test_saml_sso_answers_conform(gh: FakeGitHub) -> None:
+    gh.reset()
+    gh.world = world()
+    gh.world.saml_orgs = {"acme-ml"}
+    status, headers, body = get(gh, "/repos/acme-ml/churn-model", CLASSIC)
+    assert status == 403
+    assert headers["x-github-sso"].startswith("required; url=https://github.com/orgs/acme-ml/sso")
+    assert "SAML enforcement" in body["message"]
+    assert get(gh, "/repos/acme-ml/churn-model", FINE)[0] == 200  # fine-grained: no SSO step
+    assert gh.conformance_errors() == []
+
+
 def test_fine_grained_answers_name_the_permission_on_success_too(gh: FakeGitHub) -> None:
     gh.reset()
     gh.world = world()
