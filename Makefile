@@ -94,6 +94,9 @@ validate: synth ## terraform init (provider mirror, offline) + validate of every
 preflight: $(VENV)/.installed ## Read-only check of the AWS + GitHub prerequisites of CONFIG (STACK=<env>): exit 0 ok, 1 blocked
 	@$(PY) -m modules.ops.preflight --config "$(CONFIG)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
+propose: $(VENV)/.installed ## After the first deploy: open the starter-code (and protected-branch workflow) pull requests once (STACK=<env>); docs/seeding.md
+	@$(PY) -m modules.proposals --config "$(CONFIG)" $(if $(STACK),--stack $(STACK))
+
 deployer-policy: $(VENV)/.installed ## Least-privilege IAM policy for whoever plans/applies (STACK=<env>; READ_ONLY=1: for make drift)
 	@$(PY) main.py --config "$(CONFIG)" --outdir "$(OUTDIR)" >&2
 	@$(PY) -m modules.ops.deployer_policy --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(READ_ONLY),--read-only)

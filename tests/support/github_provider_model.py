@@ -53,7 +53,7 @@ class ProviderError(Exception):
 
 @dataclass(frozen=True)
 class Owner:
-    """The provider's meta for one alias: ``Owner.name`` and ``Owner.id`` (``config.go:120-140``)."""
+    """The provider's meta of one alias: ``Owner.name``, ``Owner.id`` (config.go:120-140)."""
 
     name: str
     id: int | None
@@ -202,7 +202,13 @@ class RepositoryFile(Lifecycle):
             "branch": st["branch"],
         }
         _ok(
-            (yield ("DELETE", f"/repos/{o.name}/{st['repository']}/contents/{st['file']}", request)),
+            (
+                yield (
+                    "DELETE",
+                    f"/repos/{o.name}/{st['repository']}/contents/{st['file']}",
+                    request,
+                )
+            ),
             f"DELETE contents {st['file']} on {st['branch']}",
         )  # L499
         return None
@@ -247,7 +253,13 @@ class RepositoryPullRequest(Lifecycle):
         if new["base_ref"] != st["base_ref"]:
             body["base"] = new["base_ref"]
         _ok(
-            (yield ("PATCH", f"/repos/{o.name}/{new['base_repository']}/pulls/{st['number']}", body)),
+            (
+                yield (
+                    "PATCH",
+                    f"/repos/{o.name}/{new['base_repository']}/pulls/{st['number']}",
+                    body,
+                )
+            ),
             "PATCH pull",
         )  # L287
         return (yield from self.read(o, new))
@@ -403,7 +415,10 @@ class ActionsSecret(Lifecycle):
         base = yield from self._base(o, cfg)
         key = _ok((yield ("GET", f"{base}/public-key", None)), "GET public key")  # L259/L220
         sealed = hashlib.sha256(str(cfg.get("plaintext_value")).encode()).hexdigest()
-        body = {"encrypted_value": base64.b64encode(sealed.encode()).decode(), "key_id": key["key_id"]}
+        body = {
+            "encrypted_value": base64.b64encode(sealed.encode()).decode(),
+            "key_id": key["key_id"],
+        }
         _ok((yield ("PUT", f"{base}/{cfg['secret_name']}", body)), "PUT secret")  # L114/L112
         st = dict(cfg)
         st.pop("updated_at", None)
@@ -524,7 +539,7 @@ class TerraformModel:
     def _send(self, call: Call) -> Response:
         method, path, body = call
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 - loopback fake
+        request = urllib.request.Request(
             self.api_url + path,
             data=data,
             method=method,
@@ -532,7 +547,7 @@ class TerraformModel:
         )
         self.calls += 1
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:
                 raw = response.read()
                 return response.status, json.loads(raw) if raw else None
         except urllib.error.HTTPError as error:
@@ -624,7 +639,7 @@ class TerraformModel:
         def substitute(match: re.Match[str]) -> str:
             expr = match.group(1)
             parts = expr.split(".")
-            if parts[0].startswith("aws_") or parts[0] == "data" and parts[1].startswith("aws_"):
+            if parts[0].startswith("aws_") or (parts[0] == "data" and parts[1].startswith("aws_")):
                 return f"<{expr}>"  # the AWS half's value: stable between plans
             address = ".".join(parts[:3] if parts[0] == "data" else parts[:2])
             return str(known[address][parts[-1]])
@@ -695,16 +710,14 @@ class TerraformModel:
         wanted = {} if destroy else self.resources(config)
         removed = self._removed(config)
         known: dict[str, dict[str, Any]] = {**data}
-        for address, (rtype, body) in wanted.items():
+        for address, (_, body) in wanted.items():
             cfg = {k: v for k, v in body.items() if k not in META_KEYS}
             known[address] = {**(refreshed[address].attrs if address in refreshed else {}), **cfg}
         for address, (rtype, body) in sorted(wanted.items()):
             cfg = self._resolve({k: v for k, v in body.items() if k not in META_KEYS}, known)
             if address not in refreshed:
                 why = gone.get(address)
-                actions.append(
-                    Action(address, "create", f"read: {why}" if why else "not in state")
-                )
+                actions.append(Action(address, "create", f"read: {why}" if why else "not in state"))
                 continue
             ignored = set(body.get("lifecycle", {}).get("ignore_changes", []))
             current = refreshed[address].attrs
@@ -743,9 +756,7 @@ class TerraformModel:
             if action.action == "delete":
                 inst = state[address]
                 # destroy order: after everything that depends on it is destroyed
-                after = frozenset(
-                    f"delete:{a}" for a in deletes if address in state[a].depends_on
-                )
+                after = frozenset(f"delete:{a}" for a in deletes if address in state[a].depends_on)
                 ops[f"delete:{address}"] = (after, self._deleter(inst))
                 continue
             rtype, body = wanted[address]

@@ -213,9 +213,9 @@ RID = r"/repositories/(?P<rid>\d+)"
 
 
 def _repo(world: GitHubWorld, m: re.Match[str]) -> Repository:
-    if "id" in m.groupdict() and m.group("id"):
+    if m.groupdict().get("rid"):
         for repo in world.repos.values():
-            if repo.id == int(m.group("pid")):
+            if repo.id == int(m.group("rid")):
                 return repo
         raise ApiError(404, "Not Found")
     key = (unquote(m.group("o")).lower(), unquote(m.group("r")).lower())
@@ -697,7 +697,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
