@@ -201,9 +201,10 @@ def propose_all(
     outcomes: list[Outcome] = []
     errors: list[str] = []
     for proposal in proposals:
-        token, source = owner_token(proposal.owner, env)
+        token, _ = owner_token(proposal.owner, env)
         if token is None:
-            errors.append(f"{proposal.full_name}: no token (set {source} or GITHUB_TOKEN)")
+            variable = "TF_VAR_" + owner_token_variable(proposal.owner)
+            errors.append(f"{proposal.full_name}: no token (set {variable} or GITHUB_TOKEN)")
             continue
         try:
             outcomes.append(propose(GitHubApi(api_url, token), proposal))
