@@ -111,7 +111,7 @@ checkov: $(VENV)/.installed ## checkov on OUTDIR's stacks, offline (own pinned v
 bench: $(VENV)/.installed ## Time our synth against the naive eager-import baseline (RUNS=5)
 	@$(PY) tools/bench.py --runs $(RUNS) --config "$(if $(filter command line,$(origin CONFIG)),$(CONFIG),config/example.yaml)"
 
-layer: $(VENV)/.installed ## Build the PyGithub layer zip (RUNTIME=python3.12 ARCH=arm64) into build/
+layer: $(VENV)/.installed ## Build the trigger layer zip (requests) (RUNTIME=python3.12 ARCH=arm64) into build/
 	$(PY) -m layer_build --runtime $(or $(RUNTIME),python3.12) --architecture $(or $(ARCH),arm64) --out build/
 
 schema: $(VENV)/.installed ## Regenerate config/schema.json from the config models

@@ -23,9 +23,10 @@ Every outcome falls in one of four classes, and only the first counts as a dispa
   answer came back: read timeout, connection lost after connecting, ``504 Gateway Timeout``, a
   status outside 2xx-5xx, any unexpected exception. Retrying could dispatch twice.
 
-Requests go through ``requests`` (shipped in the PyGithub layer) on a fresh session per
-request: no connection reuse, so a connection the server closed while the function was frozen
-cannot turn into an ambiguous failure. Timeouts: ``(connect, read)`` from the time budget.
+Requests go through ``requests`` (the layer ships it and its dependencies, nothing else) on a
+fresh session per request: no connection reuse, so a connection the server closed while the
+function was frozen cannot turn into an ambiguous failure. Timeouts: ``(connect, read)`` from
+the time budget.
 Error messages name the API path, never the base URL's credentials or the token: every string
 taken from GitHub's answer (message, errors, a non-JSON body, ``Location``, run URLs) has the
 token replaced by ``***`` before it reaches an exception, the ledger or a log (:func:`scrub`).
