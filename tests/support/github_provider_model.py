@@ -284,26 +284,86 @@ class RepositoryEnvironment(Lifecycle):
     """``github/resource_github_repository_environment.go``."""
 
     force_new = frozenset({"repository", "environment"})  # L28, L34
-    FIELDS = ("can_admins_bypass", "prevent_self_review", "reviewers", "deployment_branch_policy")
 
     def _path(self, o: Owner, st: Mapping[str, Any]) -> str:
         return f"/repos/{o.name}/{st['repository']}/environments/{_q(st['environment'])}"
 
+    @staticmethod
+    def normalise(cfg: dict[str, Any]) -> dict[str, Any]:
+        """Config as the schema types it: reviewer ids are TypeInt sets, one-block lists are
+        one object (Terraform JSON accepts either)."""
+        cfg = dict(cfg)
+        reviewers = cfg.get("reviewers")
+        if isinstance(reviewers, dict):
+            reviewers = [reviewers]
+        if reviewers:
+            cfg["reviewers"] = [
+                {k: sorted(int(i) for i in r.get(k, [])) for k in ("teams", "users")}
+                for r in reviewers
+            ]
+        policy = cfg.get("deployment_branch_policy")
+        if isinstance(policy, list):
+            cfg["deployment_branch_policy"] = policy[0] if policy else None
+        return cfg
+
+    @staticmethod
+    def _body(cfg: Mapping[str, Any]) -> dict[str, Any]:
+        """createUpdateEnvironmentData (L244-284): can_admins_bypass and prevent_self_review
+        always (schema defaults true/false), reviewers as {type, id}, the branch policy."""
+        body: dict[str, Any] = {
+            "can_admins_bypass": cfg.get("can_admins_bypass", True),  # L250
+            "prevent_self_review": cfg.get("prevent_self_review", False),  # L252
+        }
+        if cfg.get("wait_timer"):
+            body["wait_timer"] = cfg["wait_timer"]
+        if cfg.get("reviewers"):  # L254-272
+            (reviewers,) = cfg["reviewers"]
+            body["reviewers"] = [{"type": "Team", "id": i} for i in reviewers["teams"]] + [
+                {"type": "User", "id": i} for i in reviewers["users"]
+            ]
+        if cfg.get("deployment_branch_policy"):  # L274-280
+            policy = cfg["deployment_branch_policy"]
+            body["deployment_branch_policy"] = {
+                "protected_branches": policy["protected_branches"],
+                "custom_branch_policies": policy["custom_branch_policies"],
+            }
+        return body
+
     def create(self, o: Owner, cfg: dict[str, Any]) -> Op:
-        body = {k: cfg[k] for k in self.FIELDS if k in cfg}  # createUpdateEnvironmentData L244
-        _ok((yield ("PUT", self._path(o, cfg), body)), "PUT environment")  # L112
-        return (yield from self.read(o, dict(cfg)))
+        cfg = self.normalise(cfg)
+        _ok((yield ("PUT", self._path(o, cfg), self._body(cfg))), "PUT environment")  # L112
+        return (yield from self.read(o, cfg))
 
     def read(self, o: Owner, st: dict[str, Any]) -> Op:
-        status, body = yield ("GET", self._path(o, st), None)  # L134
+        status, env = yield ("GET", self._path(o, st), None)  # L134
         if status == 404:
             return _gone(st, "environment no longer exists")  # L138-142
-        _ok((status, body), "GET environment")
-        return {**st, **{k: body[k] for k in self.FIELDS if k in body}}
+        _ok((status, env), "GET environment")
+        st = {**st, "can_admins_bypass": env["can_admins_bypass"]}  # L151
+        for rule in env.get("protection_rules", []):  # L153-189
+            if rule["type"] == "wait_timer":
+                st["wait_timer"] = rule["wait_timer"]
+            if rule["type"] == "required_reviewers":
+                ids = {
+                    kind: sorted(r["reviewer"]["id"] for r in rule["reviewers"] if r["type"] == t)
+                    for kind, t in (("teams", "Team"), ("users", "User"))
+                }
+                st["reviewers"] = [ids]
+                st["prevent_self_review"] = rule["prevent_self_review"]
+        policy = env.get("deployment_branch_policy")  # L191-203
+        st["deployment_branch_policy"] = (
+            {
+                "protected_branches": policy["protected_branches"],
+                "custom_branch_policies": policy["custom_branch_policies"],
+            }
+            if policy
+            else None
+        )
+        return st
 
     def update(self, o: Owner, st: dict[str, Any], cfg: dict[str, Any]) -> Op:
-        body = {k: cfg[k] for k in self.FIELDS if k in cfg}
-        _ok((yield ("PUT", self._path(o, cfg), body)), "PUT environment")  # L218
+        cfg = self.normalise(cfg)
+        _ok((yield ("PUT", self._path(o, cfg), self._body(cfg))), "PUT environment")  # L218
         return (yield from self.read(o, {**st, **cfg}))
 
     def delete(self, o: Owner, st: dict[str, Any]) -> Op:
@@ -715,6 +775,8 @@ class TerraformModel:
             known[address] = {**(refreshed[address].attrs if address in refreshed else {}), **cfg}
         for address, (rtype, body) in sorted(wanted.items()):
             cfg = self._resolve({k: v for k, v in body.items() if k not in META_KEYS}, known)
+            if rtype == "github_repository_environment":
+                cfg = RepositoryEnvironment.normalise(cfg)
             if address not in refreshed:
                 why = gone.get(address)
                 actions.append(Action(address, "create", f"read: {why}" if why else "not in state"))

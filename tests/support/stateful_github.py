@@ -118,6 +118,11 @@ class GitHubWorld:
         self.teams: dict[tuple[str, str], int] = {}
         self.users: dict[str, int] = {}
         self.requests: list[Recorded] = []
+        #: completes an answer to GitHub's description (method, path, status, body) -> body
+        self.conform: Callable[[str, str, int, Any], Any] | None = None
+        #: every exchange in full (method, path with query, request body, status, answer), for
+        #: checking both sides against GitHub's OpenAPI description
+        self.exchanges: list[tuple[str, str, Any, int, Any]] = []
         self._ids = itertools.count(1000)
         self._shas = itertools.count(1)
 
@@ -255,7 +260,12 @@ def _user(world: GitHubWorld, m: re.Match[str], q: Any, b: Any) -> tuple[int, An
     login = unquote(m.group("login"))
     if login not in world.users:
         raise ApiError(404, "Not Found")
-    return 200, {"login": login, "id": world.users[login], "type": "User"}
+    return 200, {
+        "login": login,
+        "id": world.users[login],
+        "type": "User",
+        "user_view_type": "public",
+    }
 
 
 @route("GET", r"/users/(?P<login>[^/]+)/(?:gpg_keys|keys)")
@@ -517,16 +527,49 @@ def _env(world: GitHubWorld, m: re.Match[str]) -> tuple[Repository, Environment]
 
 @route("PUT", E)
 def _put_env(world: GitHubWorld, m: re.Match[str], q: Any, body: Any) -> tuple[int, Any]:
+    """Create or update an environment; answered in GitHub's ``environment`` shape: required
+    reviewers become a ``required_reviewers`` protection rule."""
     repo, name = _repo(world, m), unquote(m.group("env"))
     env = repo.environments.setdefault(name, Environment(name=name, body={}))
-    env.body = dict(body or {})
-    return 200, {"id": world.new_id(), "name": name, **env.body}
+    body = dict(body or {})
+    rules: list[dict[str, Any]] = []
+    if body.get("reviewers"):
+        reviewers = []
+        for reviewer in body["reviewers"]:
+            if reviewer["type"] == "Team":
+                slug = next((s for (o, s), i in world.teams.items() if i == reviewer["id"]), None)
+                if slug is None:
+                    raise ApiError(422, "Reviewer is not a team of the organization")
+                reviewers.append({"type": "Team", "reviewer": {"id": reviewer["id"], "slug": slug}})
+            else:
+                login = next((u for u, i in world.users.items() if i == reviewer["id"]), None)
+                if login is None:
+                    raise ApiError(422, "Reviewer is not a user")
+                reviewers.append(
+                    {"type": "User", "reviewer": {"id": reviewer["id"], "login": login}}
+                )
+        rules.append(
+            {
+                "id": world.new_id(),
+                "type": "required_reviewers",
+                "prevent_self_review": bool(body.get("prevent_self_review")),
+                "reviewers": reviewers,
+            }
+        )
+    if body.get("wait_timer"):
+        rules.append({"id": world.new_id(), "type": "wait_timer", "wait_timer": body["wait_timer"]})
+    env.body = {
+        "can_admins_bypass": body.get("can_admins_bypass", True),
+        "protection_rules": rules,
+        "deployment_branch_policy": body.get("deployment_branch_policy"),
+    }
+    return 200, {"id": repo.id * 1000 + len(name), "name": name, **env.body}
 
 
 @route("GET", E)
 def _get_env(world: GitHubWorld, m: re.Match[str], q: Any, b: Any) -> tuple[int, Any]:
-    _, env = _env(world, m)
-    return 200, {"name": env.name, **env.body}
+    repo, env = _env(world, m)
+    return 200, {"id": repo.id * 1000 + len(env.name), "name": env.name, **env.body}
 
 
 @route("DELETE", E)
@@ -676,7 +719,10 @@ def dispatch(world: GitHubWorld, method: str, target: str, body: Any) -> tuple[i
                     status = error.status
                     answer = {"message": error.message, "documentation_url": DOCS}
                 break
+        if world.conform is not None:
+            answer = world.conform(method, target, status, answer)
         world.requests.append(Recorded(method=method, path=parts.path, status=status))
+        world.exchanges.append((method, target, body, status, answer))
     return status, answer
 
 

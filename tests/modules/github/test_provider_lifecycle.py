@@ -94,6 +94,10 @@ def _variant(data: dict[str, Any], name: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def designs() -> dict[str, dict[str, Design]]:
+    return build_designs()
+
+
+def build_designs() -> dict[str, dict[str, Design]]:
     """design name -> variant -> Design."""
     found: dict[str, dict[str, Design]] = {"new": {}, "old": {}}
     for variant in ("example", "seed_code_false", "protected"):
