@@ -95,6 +95,12 @@ class Lifecycle:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def import_(self, o: Owner, import_id: str) -> Op:
+        """``terraform import``: the importer, then Read (the attributes Read cannot see stay
+        unset, so the next plan shows them). Default: ``ImportStatePassthroughContext``."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
 
 class RepositoryFile(Lifecycle):
     """``github/resource_github_repository_file.go``."""
@@ -170,12 +176,52 @@ class RepositoryFile(Lifecycle):
             return _gone(st, f"{path} no longer exists on {branch}")
         st["content"] = base64.b64decode(fc["content"]).decode()  # L317-322
         st["sha"] = fc["sha"]
-        commit = _ok(
-            (yield ("GET", f"/repos/{o.name}/{repo}/commits/{st['commit_sha']}", None)),
-            "GET commit",
-        )  # L351-353
+        if st.get("commit_sha"):
+            commit = _ok(
+                (yield ("GET", f"/repos/{o.name}/{repo}/commits/{st['commit_sha']}", None)),
+                "GET commit",
+            )  # L351-353
+        else:  # L355-356: getFileCommit (repository_utils.go:31-88), e.g. after an import
+            commit = yield from self._file_commit(o, repo, path, branch)
+        st["commit_sha"] = commit["sha"]
         st["commit_message"] = commit["commit"]["message"]  # L380
         return st
+
+    def _file_commit(
+        self, o: Owner, repo: str, path: str, branch: str
+    ) -> Generator[Call, Response, dict[str, Any]]:
+        """List the branch's commits touching ``path`` (L39), then GET each until one changed
+        the file without removing it (L53-82; merge commits skipped)."""
+        listed = _ok(
+            (
+                yield (
+                    "GET",
+                    f"/repos/{o.name}/{repo}/commits?sha={_q(branch)}&path={_q(path)}",
+                    None,
+                )
+            ),
+            "list commits",
+        )
+        for entry in listed:
+            if "Merge branch" in entry["commit"]["message"]:
+                continue
+            commit = _ok(
+                (yield ("GET", f"/repos/{o.name}/{repo}/commits/{entry['sha']}", None)), "commit"
+            )
+            if any(f["filename"] == path and f["status"] != "removed" for f in commit["files"]):
+                return commit  # type: ignore[no-any-return]
+        raise ProviderError(f"cannot find file {path} in repo {o.name}/{repo}")
+
+    def import_(self, o: Owner, import_id: str) -> Op:
+        """Importer L23-52: ``<repository>/<file path>[:<branch>]``, GET contents to check the
+        file exists, ``overwrite_on_create`` set false; then Read."""
+        location, _, branch = import_id.partition(":")
+        repo, path = location.split("/", 1)
+        st: dict[str, Any] = {"repository": repo, "file": path, "overwrite_on_create": False}
+        query = f"?ref={branch}" if branch else ""
+        _ok((yield ("GET", f"/repos/{o.name}/{repo}/contents/{path}{query}", None)), "import")
+        st["branch"] = branch or "main"
+        return (yield from self.read(o, st))
 
     def update(self, o: Owner, st: dict[str, Any], cfg: dict[str, Any]) -> Op:
         new = {**st, **cfg}
@@ -263,6 +309,11 @@ class RepositoryPullRequest(Lifecycle):
             "PATCH pull",
         )  # L287
         return (yield from self.read(o, new))
+
+    def import_(self, o: Owner, import_id: str) -> Op:
+        """Importer L20-31: ``<owner>:<repository>:<number>``, no call; then Read."""
+        _, repo, number = import_id.split(":")
+        return (yield from self.read(o, {"base_repository": repo, "number": int(number)}))
 
     def delete(self, o: Owner, st: dict[str, Any]) -> Op:
         if st.get("state") != "open":  # L306-309: merged or closed: nothing
@@ -366,6 +417,11 @@ class RepositoryEnvironment(Lifecycle):
         _ok((yield ("PUT", self._path(o, cfg), self._body(cfg))), "PUT environment")  # L218
         return (yield from self.read(o, {**st, **cfg}))
 
+    def import_(self, o: Owner, import_id: str) -> Op:
+        """Importer L21-22 (passthrough ``<repository>:<environment>``); then Read."""
+        repo, env = import_id.split(":", 1)
+        return (yield from self.read(o, {"repository": repo, "environment": env}))
+
     def delete(self, o: Owner, st: dict[str, Any]) -> Op:
         _ok((yield ("DELETE", self._path(o, st), None)), "DELETE environment")  # L240
         return None
@@ -398,6 +454,13 @@ class DeploymentPolicy(Lifecycle):
         body = {"name": cfg["branch_pattern"]}
         _ok((yield ("PUT", f"{self._path(o, cfg)}/{st['policy_id']}", body)), "PUT policy")
         return (yield from self.read(o, {**st, **cfg}))  # L159
+
+    def import_(self, o: Owner, import_id: str) -> Op:
+        """Importer L22-23 (passthrough ``<repository>:<environment>:<policy id>``, Read
+        L96-104); then Read."""
+        repo, env, policy_id = import_id.split(":")
+        st = {"repository": repo, "environment": env, "policy_id": int(policy_id)}
+        return (yield from self.read(o, st))
 
     def delete(self, o: Owner, st: dict[str, Any]) -> Op:
         _ok((yield ("DELETE", f"{self._path(o, st)}/{st['policy_id']}", None)), "DELETE")  # L182
@@ -441,6 +504,15 @@ class ActionsVariable(Lifecycle):
         body = {"name": new["variable_name"], "value": new["value"]}
         _ok((yield ("PATCH", f"{self._path(o, new)}/{new['variable_name']}", body)), "PATCH")
         return (yield from self.read(o, new))  # var L86
+
+    def import_(self, o: Owner, import_id: str) -> Op:
+        """Importer: passthrough (var L19-20 ``<repository>:<name>``, env L20-21
+        ``<repository>:<environment>:<name>``); then Read."""
+        parts = import_id.split(":")
+        st = dict(zip(("repository", "environment", "variable_name"), parts, strict=False))
+        if not self.environment:
+            st = {"repository": parts[0], "variable_name": parts[1]}
+        return (yield from self.read(o, st))
 
     def delete(self, o: Owner, st: dict[str, Any]) -> Op:
         path = f"{self._path(o, st)}/{st['variable_name']}"
@@ -497,6 +569,19 @@ class ActionsSecret(Lifecycle):
 
     def update(self, o: Owner, st: dict[str, Any], cfg: dict[str, Any]) -> Op:
         return (yield from self.create(o, {**st, **cfg}))
+
+    def import_(self, o: Owner, import_id: str) -> Op:
+        """Repository secrets: importer L214-252 (``<repository>/<secret_name>``, GET the secret;
+        the value "can not be imported", L242), then Read. Environment secrets have no importer
+        in 6.9.0 (resource_github_actions_environment_secret.go declares none)."""
+        if self.environment:
+            raise ProviderError("resource github_actions_environment_secret doesn't support import")
+        repo, name = import_id.split("/")
+        secret = _ok(
+            (yield ("GET", f"/repos/{o.name}/{repo}/actions/secrets/{name}", None)), "import"
+        )  # L231
+        st = {"repository": repo, "secret_name": name, "updated_at": secret["updated_at"]}
+        return (yield from self.read(o, st))
 
     def delete(self, o: Owner, st: dict[str, Any]) -> Op:
         base = yield from self._base(o, st)
@@ -838,6 +923,22 @@ class TerraformModel:
             state[address] = Instance(rtype, provider, attrs, self._dependencies(body))
         self.states[stack] = state
         return ApplyResult(plan, self.calls - start, errors)
+
+    def import_(self, stack: str, config: dict[str, Any], address: str, import_id: str) -> str:
+        """``terraform import ADDRESS ID``: the importer and Read of ``address``'s type; the
+        result joins the stack's state. Returns "" or the provider's error."""
+        state = self.states.setdefault(stack, {})
+        self._configure(config, state)
+        rtype, body = self.resources(config)[address]
+        provider = body.get("provider", "github")
+        owner = self._owners[provider]
+        results, errors = self._run(
+            {address: (frozenset(), lambda: TYPES[rtype].import_(owner, import_id))}
+        )
+        if errors:
+            return errors[address]
+        state[address] = Instance(rtype, provider, results[address], self._dependencies(body))
+        return ""
 
     def _deleter(self, inst: Instance) -> Callable[[], Op]:
         return lambda: TYPES[inst.type].delete(self._owners[inst.provider], inst.attrs)

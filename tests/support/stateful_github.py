@@ -428,13 +428,54 @@ def _delete_contents(world: GitHubWorld, m: re.Match[str], q: Any, body: Any) ->
     return 200, {"content": None, "commit": {"sha": sha, "message": body["message"]}}
 
 
+def _changed(repo: Repository, commit: Commit) -> list[dict[str, str]]:
+    """The files ``commit`` changed against its first parent (GitHub's ``files`` of a commit)."""
+    before = repo.commits[commit.parents[0]].tree if commit.parents else {}
+    files = []
+    for path in sorted(set(before) | set(commit.tree)):
+        if path not in commit.tree:
+            files.append({"filename": path, "status": "removed"})
+        elif path not in before:
+            files.append({"filename": path, "status": "added"})
+        elif before[path] != commit.tree[path]:
+            files.append({"filename": path, "status": "modified"})
+    return files
+
+
+def _commit_json(repo: Repository, commit: Commit) -> dict[str, Any]:
+    committer = {"name": "GitHub", "email": "noreply@github.com", "date": "2026-12-01T00:00:00Z"}
+    return {
+        "sha": commit.sha,
+        "commit": {"message": commit.message, "committer": committer},
+        "parents": [{"sha": p} for p in commit.parents],
+        "files": _changed(repo, commit),
+    }
+
+
 @route("GET", R + r"/commits/(?P<sha>[0-9a-f]+)")
 def _commit(world: GitHubWorld, m: re.Match[str], q: Any, b: Any) -> tuple[int, Any]:
-    commit = _repo(world, m).commits.get(m.group("sha"))
+    repo = _repo(world, m)
+    commit = repo.commits.get(m.group("sha"))
     if commit is None:
         raise ApiError(422, f"No commit found for SHA: {m.group('sha')}")
-    committer = {"name": "GitHub", "email": "noreply@github.com", "date": "2026-12-01T00:00:00Z"}
-    return 200, {"sha": commit.sha, "commit": {"message": commit.message, "committer": committer}}
+    return 200, _commit_json(repo, commit)
+
+
+@route("GET", R + r"/commits")
+def _list_commits(world: GitHubWorld, m: re.Match[str], q: Any, b: Any) -> tuple[int, Any]:
+    """History of ``sha`` (a branch), newest first, limited to commits touching ``path``."""
+    repo = _repo(world, m)
+    ref = q.get("sha", [repo.default_branch])[0]
+    if ref not in repo.refs:
+        raise ApiError(404, f"No commit found for SHA: {ref}")
+    path = q.get("path", [None])[0]
+    found, sha = [], repo.refs[ref]
+    while sha:
+        commit = repo.commits[sha]
+        if path is None or any(f["filename"] == path for f in _changed(repo, commit)):
+            found.append({k: v for k, v in _commit_json(repo, commit).items() if k != "files"})
+        sha = commit.parents[0] if commit.parents else ""
+    return 200, found
 
 
 def _pull_json(repo: Repository, pull: PullRequest) -> dict[str, Any]:

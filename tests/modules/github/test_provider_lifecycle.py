@@ -398,3 +398,54 @@ def test_api_calls_per_plan_and_apply_of_the_example(scenario: Callable[[str], R
         "prod make propose": 8,
         "prod re-plan": 25,
     }
+
+
+def _import_id(rtype: str, attrs: dict[str, Any]) -> str:
+    """The import ID the provider's importer parses (see each importer in the model)."""
+    if rtype == "github_repository_file":
+        return f"{attrs['repository']}/{attrs['file']}:{attrs['branch']}"
+    if rtype == "github_repository_environment":
+        return f"{attrs['repository']}:{attrs['environment']}"
+    if rtype == "github_repository_environment_deployment_policy":
+        return f"{attrs['repository']}:{attrs['environment']}:{attrs['policy_id']}"
+    if rtype == "github_actions_environment_variable":
+        return f"{attrs['repository']}:{attrs['environment']}:{attrs['variable_name']}"
+    if rtype == "github_actions_variable":
+        return f"{attrs['repository']}:{attrs['variable_name']}"
+    return f"{attrs['repository']}/{attrs['secret_name']}"
+
+
+def test_import_of_every_resource_then_plan(scenario: Callable[[str], Run]) -> None:
+    """State lost after an apply: ``terraform import`` of each object, then a plan. What the
+    provider's importers cannot read shows up, each with its reason: repository secrets are
+    replaced (their value cannot be imported, resource_github_actions_secret.go:242),
+    environment secrets cannot be imported at all (no importer in 6.9.0), files are updated in
+    place for ``overwrite_on_create`` (the importer sets it false, L49-51)."""
+    run = scenario("new")
+    run.apply("prod")
+    config = run.variants["example"].stacks["prod"]
+    applied = run.model.states["prod"]
+    fresh = TerraformModel(run.api_url)
+    errors = {}
+    for address, inst in sorted(applied.items()):
+        error = fresh.import_("prod", config, address, _import_id(inst.type, inst.attrs))
+        if error:
+            errors[address.split(".")[0]] = error
+    assert errors == {
+        "github_actions_environment_secret": (
+            "resource github_actions_environment_secret doesn't support import"
+        )
+    }
+    plan = fresh.plan("prod", config)
+    by_type: dict[str, set[tuple[str, str]]] = {}
+    for action in plan.actions:
+        by_type.setdefault(action.address.split(".")[0], set()).add((action.action, action.reason))
+    assert by_type == {
+        "github_actions_environment_secret": {("create", "not in state")},
+        # neither the value nor destroy_on_drift is set by the importer or Read (L214-252)
+        "github_actions_secret": {("replace", "destroy_on_drift, plaintext_value changed")},
+        "github_repository_file": {("update", "overwrite_on_create changed")},
+        # Read sets prevent_self_review only from a required_reviewers rule (L184): the
+        # staging environments have none
+        "github_repository_environment": {("update", "prevent_self_review changed")},
+    }
