@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"error: --stack {unknown[0]}: not in {args.config} ({', '.join(sorted(known))})")
         return 2
+    # cdktf loads only for a valid config, after the runtime is prepared (modules/runtime.py)
+    from modules import runtime  # noqa: PLC0415
+
+    runtime.prepare()
     selected = tuple(
         p
         for name, found in collect_proposals(config).items()

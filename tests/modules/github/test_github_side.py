@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from modules.proposals import collect_proposals
 from modules.render.seed_files import seed_files
 from modules.render.workflows import WORKFLOW_PATHS

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from modules.core.proposals import Proposal
 from modules.ops.propose import propose_all
 from modules.proposals import collect_proposals

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from modules.core.proposals import SEED_PULL_REQUEST_TITLE, WORKFLOWS_PULL_REQUEST_TITLE
 from modules.github.repository_files import seed_branch, workflows_branch
 from modules.proposals import collect_proposals

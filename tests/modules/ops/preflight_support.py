@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from modules.ops import preflight
 from modules.ops.preflight import Check, guard_read_only
 from tests.support.fake_github import (

@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules.config import parse_config
-from modules.core.config import Environment
+from modules.core.config import Environment, parse_config
 from modules.ops import deployer_policy, preflight
 from modules.ops.preflight import aws as preflight_aws
 from tests.conftest import Synth

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from modules.ops import preflight
 from modules.ops.preflight import github_token
 from modules.render.workflows import deploy_workflow_path
