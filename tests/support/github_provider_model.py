@@ -809,13 +809,7 @@ class TerraformModel:
         refreshed: dict[str, Instance] = {}
         gone: dict[str, str] = {}
         results, errors = self._run(
-            {
-                address: (
-                    frozenset(),
-                    lambda i=inst: TYPES[i.type].read(self._owners[i.provider], i.attrs),
-                )
-                for address, inst in state.items()
-            }
+            {address: (frozenset(), self._reader(inst)) for address, inst in state.items()}
         )
         assert not errors, errors
         for address, attrs in results.items():
@@ -832,10 +826,7 @@ class TerraformModel:
         }
         data, errors = self._run(
             {
-                address: (
-                    frozenset(),
-                    lambda t=t, b=body: DATA[t](self._owners[b.get("provider", "github")], b),
-                )
+                address: (frozenset(), self._data_reader(t, body))
                 for address, (t, body) in data_config.items()
             }
         )
@@ -939,6 +930,12 @@ class TerraformModel:
             return errors[address]
         state[address] = Instance(rtype, provider, results[address], self._dependencies(body))
         return ""
+
+    def _reader(self, inst: Instance) -> Callable[[], Op]:
+        return lambda: TYPES[inst.type].read(self._owners[inst.provider], inst.attrs)
+
+    def _data_reader(self, rtype: str, body: dict[str, Any]) -> Callable[[], Op]:
+        return lambda: DATA[rtype](self._owners[body.get("provider", "github")], body)
 
     def _deleter(self, inst: Instance) -> Callable[[], Op]:
         return lambda: TYPES[inst.type].delete(self._owners[inst.provider], inst.attrs)
