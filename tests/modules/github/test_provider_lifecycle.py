@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modules.core.config import parse_config
 from modules.core.proposals import Proposal
@@ -449,3 +451,65 @@ def test_import_of_every_resource_then_plan(scenario: Callable[[str], Run]) -> N
         # staging environments have none
         "github_repository_environment": {("update", "prevent_self_review changed")},
     }
+
+
+# --- any sequence of what people do, on the new design -----------------------------------------
+
+STEPS = st.lists(
+    st.sampled_from(
+        ["merge", "close", "delete-seeded-file", "edit-workflow", "seed-code-off", "seed-code-on"]
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(derandomize=True, max_examples=8, deadline=None)
+@given(steps=STEPS)
+def test_property_any_history_leaves_an_empty_or_explained_plan(steps: list[str]) -> None:
+    """After any sequence of merges, closes, deleted files, edited workflows and seed_code
+    switches, each plan is empty or updates exactly the edited workflow (reason: its content
+    changed), each apply converges, and nothing deleted ever comes back."""
+    designs = _DESIGNS_CACHE.setdefault("designs", build_designs())
+    world = new_world()
+    with serving(world) as url:
+        run = Run(world, url, designs["new"])
+        variant = "example"
+        run.apply("dev", variant)
+        for step in steps:
+            pulls = [
+                p
+                for p in world.pulls("acme-ml", "churn-model")
+                if p.state == "open" and p.head == SEED_MAIN
+            ]
+            main = world.repo("acme-ml", "churn-model").files("main")
+            edited = False
+            if step == "merge" and pulls:
+                run.merge_seed("acme-ml", "churn-model")
+            elif step == "close" and pulls:
+                world.close("acme-ml", "churn-model", pulls[0].number)
+                run.deleted_branches.add(("churn-model", SEED_MAIN))
+            elif step == "delete-seeded-file" and "deploy/deploy.py" in main:
+                world.delete_file("acme-ml", "churn-model", "main", "deploy/deploy.py")
+                run.deleted_files.add(("churn-model", "main", "deploy/deploy.py"))
+            elif step == "edit-workflow":
+                world.edit_file(
+                    "acme-ml", "churn-model", "main", ".github/workflows/build.yml", "on: push\n"
+                )
+                edited = True
+            elif step in ("seed-code-off", "seed-code-on"):
+                variant = "seed_code_false" if step == "seed-code-off" else "example"
+            plan = run.model.plan("dev", run.variants[variant].stacks["dev"])
+            expected = (
+                [("update", "content changed")] if edited else []
+            )  # the edit is drift on a managed file: reverted
+            assert [(a.action, a.reason) for a in plan.actions] == expected, plan.describe()
+            assert all("build-yml" in a.address for a in plan.actions)
+            run.apply("dev", variant)
+            run.expect_empty_plan("dev", variant)
+        assert run.violations == []
+        main = world.repo("acme-ml", "churn-model").files("main")
+        assert main[".github/workflows/build.yml"] != "on: push\n"
+
+
+_DESIGNS_CACHE: dict[str, dict[str, dict[str, Design]]] = {}
