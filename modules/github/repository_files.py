@@ -20,9 +20,9 @@ source branch (``:291-292``) and drops a file the team deleted (``:313``), so th
 re-creates the branch and the file; its Delete re-creates the deleted branch at the stored
 commit before deleting (``:470-491``), so ``seed_code: false``, a project removal or a destroy
 re-create the branch and fail with 404. A ``github_branch`` resource is dropped from state when
-the branch is deleted and re-created by the next apply. A proposal outside state has nothing a
-refresh can find missing, so no plan ever re-creates a branch or a file, and no destroy touches
-the starter code.
+the branch is deleted (``resource_github_branch.go:138-141``) and re-created by the next apply.
+A proposal outside state has nothing a refresh can find missing, so no plan ever re-creates a
+branch or a file, and no destroy touches the starter code.
 
 integrations/github 6.9.0 keeps plans quiet only with an explicit branch, a fixed commit
 message per file, and author/email both unset (commits are then authored by the token's user).
