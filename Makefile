@@ -66,7 +66,7 @@ test: $(VENV)/.installed-dev node_modules/.installed ## Run every test (what CI 
 	@start=$$(date +%s); rc=0; $(PY) -m pytest -n 2 --dist worksteal --durations=10 $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
-test-fast: $(VENV)/.installed-dev ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, moto, checkov
+test-fast: $(VENV)/.installed-dev node_modules/.installed ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, moto, checkov
 	@start=$$(date +%s); rc=0; MLOPS_TEST_FAST=1 $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not heavy" -n 2 --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test-fast: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
