@@ -28,24 +28,22 @@ CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" env $$([ -t 1
 PREPARE_STACK = $(if $(CONFIG_ARG),$(PY) main.py $(CONFIG_ARG) --outdir cdktf.out &&) \
 	$(PY) -m modules.ops.stacks --outdir cdktf.out $(if $(STACK),--stack $(STACK))
 
-.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node schema addresses preflight deployer-policy
+.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node lock schema addresses preflight deployer-policy
 
 help: ## Show this help (the default goal)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  Variables: CONFIG=<path> (synth; remembered) OUTDIR=$(OUTDIR) STACK=<environment name>"
 
-$(VENV)/.installed: requirements.txt
-	@echo ">> creating $(VENV) and installing requirements.txt"
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -r requirements.txt
+# Installs from the hash-pinned locks (make lock) with the pinned uv, falling back to pip
+# (modules/ops/install.py says when and why); both share their caches between clones.
+$(VENV)/.installed: requirements.lock
+	@$(PYTHON) modules/ops/install.py --venv $(VENV) --lock requirements.lock
 	@echo ">> preparing slim provider assemblies (build/slim-providers) and jsii's package cache"
 	@$(PY) -m modules.jsii_slim || echo ">> (not prepared: synth falls back to the full packages)"
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	@echo ">> installing requirements-dev.txt"
-	@$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	@$(PYTHON) modules/ops/install.py --venv $(VENV) --lock requirements-dev.lock
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -56,6 +54,8 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed ## Create the virtualenv with what synth needs
 install-dev: $(VENV)/.installed-dev ## Add what the tests need
 node: node_modules/.installed ## Install the pinned cdktf CLI (package.json)
+lock: ## Regenerate requirements.lock and requirements-dev.lock (hashes) from requirements*.txt
+	@$(PYTHON) modules/ops/install.py --venv $(VENV) --compile
 
 synth: $(VENV)/.installed ## Synthesize CONFIG (remembered) into OUTDIR (no credentials needed)
 	@$(PY) main.py $(CONFIG_ARG) --outdir "$(OUTDIR)"
