@@ -9,7 +9,7 @@ Usage (standard library only: it runs before the virtualenv exists, as a script)
 2. the pinned ``uv`` (:data:`UV_VERSION`): one already in the virtualenv or on ``PATH`` at that
    version, else installed into the virtualenv by pip from its hash-pinned line in
    ``requirements-dev.lock``;
-3. ``uv pip install --require-hashes -r <lock>`` with what pip is configured with (``pip config
+3. ``uv pip install --no-deps -r <lock>`` (every line hash-checked) with what pip is configured with (``pip config
    list``: index URLs, find-links, constraints, certificates, trusted hosts, proxy, timeout)
    translated into uv's options, and pip's rule of taking the best version across all indexes
    (``--index-strategy unsafe-best-match``);
@@ -219,7 +219,10 @@ def install(venv: Path, lock: Path, *, environ: Mapping[str, str] = os.environ) 
     uv = find_uv(venv, why) if options is not None else None
     if uv is not None and options is not None:
         command = [str(uv), "pip", "install", "--quiet", "--python", str(python)]
-        command += ["--require-hashes", "--index-strategy", "unsafe-best-match"]
+        # Every lock line carries its hashes and the lock holds every dependency, so uv checks
+        # each download (its default) and resolves nothing else (--no-deps): pip's
+        # --require-hashes, which uv would also apply to pip's constraint files (unpinned).
+        command += ["--no-deps", "--index-strategy", "unsafe-best-match"]
         command += [*options.args, "-r", str(lock)]
         print(f">> installing {lock.name} with uv {UV_VERSION}", flush=True)
         result = subprocess.run(command, env={**environ, **options.env}, check=False)
