@@ -57,6 +57,8 @@ class SynthSummary:
         lines = [f"Synthesized {len(self.stacks)} stack(s) into {self.outdir}/{source}:"]
         if self.choice is not None and self.choice.previous is not None and self.choice.switches:
             lines.append(f"  (this replaced the output of {display_path(self.choice.previous)})")
+        if self.choice is not None and self.choice.notice is not None:
+            lines.append(f"  ({self.choice.notice})")
         for s in self.stacks:
             per_provider = ", ".join(f"{n} {p}" for p, n in sorted(s.resources.items()))
             lines.append(

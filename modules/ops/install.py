@@ -9,10 +9,10 @@ Usage (standard library only: it runs before the virtualenv exists, as a script)
 2. the pinned ``uv`` (:data:`UV_VERSION`): one already in the virtualenv or on ``PATH`` at that
    version, else installed into the virtualenv by pip from its hash-pinned line in
    ``requirements-dev.lock``;
-3. ``uv pip install --no-deps -r <lock>`` (every line hash-checked) with what pip is configured with (``pip config
-   list``: index URLs, find-links, constraints, certificates, trusted hosts, proxy, timeout)
-   translated into uv's options, and pip's rule of taking the best version across all indexes
-   (``--index-strategy unsafe-best-match``);
+3. ``uv pip install --no-deps -r <lock>`` (every line hash-checked) with what pip is
+   configured with (``pip config list``: index URLs, find-links, constraints, certificates,
+   trusted hosts, proxy, timeout) translated into uv's options, and pip's rule of taking the
+   best version across all indexes (``--index-strategy unsafe-best-match``);
 4. when uv cannot be had, a pip setting has no uv equivalent here, or uv fails: one line saying
    why, and ``pip install --require-hashes -r <lock>`` instead.
 
@@ -98,37 +98,38 @@ def parse_pip_config(listing: str) -> dict[str, str]:
     return {key: value for key, (_, _, value) in ranked.items()}
 
 
+#: pip settings uv takes as options: one option per whitespace-separated value.
+_AS_OPTIONS = {
+    "index-url": "--index-url",
+    "extra-index-url": "--extra-index-url",
+    "find-links": "--find-links",
+    "constraint": "--constraint",
+    "trusted-host": "--allow-insecure-host",
+}
+#: pip settings uv takes from its environment.
+_AS_ENVIRONMENT = {
+    "cert": ("SSL_CERT_FILE",),
+    "client-cert": ("SSL_CLIENT_CERT",),
+    "timeout": ("UV_HTTP_TIMEOUT",),
+    "default-timeout": ("UV_HTTP_TIMEOUT",),
+    "proxy": ("HTTPS_PROXY", "HTTP_PROXY"),
+}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
 def uv_options(settings: Mapping[str, str]) -> UvOptions:
     """Translate pip's settings; NoUvEquivalentError names the first one uv cannot take."""
     args: list[str] = []
     env: dict[str, str] = {}
     for key, value in sorted(settings.items()):
-        values = value.split()
-        if key == "index-url":
-            args += ["--index-url", value.strip()]
-        elif key == "extra-index-url":
-            for url in values:
-                args += ["--extra-index-url", url]
-        elif key == "find-links":
-            for link in values:
-                args += ["--find-links", link]
-        elif key == "constraint":
-            for path in values:
-                args += ["--constraint", path]
-        elif key == "trusted-host":
-            for host in values:
-                args += ["--allow-insecure-host", host]
+        if key in _AS_OPTIONS:
+            for item in value.split():
+                args += [_AS_OPTIONS[key], item]
+        elif key in _AS_ENVIRONMENT:
+            env.update(dict.fromkeys(_AS_ENVIRONMENT[key], value.strip()))
         elif key == "no-index":
-            if value.strip().lower() in {"1", "true", "yes", "on"}:
+            if value.strip().lower() in _TRUE:
                 args.append("--no-index")
-        elif key == "cert":
-            env["SSL_CERT_FILE"] = value.strip()
-        elif key == "client-cert":
-            env["SSL_CLIENT_CERT"] = value.strip()
-        elif key in {"timeout", "default-timeout"}:
-            env["UV_HTTP_TIMEOUT"] = value.strip()
-        elif key == "proxy":
-            env["HTTPS_PROXY"] = env["HTTP_PROXY"] = value.strip()
         elif key not in IGNORED:
             raise NoUvEquivalentError(f"pip setting {key}={value!r} has no uv equivalent here")
     return UvOptions(args=tuple(args), env=env)
@@ -140,7 +141,7 @@ def venv_python(venv: Path) -> Path:
 
 def uv_version(uv: str | Path) -> str | None:
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - the uv binary this module found
             [str(uv), "--version"], capture_output=True, text=True, timeout=30, check=False
         ).stdout
     except OSError:
@@ -168,12 +169,12 @@ def find_uv(venv: Path, log: list[str]) -> Path | None:
         if candidate.is_file() and uv_version(candidate) == UV_VERSION:
             return candidate
     line = hashed_line(PROJECT_DIR / LOCKS["requirements-dev.txt"], "uv")
+    python = str(venv_python(venv))
     requirement = venv / ".uv-requirement.txt"
     requirement.write_text(line + "\n", encoding="utf-8")
     try:
-        result = subprocess.run(
-            [str(venv_python(venv)), "-m", "pip", "install", "--quiet", "--require-hashes"]
-            + ["-r", str(requirement)],
+        result = subprocess.run(  # noqa: S603 - the virtualenv's pip, arguments built here
+            [python, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(requirement)],
             check=False,
         )
     finally:
@@ -185,7 +186,7 @@ def find_uv(venv: Path, log: list[str]) -> Path | None:
 
 
 def pip_settings(python: Path) -> dict[str, str]:
-    listing = subprocess.run(
+    listing = subprocess.run(  # noqa: S603 - the virtualenv's pip
         [str(python), "-m", "pip", "config", "list"],
         capture_output=True,
         text=True,
@@ -200,7 +201,7 @@ def ensure_venv(venv: Path) -> Path:
     python = venv_python(venv)
     if not python.exists():
         print(f">> creating {venv}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: S603
     return python
 
 
@@ -225,13 +226,14 @@ def install(venv: Path, lock: Path, *, environ: Mapping[str, str] = os.environ) 
         command += ["--no-deps", "--index-strategy", "unsafe-best-match"]
         command += [*options.args, "-r", str(lock)]
         print(f">> installing {lock.name} with uv {UV_VERSION}", flush=True)
-        result = subprocess.run(command, env={**environ, **options.env}, check=False)
+        # uv with arguments built here from the lock and pip's own settings
+        result = subprocess.run(command, env={**environ, **options.env}, check=False)  # noqa: S603
         if result.returncode == 0:
             return 0
         why.append(f"uv exited {result.returncode}")
     print(f">> installing {lock.name} with pip ({'; '.join(why)})", flush=True)
     command = [str(python), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(lock)]
-    return subprocess.run(command, check=False).returncode
+    return subprocess.run(command, check=False).returncode  # noqa: S603 - the venv's pip
 
 
 def compile_locks(venv: Path) -> int:
@@ -251,8 +253,8 @@ def compile_locks(venv: Path) -> int:
         [*base, str(PROJECT_DIR / "requirements-dev.txt"), "-c", str(synth), "-o", str(dev)],
     ]
     for step in steps:
-        print(">> " + shlex.join(step[:1] + ["pip", "compile", *step[-3:]]), flush=True)
-        result = subprocess.run(step, cwd=PROJECT_DIR, check=False)
+        print(">> " + shlex.join([*step[:1], "pip", "compile", *step[-3:]]), flush=True)
+        result = subprocess.run(step, cwd=PROJECT_DIR, check=False)  # noqa: S603 - uv, built here
         if result.returncode:
             return result.returncode
     return 0
