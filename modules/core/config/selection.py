@@ -75,6 +75,11 @@ class ConfigChoice:
         return _EXPLAIN[self.source]
 
     @property
+    def is_example(self) -> bool:
+        """Whether the config is the toolkit's own example (config/example.yaml)."""
+        return same_file(self.path, DEFAULT_CONFIG_PATH)
+
+    @property
     def switches(self) -> bool:
         """Whether this run replaces output that a different config produced."""
         return self.previous is not None and not same_file(self.previous, self.path)
