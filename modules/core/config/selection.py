@@ -77,7 +77,7 @@ class ConfigChoice:
     @property
     def is_example(self) -> bool:
         """Whether the config is the toolkit's own example (config/example.yaml)."""
-        return same_file(self.path, DEFAULT_CONFIG_PATH)
+        return self.source == "example" or same_file(self.path, DEFAULT_CONFIG_PATH)
 
     @property
     def switches(self) -> bool:
