@@ -46,7 +46,7 @@ def test_zizmor_finds_nothing() -> None:
             "--format",
             "json",
             str(WORKFLOW),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         check=False,
