@@ -536,7 +536,7 @@ def _endpoints(stack: _Stack) -> Iterator[Cost]:
                 name=f"{project}-{stage}",
                 dimensions="SageMaker real-time inference: instance-hours per instance "
                 f"({SEEDED_ENDPOINT_INSTANCE} as seeded), while it exists",
-                note="make destroy leaves it: see docs/inventory.md, Teardown",
+                note="make destroy leaves it: docs/first-apply.md, Removing what deploys created",
             )
 
 
