@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -252,8 +251,8 @@ def compile_locks(venv: Path) -> int:
         [*base, str(PROJECT_DIR / "requirements.txt"), "-o", str(synth)],
         [*base, str(PROJECT_DIR / "requirements-dev.txt"), "-c", str(synth), "-o", str(dev)],
     ]
-    for step in steps:
-        print(">> " + shlex.join([*step[:1], "pip", "compile", *step[-3:]]), flush=True)
+    for step, (source, lock) in zip(steps, LOCKS.items(), strict=True):
+        print(f">> uv pip compile {source} -> {lock}", flush=True)
         result = subprocess.run(step, cwd=PROJECT_DIR, check=False)  # noqa: S603 - uv, built here
         if result.returncode:
             return result.returncode
