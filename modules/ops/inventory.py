@@ -633,7 +633,8 @@ def _backend(doc: Json) -> str:
         return f"cloud (organization {cloud.get('organization')})"
     for kind, settings in backend.items():
         if kind == "local":
-            return f"local ({settings.get('path', 'terraform.tfstate')}, in this clone)"
+            path = settings.get("path", "terraform.tfstate")
+            return f"local ({path} from the stack directory, in this clone)"
         if kind == "s3":
             return f"s3 (s3://{settings.get('bucket')}/{settings.get('key')})"
         return str(kind)
