@@ -5,10 +5,10 @@ Usage (standard library only: it runs before the virtualenv exists, as a script)
     python3 modules/ops/install.py --venv .venv --lock requirements.lock
     python3 modules/ops/install.py --venv .venv --compile      # make lock
 
-1. ``python3 -m venv`` when the virtualenv is missing;
-2. the pinned ``uv`` (:data:`UV_VERSION`): one already in the virtualenv or on ``PATH`` at that
-   version, else installed into the virtualenv by pip from its hash-pinned line in
-   ``requirements-dev.lock``;
+1. ``python3 -m venv --without-pip`` when the virtualenv is missing (pip comes from the lock);
+2. the pinned ``uv`` (:data:`UV_VERSION`): one already in the virtualenv, on ``PATH`` or kept in
+   the user's cache at that version, else installed into the virtualenv by pip (``ensurepip``
+   first) from its hash-pinned line in ``requirements-dev.lock`` and kept in the cache;
 3. ``uv pip install --no-deps -r <lock>`` (every line hash-checked) with what pip is
    configured with (``pip config list``: index URLs, find-links, constraints, certificates,
    trusted hosts, proxy, timeout) translated into uv's options, and pip's rule of taking the
@@ -158,49 +158,94 @@ def hashed_line(lock: Path, name: str) -> str:
     raise LookupError(f"{name} is not in {lock}")
 
 
+def shared_uv() -> Path:
+    """Where the pinned uv binary is kept for every clone (the user's cache directory)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sagemaker-github-mlops" / f"uv-{UV_VERSION}" / "uv"
+
+
+def has_pip(python: Path) -> bool:
+    probe = [str(python), "-c", "import pip"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0  # noqa: S603
+
+
+def ensure_pip(python: Path) -> None:
+    """pip in the virtualenv (created without it): for the uv bootstrap and the fallback."""
+    if not has_pip(python):
+        print(">> adding pip to the virtualenv (ensurepip)", flush=True)
+        command = [str(python), "-m", "ensurepip", "--default-pip"]
+        subprocess.run(command, capture_output=True, check=True)  # noqa: S603
+
+
 def find_uv(venv: Path, log: list[str]) -> Path | None:
-    """The pinned uv: the virtualenv's, the one on PATH, or installed by pip; None if none."""
+    """The pinned uv: the virtualenv's, the one on PATH, the one kept in the user's cache, or
+    installed by pip from its hash-pinned lock line (then kept in the cache); None if none."""
     candidates = [venv / "bin" / "uv"]
     on_path = shutil.which("uv")
     if on_path:
         candidates.append(Path(on_path))
+    candidates.append(shared_uv())
     for candidate in candidates:
         if candidate.is_file() and uv_version(candidate) == UV_VERSION:
             return candidate
     line = hashed_line(PROJECT_DIR / LOCKS["requirements-dev.txt"], "uv")
-    python = str(venv_python(venv))
+    python = venv_python(venv)
+    ensure_pip(python)
     requirement = venv / ".uv-requirement.txt"
     requirement.write_text(line + "\n", encoding="utf-8")
     try:
-        result = subprocess.run(  # noqa: S603 - the virtualenv's pip, arguments built here
-            [python, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(requirement)],
-            check=False,
-        )
+        command = [str(python), "-m", "pip", "install", "--quiet", "--require-hashes"]
+        command += ["-r", str(requirement)]
+        result = subprocess.run(command, check=False)  # noqa: S603 - the venv's pip, built here
     finally:
         requirement.unlink(missing_ok=True)
-    if result.returncode == 0 and uv_version(venv / "bin" / "uv") == UV_VERSION:
-        return venv / "bin" / "uv"
-    log.append(f"uv {UV_VERSION} could not be installed (pip exit {result.returncode})")
-    return None
+    installed = venv / "bin" / "uv"
+    if result.returncode != 0 or uv_version(installed) != UV_VERSION:
+        log.append(f"uv {UV_VERSION} could not be installed (pip exit {result.returncode})")
+        return None
+    kept = shared_uv()
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f".uv-{os.getpid()}")
+        shutil.copy2(installed, partial)
+        partial.replace(kept)
+    except OSError as e:  # a read-only cache only costs the next clone this bootstrap
+        print(f">> (uv not kept in {kept.parent}: {e})", flush=True)
+    return installed
 
 
-def pip_settings(python: Path) -> dict[str, str]:
-    listing = subprocess.run(  # noqa: S603 - the virtualenv's pip
-        [str(python), "-m", "pip", "config", "list"],
+def pip_settings(venv: Path) -> dict[str, str]:
+    """pip's configuration, read by the virtualenv's pip or else this Python's pip (the same
+    files and variables: a new virtualenv has no pip.conf of its own)."""
+    for python in (venv_python(venv), Path(sys.executable)):
+        listing = subprocess.run(  # noqa: S603 - a pip, fixed arguments
+            [str(python), "-m", "pip", "config", "list"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if listing.returncode == 0:
+            return parse_pip_config(listing.stdout)
+    ensure_pip(venv_python(venv))
+    listing = subprocess.run(  # noqa: S603 - the venv's pip, fixed arguments
+        [str(venv_python(venv)), "-m", "pip", "config", "list"],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
-    ).stdout
-    return parse_pip_config(listing)
+    )
+    return parse_pip_config(listing.stdout)
 
 
 def ensure_venv(venv: Path) -> Path:
-    """The virtualenv's Python, creating the virtualenv (with pip, the fallback) if missing."""
+    """The virtualenv's Python, creating the virtualenv if missing: without pip, which uv
+    installs from the lock (ensurepip is slow, and pip is needed only as the fallback)."""
     python = venv_python(venv)
     if not python.exists():
         print(f">> creating {venv}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: S603
+        command = [sys.executable, "-m", "venv", "--without-pip", str(venv)]
+        subprocess.run(command, check=True)  # noqa: S603 - fixed arguments
     return python
 
 
@@ -213,7 +258,7 @@ def install(venv: Path, lock: Path, *, environ: Mapping[str, str] = os.environ) 
         why.append("MLOPS_INSTALLER=pip")
     else:
         try:
-            options = uv_options(pip_settings(python))
+            options = uv_options(pip_settings(venv))
         except NoUvEquivalentError as e:
             why.append(str(e))
     uv = find_uv(venv, why) if options is not None else None
@@ -231,6 +276,7 @@ def install(venv: Path, lock: Path, *, environ: Mapping[str, str] = os.environ) 
             return 0
         why.append(f"uv exited {result.returncode}")
     print(f">> installing {lock.name} with pip ({'; '.join(why)})", flush=True)
+    ensure_pip(python)
     command = [str(python), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(lock)]
     return subprocess.run(command, check=False).returncode  # noqa: S603 - the venv's pip
 

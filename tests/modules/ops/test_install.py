@@ -241,3 +241,39 @@ def test_falls_back_to_pip_on_a_setting_uv_cannot_take(
     assert install.install(_venv(tmp_path), ROOT / "requirements.lock", environ={}) == 0
     assert not any(Path(c[0]).name == "uv" and "install" in c for c in recorder.calls)
     assert "has no uv equivalent here" in capsys.readouterr().out
+
+
+def test_bootstraps_uv_once_per_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No uv anywhere: pip (after ensurepip) installs the hash-pinned uv, which is kept in the
+    user's cache; the next clone finds it there and needs neither pip nor ensurepip."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(install.shutil, "which", lambda _: None)
+    venv = tmp_path / "one" / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+
+    class Bootstrap(Recorder):
+        def __call__(self, command: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+            if command[1:4] == ["-m", "pip", "install"]:
+                (venv / "bin" / "uv").write_text("uv binary")  # what the uv wheel installs
+            return super().__call__(command, **kw)
+
+    recorder = Bootstrap({"-c import pip": 1})
+    monkeypatch.setattr(install.subprocess, "run", recorder)
+    log: list[str] = []
+    assert install.find_uv(venv, log) == venv / "bin" / "uv"
+    kinds = [" ".join(c[1:4]) for c in recorder.calls]
+    assert "-m ensurepip --default-pip" in kinds
+    (pip_install,) = [c for c in recorder.calls if c[1:4] == ["-m", "pip", "install"]]
+    assert "--require-hashes" in pip_install
+    kept = tmp_path / "cache" / "sagemaker-github-mlops" / f"uv-{UV_VERSION}" / "uv"
+    assert kept.read_text() == "uv binary"
+    other = tmp_path / "two" / ".venv"
+    (other / "bin").mkdir(parents=True)
+    second = Recorder({})
+    monkeypatch.setattr(install.subprocess, "run", second)
+    assert install.find_uv(other, log) == kept
+    assert [c[-1] for c in second.calls] == ["--version"], "only the version check"
+    assert log == []
