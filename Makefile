@@ -43,7 +43,7 @@ help: ## Show this help (the default goal)
 # (modules/ops/install.py says when and why); both share their caches between clones.
 $(VENV)/.installed: requirements.lock
 	@$(PYTHON) modules/ops/install.py --venv $(VENV) --lock requirements.lock
-	@echo ">> preparing slim provider assemblies (build/slim-providers) and jsii's package cache"
+	@echo ">> preparing slim provider assemblies and jsii's package cache (shared: ~/.cache)"
 	@$(PY) -m modules.jsii_slim || echo ">> (not prepared: synth falls back to the full packages)"
 	@touch $@
 

@@ -18,9 +18,10 @@ version (so every type keeps its FQN and the output stays byte-identical), holdi
 Which submodules the app uses is derived, never listed by hand: the sources under the scan roots
 (the ``modules`` package and ``main.py``) are searched for ``cdktf_cdktf_provider_aws.<name>``,
 and any submodule imported before the assembly is loaded is added too. The slim tarball is
-cached under ``build/slim-providers/`` (``MLOPS_SLIM_CACHE_DIR`` overrides), keyed by the sha256
-of the original tarball, the used submodules, the jsii version and this builder's version: a
-package upgrade or a new import rebuilds it (one notice line on stderr).
+cached in the user's cache directory, shared by every clone
+(``~/.cache/sagemaker-github-mlops/slim-providers/``; ``MLOPS_SLIM_CACHE_DIR`` overrides),
+keyed by the sha256 of the original tarball, the used submodules, the jsii version and this
+builder's version: a package upgrade or a new import rebuilds it (one notice line on stderr).
 ``python -m modules.jsii_slim`` builds it ahead of time (``make install`` does).
 
 The swap happens in exactly one place: the jsii kernel's ``load`` is wrapped so that a request
@@ -64,7 +65,13 @@ CACHE_DIR_ENV = "MLOPS_SLIM_CACHE_DIR"
 #: ``MLOPS_SLIM_ASSEMBLIES=0`` loads the full tarballs (the Python side stays lazy).
 DISABLE_ENV = "MLOPS_SLIM_ASSEMBLIES"
 ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_CACHE_DIR = ROOT / "build" / "slim-providers"
+#: Shared by every clone on the machine (entries are keyed by what they were built from, and
+#: written atomically): ``$XDG_CACHE_HOME`` or ``~/.cache``.
+DEFAULT_CACHE_DIR = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "sagemaker-github-mlops"
+    / "slim-providers"
+)
 DEFAULT_SCAN_ROOTS = (ROOT / "modules", ROOT / "main.py")
 
 #: npm packs files with this fixed mtime (1985-10-26); the slim tarball does the same.
@@ -398,7 +405,7 @@ def build_slim_tarball(
 
 
 # --------------------------------------------------------------------------------------------
-# The cache under build/slim-providers/
+# The cache (DEFAULT_CACHE_DIR, or MLOPS_SLIM_CACHE_DIR)
 
 
 def sha256_file(path: Path) -> str:
