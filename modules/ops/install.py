@@ -190,7 +190,11 @@ def find_uv(venv: Path, log: list[str]) -> Path | None:
             return candidate
     line = hashed_line(PROJECT_DIR / LOCKS["requirements-dev.txt"], "uv")
     python = venv_python(venv)
-    ensure_pip(python)
+    try:
+        ensure_pip(python)
+    except subprocess.CalledProcessError as e:
+        log.append(f"no pip to install uv with (ensurepip exit {e.returncode})")
+        return None
     requirement = venv / ".uv-requirement.txt"
     requirement.write_text(line + "\n", encoding="utf-8")
     try:
@@ -276,7 +280,16 @@ def install(venv: Path, lock: Path, *, environ: Mapping[str, str] = os.environ) 
             return 0
         why.append(f"uv exited {result.returncode}")
     print(f">> installing {lock.name} with pip ({'; '.join(why)})", flush=True)
-    ensure_pip(python)
+    try:
+        ensure_pip(python)
+    except subprocess.CalledProcessError as e:
+        print(
+            f"error: {venv} has no pip and `python -m ensurepip` failed (exit {e.returncode}): "
+            "install your Python's venv/ensurepip support, or put uv "
+            f"{UV_VERSION} on PATH",
+            file=sys.stderr,
+        )
+        return 1
     command = [str(python), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(lock)]
     return subprocess.run(command, check=False).returncode  # noqa: S603 - the venv's pip
 
