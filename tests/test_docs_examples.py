@@ -1,4 +1,6 @@
-"""Every YAML block in README.md, CONTRIBUTING.md and docs/ works as printed; the minimal config is minimal.
+"""Every YAML block in README.md, CONTRIBUTING.md and docs/ works as printed.
+
+The minimal config is minimal.
 
 The blocks are extracted here from the Markdown itself, so an edit to the docs cannot break
 an example silently. Each block is one of:
