@@ -26,6 +26,8 @@ from tools.gates.iam_authorization import concrete_policies
 from tools.gates.recorded_calls import Evaluation, evaluate
 
 MOTO_ACCOUNT = "123456789012"
+#: the error answers GitHub gives outside its description (tests/support/fake_github.py)
+UNDOCUMENTED = "create-workflow-dispatch error (the description lists 200 and 204 only)"
 RUN_DETAILS = {
     "workflow_run_id": 22334455,
     "run_url": "https://api.github.com/repos/acme-user/churn-model/actions/runs/22334455",
@@ -67,10 +69,14 @@ def _run_handler_paths(
         arn = event["event"]["detail"]["ModelPackageArn"].rsplit("/", 1)[0] + f"/{version}"
         event["event"]["detail"]["ModelPackageArn"] = arn
         event["event"]["resources"] = [arn]
-        trigger_env.github.enqueue(FakeResponse(status=status, body={"message": "nope"}))
+        trigger_env.github.enqueue(
+            FakeResponse(status=status, body={"message": "nope"}, undocumented=UNDOCUMENTED)
+        )
         if status == 502:  # retried by the function before it gives up
             for _ in range(3):
-                trigger_env.github.enqueue(FakeResponse(status=status, body={"message": "no"}))
+                trigger_env.github.enqueue(
+                    FakeResponse(status=status, body={"message": "no"}, undocumented=UNDOCUMENTED)
+                )
         with pytest.raises(Exception, match="GitHub"):
             handler.handler(event, LambdaContext())
     return start, len(moto_server.recorded())
