@@ -167,9 +167,15 @@ RESOURCES: Mapping[str, Permission] = {
         "iam:ListUserTags iam:ListGroupsForUser iam:ListAccessKeys iam:ListUserPolicies "
         "iam:ListAttachedUserPolicies iam:ListMFADevices iam:ListSSHPublicKeys "
         "iam:ListServiceSpecificCredentials iam:ListSigningCertificates iam:GetLoginProfile "
-        # force_destroy: deleteUserVirtualMFADevices lists the account's virtual MFA devices
-        # (internal/service/iam/user.go, resourceUserDelete); IAM has no resource for that list
-        "iam:ListVirtualMFADevices",
+        # force_destroy (internal/service/iam/user.go, resourceUserDelete) removes what a user
+        # holds before DeleteUser: deleteUserVirtualMFADevices lists the account's virtual MFA
+        # devices (IAM has no resource for that list), deleteUserLoginProfile calls
+        # DeleteLoginProfile (recorded), and the SSH keys, MFA devices, signing certificates
+        # and service credentials are deleted when there are any. (A virtual MFA device's own
+        # deletion needs its mfa/ ARN; the stack's users never get one.)
+        "iam:ListVirtualMFADevices iam:DeleteLoginProfile iam:DeleteSSHPublicKey "
+        "iam:DeactivateMFADevice iam:DeleteSigningCertificate "
+        "iam:DeleteServiceSpecificCredential",
         USER,
     ),
     "aws_iam_user_policy": _p(

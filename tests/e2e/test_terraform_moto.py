@@ -603,6 +603,7 @@ def test_recorded_calls_are_allowed_by_the_generated_policies(setup: Setup) -> N
         "kms:DescribeKey",
         "logs:DescribeLogGroups",
         "iam:ListVirtualMFADevices",
+        "iam:DeleteLoginProfile",
         "dynamodb:DescribeTimeToLive",
     } <= report.actions
     # removing any one recorded action from the generated policy denies a recorded call
