@@ -145,6 +145,7 @@ class Environment(_Model):
                     "it, or set auth_mode: oidc",
                 )
         deployer = self.platform.deployer_principal_arn
+        self._portfolio_access()
         if deployer is not None:
             m = IAM_PRINCIPAL_ARN_RE.fullmatch(deployer)
             if m and m.group(1) != self.account_id:
@@ -163,6 +164,26 @@ class Environment(_Model):
                     f"{m.group(1)}, not {self.account_id}; list this account's Studio roles",
                 )
         return self
+
+    def _portfolio_access(self) -> None:
+        """A SageMaker project is created from the product by the principal running the apply
+        (CreateProject provisions it through Service Catalog), which needs the portfolio's
+        access: only ``deployer_principal_arn`` gives it in the same plan. Deriving it from the
+        caller instead would make every plan by another principal replace the association
+        (docs/service-catalog.md), so the config must name it."""
+        if self.platform.deployer_principal_arn is not None:
+            return
+        for i, project in enumerate(self.projects):
+            if project.create_sagemaker_project:
+                raise _fail(
+                    "deployer_needed",
+                    f"platform.deployer_principal_arn: required because projects[{i}] "
+                    f"({project.name!r}) has create_sagemaker_project: true, and only a "
+                    "principal associated with the portfolio can create it from the product; "
+                    "give the IAM role (or user) that runs applies, e.g. 'arn:aws:iam::"
+                    f"{self.account_id}:role/terraform-apply', or set create_sagemaker_project: "
+                    "false and create the project in Studio",
+                )
 
     def _one_project_per_repository(self) -> None:
         repositories: dict[tuple[str, str], int] = {}

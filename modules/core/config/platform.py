@@ -257,9 +257,9 @@ class Platform(_Model):
     deployer_principal_arn: str | None = Field(
         default=None,
         description="The IAM role (or user) that runs applies, associated with the portfolio "
-        "so the plan can create SageMaker projects from the product. Default: no association "
-        "(the applying principal needs portfolio access already, or the projects are created "
-        "in Studio).",
+        "so the plan can create SageMaker projects from the product. Required when a project "
+        "has create_sagemaker_project: true; otherwise default: no association (the projects "
+        "are created in Studio).",
     )
     project_updates: Literal["manual", "automatic"] = Field(
         default="manual",
