@@ -25,11 +25,13 @@ from modules.aws.pipeline_role import PipelineRole, PipelineRoleProps
 from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
 from modules.core.account_context import AccountContext
 from modules.core.naming import (
+    BUILD_STAGE,
     PRODUCTION_STAGE,
     STAGING_STAGE,
     build_settings_prefix,
     github_environment,
 )
+from modules.github.build_environment import BuildEnvironment, BuildEnvironmentProps
 from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
@@ -210,9 +212,9 @@ class MlopsProject(Construct):
                 provider=props.github_provider,
                 repository=props.github_repository,
                 variables=credentials.build_variables,
-                secrets=credentials.build_secrets,
             ),
         )
+        build_environment = self._build_environment(props, credentials.build_environment_secrets)
         self.workflow_params = WorkflowParams(
             aws_region=props.region,
             sagemaker_project_name=props.project_name,
@@ -221,6 +223,7 @@ class MlopsProject(Construct):
             staging_environment=staging,
             production_environment=production,
             build_settings_prefix=prefix,
+            build_environment=build_environment,
         )
         self.files = RepositoryFiles(
             self,
@@ -254,6 +257,23 @@ class MlopsProject(Construct):
                 staging_secrets=credentials.stage_secrets[STAGING_STAGE],
             ),
         )
+
+    def _build_environment(self, props: MlopsProjectProps, secrets: dict[str, str]) -> str | None:
+        """The build job's GitHub environment holding its access key (``access_keys`` only),
+        deployable from the project's branch alone; its name, or ``None`` (``oidc``)."""
+        if not secrets:
+            return None
+        return BuildEnvironment(
+            self,
+            "build-environment",
+            BuildEnvironmentProps(
+                provider=props.github_provider,
+                repository=props.github_repository,
+                branch=props.branch,
+                environment=github_environment(props.environment_name, BUILD_STAGE),
+                secrets=secrets,
+            ),
+        ).environment_name
 
     def _outputs(self, project_id: str | None) -> None:
         outputs: dict[str, str] = {"pipeline-role-arn": self.pipeline_role_arn}
