@@ -84,6 +84,7 @@ def catalog_props(env: Environment, *, context: AccountContext) -> ProjectTempla
         product_owner=platform.product.owner,
         product_description=platform.product.description,
         version_title=platform.product.version,
+        retained_template_sha256s=platform.product.retained_versions,
         enable_sagemaker_project_templates=platform.enable_sagemaker_project_templates,
         launch_role_supplement=tuple(
             launch_role_supplement_statements(

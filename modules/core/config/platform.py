@@ -141,6 +141,10 @@ class TokenSecret(_Model):
 PRODUCT_OWNER_MAX = 50
 PRODUCT_DESCRIPTION_MAX = 8191
 PRODUCT_VERSION_MAX = 8192 - 11
+#: Earlier template versions a product keeps (a toolkit choice, well under Service Catalog's
+#: per-product version quota): enough for every version a project may still run.
+MAX_RETAINED_VERSIONS = 20
+TEMPLATE_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class ProductSettings(_Model):
@@ -154,6 +158,32 @@ class ProductSettings(_Model):
     owner: str = "ML Platform"
     description: str = "Build and deploy ML models with SageMaker Pipelines and GitHub Actions"
     version: str = Field(default="v1", description="Title of the provisioning artifact")
+    retained_versions: tuple[str, ...] = Field(
+        default=(),
+        max_length=MAX_RETAINED_VERSIONS,
+        description="Earlier template versions to keep, by their template sha256 (64 hex "
+        "digits: the `product-template-sha256` output, or the end of the version's description "
+        "'Template sha256 <digest>'). Each stays a provisioning artifact of the product, "
+        "deactivated (active: false, guidance: DEPRECATED) so no new project uses it while "
+        "projects built from it keep running; remove an entry once no project uses that "
+        "version, and the next apply deletes it. Default: none kept (a template change deletes "
+        "the previous version's artifact).",
+    )
+
+    @field_validator("retained_versions")
+    @classmethod
+    def _retained(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for digest in value:
+            if not TEMPLATE_SHA256_RE.fullmatch(digest):
+                raise _fail(
+                    "bad_template_sha256",
+                    f"{digest!r} is not a template sha256: give the 64 lowercase hex digits of "
+                    "`terraform output product-template-sha256` (or of the version's "
+                    "description 'Template sha256 <digest>')",
+                )
+        if len(set(value)) != len(value):
+            raise _fail("duplicate", "a template sha256 is listed twice; list each version once")
+        return value
 
     @field_validator("owner", "version", "description")
     @classmethod
