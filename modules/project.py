@@ -83,6 +83,10 @@ class MlopsProjectProps:
             (protected branch) instead of committed. Default: committed.
         template_updates_reach_project: whether a changed product template is applied to the
             SageMaker project (UpdateProject). Default: no (safe for projects in use).
+        permissions_boundary_arn: permissions boundary of every role and user of the project.
+            Default: none.
+        pin_build_workflow: whether the build role trusts only the committed build workflow
+            (``job_workflow_ref``; ``oidc``). Default: any workflow on the branch.
     """
 
     context: AccountContext
@@ -107,6 +111,17 @@ class MlopsProjectProps:
     seed_files: Mapping[str, str] = field(default_factory=dict)
     template_updates_reach_project: bool = False
     workflows_via_pull_request: bool = False
+    permissions_boundary_arn: str | None = None
+    pin_build_workflow: bool = False
+
+
+def build_job_workflow_ref(props: MlopsProjectProps) -> str | None:
+    """The ``job_workflow_ref`` claim of the committed build workflow on the project's branch
+    (``OWNER/REPO/.github/workflows/build.yml@refs/heads/BRANCH``), when pinned."""
+    if not props.pin_build_workflow:
+        return None
+    repo = f"{props.github_owner}/{props.github_repository}"
+    return f"{repo}/{WORKFLOW_PATHS['build']}@refs/heads/{props.branch}"
 
 
 class MlopsProject(Construct):
@@ -137,6 +152,7 @@ class MlopsProject(Construct):
                     environment_name=props.environment_name,
                     project_name=props.project_name,
                     project_id=project_id,
+                    permissions_boundary_arn=props.permissions_boundary_arn,
                 ),
             ).role_arn
         # Every GitHub object is scoped to this toolkit environment, so a repository deployed by
@@ -163,6 +179,8 @@ class MlopsProject(Construct):
                 auth_mode=props.auth_mode,
                 oidc_provider_arn=props.oidc_provider_arn,
                 pipeline_role_arn=self.pipeline_role_arn,
+                permissions_boundary_arn=props.permissions_boundary_arn,
+                build_job_workflow_ref=build_job_workflow_ref(props),
             ),
         )
         self._github_side(props, production=production, staging=staging)

@@ -15,6 +15,7 @@ from modules.core.config.base import (
     ACCOUNT_RE,
     AWS_TAG_LIMIT,
     ENV_NAME_RE,
+    IAM_POLICY_ARN_RE,
     IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
     MAX_USER_TAGS,
@@ -155,6 +156,7 @@ class Environment(_Model):
                     f"{m.group(1)}, not {self.account_id}; give the role that runs applies in "
                     "this account",
                 )
+        self._boundary_account()
         for role in self.platform.studio_execution_role_arns:
             m = IAM_ROLE_ARN_RE.fullmatch(role)
             if m and m.group(1) != self.account_id:
@@ -164,6 +166,17 @@ class Environment(_Model):
                     f"{m.group(1)}, not {self.account_id}; list this account's Studio roles",
                 )
         return self
+
+    def _boundary_account(self) -> None:
+        boundary = self.platform.permissions_boundary_arn
+        m = IAM_POLICY_ARN_RE.fullmatch(boundary or "")
+        if m and m.group(1) not in ("aws", self.account_id):
+            raise _fail(
+                "boundary_account",
+                f"platform.permissions_boundary_arn: {boundary!r} belongs to account "
+                f"{m.group(1)}, not {self.account_id}; a permissions boundary is a managed "
+                "policy of this account (or an AWS managed policy)",
+            )
 
     def _portfolio_access(self) -> None:
         """A SageMaker project is created from the product by the principal running the apply

@@ -16,6 +16,7 @@ from pydantic import (
 from modules.core.config.base import (
     EMAIL_RE,
     GITHUB_OWNER_RE,
+    IAM_POLICY_ARN_RE,
     IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
     IAM_ROLE_NAME_RE,
@@ -297,6 +298,20 @@ class Platform(_Model):
         "created ('automatic': UpdateProject on the next apply) or only new projects "
         "('manual', safe for projects in use).",
     )
+    permissions_boundary_arn: str | None = Field(
+        default=None,
+        description="A managed policy set as the permissions boundary of every IAM role and "
+        "user the stack creates (trigger function, pipeline and GitHub Actions identities). "
+        "Default: no boundary.",
+    )
+    pin_build_workflow: bool = Field(
+        default=False,
+        description="Whether the build role trusts only the toolkit's build workflow: its trust "
+        "also requires the token claim job_workflow_ref to be "
+        "'<owner>/<repository>/.github/workflows/build.yml@refs/heads/<branch>', so another "
+        "workflow on the branch cannot assume it (auth_mode oidc only). Default: any workflow "
+        "on the branch (the token's sub names only the repository and branch).",
+    )
     github_app: GitHubApp | None = Field(
         default=None,
         description="GitHub App authentication for some or all owners. Default: tokens "
@@ -346,6 +361,29 @@ class Platform(_Model):
                 "runs plans (e.g. 'arn:aws:iam::<account>:role/terraform'), list it in "
                 "token_secret.readers, or set token_secret.value_from_variable: false and put "
                 "the token in the secret yourself",
+            )
+        return self
+
+    @field_validator("permissions_boundary_arn")
+    @classmethod
+    def _boundary(cls, value: str | None) -> str | None:
+        if value is not None and not IAM_POLICY_ARN_RE.fullmatch(value):
+            raise _fail(
+                "bad_boundary_arn",
+                f"{value!r} is not an IAM managed policy ARN; give 'arn:aws:iam::<account>:"
+                "policy/<path/name>' (or an AWS managed policy 'arn:aws:iam::aws:policy/...'), "
+                "or leave it out",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _pin_needs_oidc(self) -> Platform:
+        if self.pin_build_workflow and self.auth_mode != "oidc":
+            raise _fail(
+                "pin_needs_oidc",
+                "pin_build_workflow: only with auth_mode: oidc (it is a condition of the build "
+                "role's trust; access keys have no token to check): remove it, or set "
+                "auth_mode: oidc",
             )
         return self
 
