@@ -121,7 +121,7 @@ def test_the_legacy_address_is_cdktfs_id_of_the_old_path() -> None:
     (CHANGELOG, [Unreleased] > Changed) is what the moved block names."""
     path = "project-template/current-version"
     digest = hashlib.md5(path.encode(), usedforsecurity=False).hexdigest()[:8].upper()
-    assert LEGACY == f"{ARTIFACT}.{path.replace('/', '_')}_{digest}"
+    assert f"{ARTIFACT}.{path.replace('/', '_')}_{digest}" == LEGACY
     assert LEGACY in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
 
 
