@@ -421,8 +421,9 @@ def test_import_of_every_resource_then_plan(scenario: Callable[[str], Run]) -> N
     """State lost after an apply: ``terraform import`` of each object, then a plan. What the
     provider's importers cannot read shows up, each with its reason (the example has no
     repository secrets since issue 27, whose value could not be imported either,
-    resource_github_actions_secret.go:242): environment secrets cannot be imported at all (no importer in 6.9.0), files are updated in
-    place for ``overwrite_on_create`` (the importer sets it false, L49-51)."""
+    resource_github_actions_secret.go:242): environment secrets cannot be imported at all
+    (no importer in 6.9.0), files are updated in place for ``overwrite_on_create`` (the
+    importer sets it false, L49-51)."""
     run = scenario("new")
     run.apply("prod")
     config = run.variants["example"].stacks["prod"]
