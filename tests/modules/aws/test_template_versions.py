@@ -15,11 +15,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modules.core.config import ConfigError, parse_config
+from modules.ops.terraform import offline_env, run_terraform
 from tests.conftest import ROOT, Synth, resources
 
 ARTIFACT = "aws_servicecatalog_provisioning_artifact"
@@ -151,3 +153,34 @@ def test_fails_on_too_many_retained_versions(example: dict[str, Any]) -> None:
         parse_config(example, "test.yaml")
     (problem,) = info.value.problems
     assert problem.startswith("environments[0].platform.product.retained_versions")
+
+
+@pytest.mark.slow
+def test_the_installed_provider_schema_agrees(tmp_path: Path) -> None:
+    """What the retained versions rely on, read from hashicorp/aws 5.100.0 itself (the offline
+    mirror, ``terraform providers schema -json``): ``name`` and ``description`` are Optional and
+    Computed (left out, they plan no change), ``type`` and ``template_url`` are not Computed (so
+    they are given), and ``active`` / ``guidance`` are arguments."""
+    env, mirror = offline_env(tmp_path)
+    if mirror is None:
+        pytest.skip("no provider mirror with hashicorp/aws 5.100.0 on this machine")
+    (tmp_path / "main.tf.json").write_text(
+        json.dumps(
+            {
+                "terraform": {
+                    "required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    init = run_terraform(["init", "-backend=false", "-input=false"], cwd=tmp_path, env=env)
+    assert init.returncode == 0, init.stderr
+    shown = run_terraform(["providers", "schema", "-json"], cwd=tmp_path, env=env)
+    assert shown.returncode == 0, shown.stderr
+    schemas = json.loads(shown.stdout)["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+    attributes = schemas["resource_schemas"][ARTIFACT]["block"]["attributes"]
+    for name in ("name", "description"):
+        assert attributes[name].get("optional") and attributes[name].get("computed"), name
+    for name in ("type", "template_url", "active", "guidance", "disable_template_validation"):
+        assert attributes[name].get("optional") and not attributes[name].get("computed"), name
