@@ -50,7 +50,7 @@ NUMBER_TOKEN_BITS = (0xFDFF, 0xFBFF)
 # at the beginning of such a run; the look-behind says so, which keeps the scan linear (the
 # literal pattern retries every position of a long digit run: quadratic on a 1 MiB value).
 # The test compares both patterns on generated text.
-_NUMBER_RE = re.compile(r"(?<![-|0-9.+])[-|0-9.+]+e[-|0-9.eE+]+", re.ASCII)
+NUMBER_RE = re.compile(r"(?<![-|0-9.+])[-|0-9.+]+e[-|0-9.eE+]+", re.ASCII)
 # JavaScript's parseFloat reads the longest prefix that is a decimal literal (ECMA-262
 # StrDecimalLiteral); the matched text holds no space, so no trimming is needed.
 _JS_FLOAT_PREFIX = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -72,7 +72,7 @@ def is_token_number(value: float) -> bool:
 
 def number_tokens(text: str) -> Iterator[str]:
     """The parts of ``text`` that CDKTF's number scan would read as encoded tokens."""
-    for m in _NUMBER_RE.finditer(text):
+    for m in NUMBER_RE.finditer(text):
         if is_token_number(js_parse_float(m.group())):
             yield m.group()
 
