@@ -15,7 +15,13 @@ from pydantic import (
     ValidationError,
 )
 
-from modules.core.config.base import SEVERAL, ConfigError, did_you_mean, show
+from modules.core.config.base import (
+    MAX_SHOWN_CHARS,
+    SEVERAL,
+    ConfigError,
+    did_you_mean,
+    show,
+)
 from modules.core.config.environments import ToolkitConfig
 from modules.core.config.tokens import number_reason, token_reason
 
@@ -47,7 +53,8 @@ def _location(loc: tuple[int | str, ...]) -> str:
 def _key_text(key: str) -> str:
     """A mapping key as it appears in a location: plain names as they are, anything else
     (spaces, newlines, quotes...) quoted, so a problem always fits on one line."""
-    return key if re.fullmatch(r"[A-Za-z0-9_:.-]+", key) else f"[{show(key)}]"
+    plain = len(key) <= MAX_SHOWN_CHARS and re.fullmatch(r"[A-Za-z0-9_:.-]+", key)
+    return key if plain else f"[{show(key)}]"
 
 
 def _describe(error: Mapping[str, Any], known: _KnownKeys) -> list[str]:

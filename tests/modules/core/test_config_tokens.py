@@ -339,6 +339,7 @@ def test_plain_numbers_in_text_are_kept() -> None:
         assert token_reason(text) is None, text
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     ("where", "value"),
     [
