@@ -75,7 +75,7 @@ REGION_PARTITION: dict[str, str] = {
 }
 AWS_REGIONS: frozenset[str] = frozenset(REGION_PARTITION)
 # The ARN partitions accepted, as a pattern alternative.
-PARTITION = "|".join(re.escape(p) for p in _PARTITION_REGIONS)
+PARTITION = "|".join(_PARTITION_REGIONS)
 ACCOUNT_RE = re.compile(r"\d{12}", re.ASCII)
 ENV_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z]")
 # The project name is used both by SageMaker CreateProject (ProjectName pattern

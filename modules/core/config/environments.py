@@ -177,16 +177,18 @@ class Environment(_Model):
 
     def _project_patterns_apart(self) -> list[str]:
         """A project's policies match its resources by name pattern when the stack does not
-        know its project id: ``<name>-p-*`` (modules.core.naming.group_in_arn). Project ``a``'s
-        pattern would match project ``a-p-x``'s resources (``a-p-x-p-<id>``): refuse the pair."""
+        know its project id: ``<name>-p-*`` (modules.core.naming.group_in_arn; SageMaker
+        project ids are ``p-`` and 12 letters or digits). Project ``a``'s pattern matches the
+        resources ``<b>-p-<id>`` of project ``b`` exactly when ``b`` is ``a`` followed by
+        ``-p-...`` or by ``-p`` (then ``a-p-p-<id>``): refuse such pairs."""
         found = []
         names = [(i, p.name.lower()) for i, p in enumerate(self.projects)]
         for i, short in names:
             for j, long in names:
-                if long.startswith(short + "-p-"):
+                if long != short and (long + "-").startswith(short + "-p-"):
                     found.append(
                         f"projects[{j}].name: {self.projects[j].name!r} is projects[{i}]'s name "
-                        f"{self.projects[i].name!r} followed by '-p-'; the name pattern of "
+                        f"{self.projects[i].name!r} followed by '-p'; the name pattern of "
                         f"{self.projects[i].name!r}'s resources ('{short}-p-*') would match this "
                         f"project's ('{long}-p-<id>'): rename one",
                     )
