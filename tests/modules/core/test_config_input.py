@@ -151,7 +151,9 @@ def test_project_name_of_32_characters_is_accepted(example: dict[str, Any]) -> N
 def test_fails_on_branch_git_or_the_template_rejects(example: dict[str, Any], branch: str) -> None:
     example["environments"][0]["projects"][0]["github"]["branch"] = branch
     msg = one_problem(example)
-    assert msg.startswith(f"environments[0].projects[0].github.branch: {show(branch)} is not a branch")
+    assert msg.startswith(
+        f"environments[0].projects[0].github.branch: {show(branch)} is not a branch"
+    )
 
 
 @pytest.mark.parametrize("branch", ["release/1.2", "feature_x", "a-b.c", "x" * 255, "v1.lockx"])
