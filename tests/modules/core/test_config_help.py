@@ -212,3 +212,13 @@ def test_the_schema_refuses_exactly_what_validation_refuses_for_a_missing_key() 
 def test_schema_requires_production_reviewers() -> None:
     required = config_schema()["$defs"]["Project"]["required"]
     assert "production_reviewers" in required
+
+
+def test_missing_required_key_says_what_it_is_for() -> None:
+    data = example_data()
+    del data["environments"][0]["projects"][0]["production_reviewers"]
+    assert problems(data) == [
+        "environments[0].projects[0].production_reviewers: required but missing; add it (Who "
+        "approves production deploys: at least one GitHub user or team of the owner "
+        "organization, e.g. production_reviewers: {teams: [ml-leads]})"
+    ]
