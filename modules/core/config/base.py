@@ -29,7 +29,7 @@ from modules.core.template_contract import PROJECT_NAME_PATTERN
 # static table generated from botocore's endpoints data (botocore/data/endpoints.json,
 # "partitions" -> "partition" / "regions", botocore 1.44.8, pinned via boto3 in
 # requirements.txt); a region AWS adds later needs a line here
-# (tests/modules/core/test_config_input.py compares the table with botocore's data).
+# (tests/modules/core/test_config_cross.py compares the table with botocore's data).
 _PARTITION_REGIONS: dict[str, tuple[str, ...]] = {
     "aws": (
         "af-south-1",

@@ -121,7 +121,7 @@ def _shorten(message: str, given: Any) -> str:
 
 def _long_strings(node: Any) -> Iterator[str]:
     if isinstance(node, str):
-        if len(node) > 80:
+        if len(node) > MAX_SHOWN_CHARS - 2:  # its repr would be cut
             yield node
     elif isinstance(node, dict):
         for key, value in node.items():
