@@ -264,14 +264,18 @@ def check_region(value: str) -> str:
     return value
 
 
+# Any ARN: arn:<partition>:<service>:<region or empty>:<account or empty>:<resource>.
+_ARN_SHAPE_RE = re.compile(r"arn:([a-z][a-z-]*):[a-z0-9-]+:([a-z0-9-]*):(?:\d{12})?:\S+", re.ASCII)
+
+
 def arn_partition_problem(arn: str, region: str) -> str | None:
     """Why ``arn`` cannot be used in an environment in ``region``, or ``None``: its partition
     must be the region's (an ``aws-cn`` role does not exist for an ``aws`` region's API), and a
     region it names must belong to that partition."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
-        return None
-    partition, arn_region = parts[1], parts[3]
+    m = _ARN_SHAPE_RE.fullmatch(arn)
+    if m is None:
+        return None  # not an ARN (free text may mention one; its own pattern decides)
+    partition, arn_region = m.group(1), m.group(2)
     expected = REGION_PARTITION.get(region)
     if expected is not None and partition != expected:
         return (

@@ -307,3 +307,9 @@ def test_names_that_merely_share_a_prefix_are_accepted() -> None:
 
 def test_regions_listed_are_those_of_the_table() -> None:
     assert {REGION_PARTITION[r] for r in AWS_REGIONS} == {"aws", "aws-cn", "aws-us-gov"}
+
+
+def test_free_text_that_mentions_an_arn_is_not_an_arn() -> None:
+    data = example_data()
+    dev(data)["platform"]["product"] = {"description": "uses arn:aws-cn:iam::1:role/x, see docs"}
+    assert problems(data) == []
