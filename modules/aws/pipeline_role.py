@@ -35,6 +35,8 @@ class PipelineRoleProps:
         allow_registered_approved: whether the pipeline may register a package already
             ``Approved`` (``platform.auto_approve_staging``). Default: no, only
             ``PendingManualApproval``; a person approves.
+        permissions_boundary_arn: managed policy set as the role's permissions boundary.
+            Default: none.
     """
 
     context: AccountContext
@@ -42,6 +44,7 @@ class PipelineRoleProps:
     project_name: str
     project_id: str | None = None
     allow_registered_approved: bool = False
+    permissions_boundary_arn: str | None = None
 
 
 class PipelineRole(Construct):
@@ -58,6 +61,7 @@ class PipelineRole(Construct):
             name=iam_name(props.environment_name, props.project_name, "pipeline"),
             description=f"SageMaker pipeline jobs and models of project {props.project_name}",
             tags={"sagemaker:project-name": props.project_name},
+            permissions_boundary=props.permissions_boundary_arn,
             assume_role_policy=policy_document(
                 self,
                 "trust",

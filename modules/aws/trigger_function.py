@@ -93,6 +93,8 @@ class TriggerFunctionProps:
             (each must confirm the subscription). Default: no topic, no subscription.
         allow_registered_approved: whether a package registered already Approved (not by a
             person) dispatches too (``platform.auto_approve_staging``). Default: no.
+        permissions_boundary_arn: managed policy set as the function role's permissions
+            boundary. Default: none.
     """
 
     environment_name: str
@@ -115,6 +117,7 @@ class TriggerFunctionProps:
     allowed_targets: tuple[DispatchTarget, ...] = ()
     alarm_topic_arn: str | None = None
     alarm_emails: tuple[str, ...] = ()
+    permissions_boundary_arn: str | None = None
 
 
 class TriggerFunction(Construct):
@@ -150,6 +153,7 @@ class TriggerFunction(Construct):
                 table_arn=table.arn,
                 queue_arn=queue.arn,
                 token_secret_arns=props.token_secret_arns,
+                permissions_boundary_arn=props.permissions_boundary_arn,
             ),
         )
         function = TriggerLambda(

@@ -154,7 +154,9 @@ RESOURCES: Mapping[str, Permission] = {
     "aws_iam_role": _p(
         "iam:CreateRole iam:GetRole iam:UpdateRole iam:DeleteRole iam:UpdateAssumeRolePolicy "
         "iam:TagRole iam:UntagRole iam:ListRoleTags iam:ListRolePolicies iam:GetRolePolicy "
-        "iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole",
+        "iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole "
+        # platform.permissions_boundary_arn set or changed on an existing role
+        "iam:PutRolePermissionsBoundary iam:DeleteRolePermissionsBoundary",
         ROLE_ANY_PATH,
     ),
     "aws_iam_role_policy": _p(
@@ -175,7 +177,8 @@ RESOURCES: Mapping[str, Permission] = {
         # deletion needs its mfa/ ARN; the stack's users never get one.)
         "iam:ListVirtualMFADevices iam:DeleteLoginProfile iam:DeleteSSHPublicKey "
         "iam:DeactivateMFADevice iam:DeleteSigningCertificate "
-        "iam:DeleteServiceSpecificCredential",
+        "iam:DeleteServiceSpecificCredential "
+        "iam:PutUserPermissionsBoundary iam:DeleteUserPermissionsBoundary",
         USER,
     ),
     "aws_iam_user_policy": _p(
