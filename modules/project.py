@@ -83,6 +83,8 @@ class MlopsProjectProps:
             (protected branch) instead of committed. Default: committed.
         template_updates_reach_project: whether a changed product template is applied to the
             SageMaker project (UpdateProject). Default: no (safe for projects in use).
+        allow_registered_approved: whether the pipeline role may register packages already
+            Approved (``platform.auto_approve_staging``). Default: PendingManualApproval only.
         permissions_boundary_arn: permissions boundary of every role and user of the project.
             Default: none.
         pin_build_workflow: whether the build role trusts only the committed build workflow
@@ -110,6 +112,7 @@ class MlopsProjectProps:
     shared_pipeline_role_arn: str
     seed_files: Mapping[str, str] = field(default_factory=dict)
     template_updates_reach_project: bool = False
+    allow_registered_approved: bool = False
     workflows_via_pull_request: bool = False
     permissions_boundary_arn: str | None = None
     pin_build_workflow: bool = False
@@ -152,6 +155,7 @@ class MlopsProject(Construct):
                     environment_name=props.environment_name,
                     project_name=props.project_name,
                     project_id=project_id,
+                    allow_registered_approved=props.allow_registered_approved,
                     permissions_boundary_arn=props.permissions_boundary_arn,
                 ),
             ).role_arn
