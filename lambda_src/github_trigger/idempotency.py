@@ -34,8 +34,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from github_trigger.errors import AwsServiceError, ConfigurationError
+from github_trigger.ledger_schema import HASH_KEY, TTL_ATTRIBUTE
 
-HASH_KEY = "idempotency_key"
 _MAX_ERROR_CHARS = 1000
 
 
@@ -116,9 +116,9 @@ class IdempotencyLedger:
                     "repository": {"S": repository},
                     "updated_at": {"N": str(now)},
                     "lease_expires_at": {"N": str(now + self._lease_seconds)},
-                    "expires_at": {"N": str(now + self._ttl_seconds)},
+                    TTL_ATTRIBUTE: {"N": str(now + self._ttl_seconds)},
                 },
-                ConditionExpression=f"attribute_not_exists({HASH_KEY}) OR expires_at < :now",
+                ConditionExpression=f"attribute_not_exists({HASH_KEY}) OR {TTL_ATTRIBUTE} < :now",
                 ExpressionAttributeValues={":now": {"N": str(now)}},
             )
         except _ConditionFailedError:
@@ -141,7 +141,7 @@ class IdempotencyLedger:
             ":expires": {"N": str(now + self._ttl_seconds)},
             ":claim_id": {"S": claim.claim_id},
         }
-        update = "SET #status = :dispatched, updated_at = :now, expires_at = :expires"
+        update = f"SET #status = :dispatched, updated_at = :now, {TTL_ATTRIBUTE} = :expires"
         if run_url:
             update += ", run_url = :run_url"
             values[":run_url"] = {"S": run_url}
@@ -159,7 +159,8 @@ class IdempotencyLedger:
         now = int(self._clock())
         return self._update_owned(
             claim,
-            "SET #status = :status, updated_at = :now, expires_at = :expires, #error = :error",
+            f"SET #status = :status, updated_at = :now, {TTL_ATTRIBUTE} = :expires, "
+            "#error = :error",
             {"#status": "status", "#error": "error"},
             {
                 ":status": {"S": status.value},
@@ -237,7 +238,7 @@ class IdempotencyLedger:
             raise AwsServiceError(
                 f"unexpected status {raw_status[:40]!r} for {idempotency_key!r} in {self._table!r}"
             ) from e
-        expires_at = number("expires_at")
+        expires_at = number(TTL_ATTRIBUTE)
         if expires_at is not None and expires_at < now:
             return None  # expired, DynamoDB has not deleted it yet; the put's condition raced
         lease = number("lease_expires_at")

@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from modules.core.aws_facts import LAMBDA_ENVIRONMENT_LIMIT_BYTES
 from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
 from modules.core.naming import bounded, iam_name
 from modules.core.policy import Statement, policy_document
@@ -50,12 +51,9 @@ from github_trigger.budget import (  # noqa: E402
     TimeBudget,
     derive_budget,
 )
+from github_trigger.ledger_schema import HASH_KEY, TTL_ATTRIBUTE  # noqa: E402
 
 __all__ = ["DispatchTarget", "TriggerFunction", "TriggerFunctionProps", "ZipArtifact"]
-
-# Lambda's limit on the environment: all keys and values together.
-LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
-IDEMPOTENCY_HASH_KEY = "idempotency_key"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,8 +77,9 @@ class TriggerFunctionProps:
         token_secret_arns: secrets the function may read.
         log_retention_days: CloudWatch Logs retention.
         reserved_concurrency: concurrent executions reserved for (and capping) the function.
-            ``None``: unreserved (shares the account pool; AWS keeps 10 unreserved, so an
-            account whose quota is 10 cannot reserve any).
+            ``None``: unreserved (shares the account pool; Lambda keeps
+            ``LAMBDA_UNRESERVED_MINIMUM`` (100) unreserved, so an account whose quota is 100 or
+            less, e.g. a new account's 10, cannot reserve any).
         event_rule_arn_pattern: the EventBridge rules that may invoke the function, as one
             ``ArnLike`` pattern (the product template names its rules to match it), with
             ``event_rule_account`` as the source account. Default: no rule may invoke it.
@@ -153,9 +152,9 @@ class TriggerFunction(Construct):
             "dispatches",
             name=bounded(name, "dispatches", max_length=255),  # = table_name below
             billing_mode="PAY_PER_REQUEST",
-            hash_key=IDEMPOTENCY_HASH_KEY,
-            attribute=[{"name": IDEMPOTENCY_HASH_KEY, "type": "S"}],
-            ttl={"attribute_name": "expires_at", "enabled": True},
+            hash_key=HASH_KEY,
+            attribute=[{"name": HASH_KEY, "type": "S"}],
+            ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
             point_in_time_recovery={"enabled": True},
             server_side_encryption={"enabled": True},
         )

@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modules.core.aws_facts import READ_ONLY_ACTION_PREFIXES, partition_of_region
+from modules.core.github_facts import GITHUB_OIDC_HOST
 from modules.ops.terraform import select_stacks
 
-READ_PREFIXES = ("Get", "List", "Describe", "Head")
 _REF = re.compile(r"^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 
@@ -135,7 +136,7 @@ RESOURCES: Mapping[str, Permission] = {
         "iam:DeleteOpenIDConnectProvider iam:UpdateOpenIDConnectProviderThumbprint "
         "iam:AddClientIDToOpenIDConnectProvider iam:RemoveClientIDFromOpenIDConnectProvider "
         "iam:TagOpenIDConnectProvider iam:UntagOpenIDConnectProvider",
-        "arn:{p}:iam::{a}:oidc-provider/token.actions.githubusercontent.com",
+        "arn:{p}:iam::{a}:oidc-provider/" + GITHUB_OIDC_HOST,
     ),
     "aws_iam_role": _p(
         "iam:CreateRole iam:GetRole iam:UpdateRole iam:DeleteRole iam:UpdateAssumeRolePolicy "
@@ -340,14 +341,6 @@ DATA_SOURCES: Mapping[str, Permission] = {
 }
 
 
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def _resolve(doc: Mapping[str, Any], value: Any, depth: int = 0) -> str | None:
     """A literal name, or the literal behind a ``${type.name.attr}`` reference."""
     if not isinstance(value, str):
@@ -416,12 +409,14 @@ def _sid(text: str) -> str:
 def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict[str, Any]:
     """The IAM policy document for one synthesized stack (``cdk.tf.json`` as parsed JSON)."""
     account, region = _account_region(doc)
-    ctx = {"p": _partition(region), "r": region, "a": account}
+    ctx = {"p": partition_of_region(region), "r": region, "a": account}
     grants: dict[str, tuple[set[str], set[str]]] = {}
 
     def grant(sid: str, actions: Iterable[str], arns: Iterable[str]) -> None:
         wanted = [
-            a for a in actions if not read_only or a.split(":", 1)[1].startswith(READ_PREFIXES)
+            a
+            for a in actions
+            if not read_only or a.split(":", 1)[1].startswith(READ_ONLY_ACTION_PREFIXES)
         ]
         if not wanted:
             return

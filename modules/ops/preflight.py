@@ -9,7 +9,9 @@ and prints one line per check: ``✓`` passed, ``!`` worth knowing (does not blo
 the first apply, each with what was checked and the fix; then a summary.
 
 It is read-only on both sides: GitHub is only sent ``GET`` requests and AWS only
-``Get``/``List``/``Describe``/``Head`` calls (the tests record every request to prove it).
+``Get``/``List``/``Describe``/``Head`` calls (``guard_read_only`` refuses anything else before it
+is sent). tests/modules/ops/test_preflight.py runs the checks on this command's own clients
+(``boto3_clients()``, pointed at moto) and records every request and operation to prove it.
 
 Exit code: 0 nothing blocks, 1 at least one ``✗``, 2 the config is invalid.
 
@@ -52,6 +54,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modules.core.aws_facts import LAMBDA_UNRESERVED_MINIMUM, READ_ONLY_ACTION_PREFIXES
 from modules.core.config import (
     DEFAULT_CONFIG_PATH,
     ConfigError,
@@ -60,8 +63,8 @@ from modules.core.config import (
     S3Backend,
     load_config,
 )
+from modules.core.github_facts import GITHUB_OIDC_HOST
 from modules.core.naming import (
-    GITHUB_OIDC_URL,
     MANAGED_BY_TAG,
     TRIGGER_FUNCTION_NAME,
     owner_token_variable,
@@ -83,11 +86,6 @@ FOREIGN_FIX = (
     "deployment"
 )
 USE_ROLE_NAME = "AmazonSageMakerServiceCatalogProductsUseRole"
-#: Lambda keeps this much account concurrency unreserved: "You can reserve up to the
-#: Unreserved account concurrency value minus 100" (Lambda developer guide, "Configuring
-#: reserved concurrency").
-LAMBDA_UNRESERVED_MINIMUM = 100
-READ_ONLY_AWS_PREFIXES = ("Get", "List", "Describe", "Head")
 STUDIO_ROLES_FIX = (
     "set up a SageMaker Studio domain and turn on 'Enable Amazon SageMaker project templates' "
     "for it (SageMaker console > Domains > Domain settings), which creates the "
@@ -661,7 +659,7 @@ def guard_read_only(client: Any) -> None:
     """Refuse any call that is not Get/List/Describe/Head, before it is sent."""
 
     def refuse(model: Any, **_: Any) -> None:
-        if not str(model.name).startswith(READ_ONLY_AWS_PREFIXES):
+        if not str(model.name).startswith(READ_ONLY_ACTION_PREFIXES):
             raise PermissionError(f"preflight is read-only: refused {model.name}")
 
     client.meta.events.register("before-parameter-build", refuse)
@@ -785,7 +783,7 @@ def _oidc_check(out: _Collector, env: Environment, iam: Any) -> None:
     platform = env.platform
     if platform.auth_mode != "oidc":
         return
-    host = GITHUB_OIDC_URL.removeprefix("https://")
+    host = GITHUB_OIDC_HOST
     providers = iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])
     arns = [str(p["Arn"]) for p in providers]
     existing = [a for a in arns if a.endswith(f"oidc-provider/{host}")]

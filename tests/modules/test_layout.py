@@ -32,7 +32,9 @@ NO_CDKTF = ("render", "ops", "core/config")
 # the plan and the function derive the same numbers from one file. Only the construct that
 # deploys the function may import them.
 FUNCTION_CONTRACT = {
-    "aws/trigger_function.py": frozenset({"github_trigger.allowlist", "github_trigger.budget"})
+    "aws/trigger_function.py": frozenset(
+        {"github_trigger.allowlist", "github_trigger.budget", "github_trigger.ledger_schema"}
+    )
 }
 
 

@@ -12,6 +12,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from modules.core.aws_facts import partition_pattern
+from modules.core.github_facts import GITHUB_OIDC_HOST
 from modules.core.template_contract import PROJECT_NAME_PATTERN
 
 # Every pattern here is applied with ``fullmatch`` (``re.match(...$)`` would accept a trailing
@@ -22,7 +24,7 @@ from modules.core.template_contract import PROJECT_NAME_PATTERN
 # (platform.product.*) goes through modules.core.hcl.literal instead, and backend settings,
 # which cannot be escaped, refuse "${" and "%{" (check_no_template).
 # tests/test_config_literal_output.py proves this for every string field of the models.
-PARTITION = r"aws|aws-cn|aws-us-gov"
+PARTITION = partition_pattern()
 ACCOUNT_RE = re.compile(r"\d{12}", re.ASCII)
 ENV_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}[a-z0-9]|[a-z]")
 # The project name is used both by SageMaker CreateProject (ProjectName pattern
@@ -54,7 +56,7 @@ IAM_PRINCIPAL_ARN_RE = re.compile(
     rf"arn:(?:{PARTITION}):iam::(\d{{12}}):(?:role|user)/[\w+=,.@/-]{{1,512}}", re.ASCII
 )
 OIDC_PROVIDER_ARN_RE = re.compile(
-    rf"arn:(?:{PARTITION}):iam::(\d{{12}}):oidc-provider/token\.actions\.githubusercontent\.com"
+    rf"arn:(?:{PARTITION}):iam::(\d{{12}}):oidc-provider/{re.escape(GITHUB_OIDC_HOST)}"
 )
 CONNECTION_ARN_RE = re.compile(
     rf"arn:(?:{PARTITION}):(?:codeconnections|codestar-connections):"

@@ -4,7 +4,9 @@ not serve are answered in-process: CodeConnections by a botocore ``Stubber`` (bo
 its answers against the service model), Lambda GetAccountSettings by a ``before-call`` hook with
 the documented response shape. GitHub is the routed fake API on
 127.0.0.1 (tests/support/fake_github.py). Nothing here writes: the fake records every request,
-the AWS clients record every operation."""
+the AWS clients record every operation. The AWS clients are the command's own
+(``preflight.boto3_clients()``, pointed at moto through ``AWS_ENDPOINT_URL``), so its read-only
+guard is the one under test."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from hypothesis import strategies as st
 from modules.config import parse_config
 from modules.core.config import Environment
 from modules.ops import deployer_policy, preflight
-from modules.ops.preflight import Check, guard_read_only
+from modules.ops.preflight import Check
 from tests.conftest import ROOT, Synth
 from tests.support.fake_github import (
     FakeGitHub,
@@ -142,13 +144,7 @@ class AwsFakes:
                 )
             stub.activate()
             return client
-        client = boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.moto.endpoint_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        client = self._real(service, region)
         if service == "lambda":
             # moto has no GetAccountSettings: answer it in-process with the documented shape
             # (botocore's 'before-call' hook short-circuits the HTTP request).
@@ -170,16 +166,14 @@ class AwsFakes:
         }
 
     def _offline(self, service: str, region: str) -> Any:
-        client = boto3.client(
-            service,
-            region_name=region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        return self._watched(client)
+        return self._watched(self._real(service, region))  # the Stubber answers, nothing is sent
+
+    def _real(self, service: str, region: str) -> Any:
+        """The command's own client (timeouts, read-only guard), at moto's endpoint: the
+        ``setup`` fixture sets ``AWS_ENDPOINT_URL`` and dummy credentials."""
+        return preflight.boto3_clients()(service, region)
 
     def _watched(self, client: Any) -> Any:
-        guard_read_only(client)
         client.meta.events.register(
             "before-parameter-build",
             lambda model, **_: self.operations.append(model.name),
@@ -258,7 +252,11 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture
-def setup(moto_module: MotoServer, fake_github: FakeGitHub) -> Setup:
+def setup(
+    moto_module: MotoServer, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> Setup:
+    for name, value in moto_module.client_env().items():
+        monkeypatch.setenv(name, value)
     seed_healthy_account(moto_module)
     fake_github.reset()
     fake_github.world = healthy_world()
@@ -342,11 +340,23 @@ def test_healthy_setup_passes_and_only_reads(setup: Setup) -> None:
 
 
 def test_read_only_guard_refuses_a_write_before_sending(setup: Setup) -> None:
-    iam = setup.fakes.clients("iam", REGION)
+    # the command's own factory (what `make preflight` uses), at moto's endpoint
+    iam = preflight.boto3_clients()("iam", REGION)
     with pytest.raises(PermissionError, match="read-only: refused CreateRole"):
         iam.create_role(RoleName="x", AssumeRolePolicyDocument="{}")
-    assert "CreateRole" not in setup.fakes.operations  # refused before the recorder saw it
     assert all(r["RoleName"] != "x" for r in aws(setup.fakes.moto)("iam").list_roles()["Roles"])
+    # a read is sent (moto answers it), so the guard is what stopped the write
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName="x")
+    s3 = preflight.boto3_clients()("s3", REGION)
+    with pytest.raises(PermissionError, match="read-only: refused PutObject"):
+        s3.put_object(Bucket=STATE_BUCKET, Key="written", Body=b"x")
+    assert "Contents" not in aws(setup.fakes.moto)("s3").list_objects_v2(Bucket=STATE_BUCKET)
+    # the recording clients of the other tests are built the same way
+    recorded = setup.fakes.clients("iam", REGION)
+    with pytest.raises(PermissionError, match="read-only: refused CreateRole"):
+        recorded.create_role(RoleName="x", AssumeRolePolicyDocument="{}")
+    assert "CreateRole" not in setup.fakes.operations  # refused before the recorder saw it
 
 
 # --- GitHub: one test per check, failing ------------------------------------------------------
