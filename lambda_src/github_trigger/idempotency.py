@@ -20,6 +20,9 @@ or ``error`` (GitHub's error text, cut to 1000 characters, never the token).
 
 A retryable failure before GitHub's acceptance deletes the claim, so Lambda's retry dispatches.
 Items past ``expires_at`` count as absent, since DynamoDB deletes expired items only eventually.
+That is the only way a claim is lost: ``ttl_seconds`` after it was written, its item counts as
+absent and a later event for the same approval may claim it anew; the original holder's
+``mark_*`` and ``release`` then find another ``claim_id`` and return False.
 """
 
 from __future__ import annotations
@@ -132,7 +135,8 @@ class IdempotencyLedger:
         return Claim(idempotency_key=idempotency_key, claim_id=claim_id)
 
     def mark_dispatched(self, claim: Claim, *, run_url: str | None) -> bool:
-        """Record the dispatch; False when the claim was lost (lease expired and taken over)."""
+        """Record the dispatch; False when the claim was lost (its item expired, ``ttl_seconds``
+        after the claim, and another invocation claimed the approval anew)."""
         now = int(self._clock())
         names = {"#status": "status"}
         values: dict[str, dict[str, str]] = {
