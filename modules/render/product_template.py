@@ -78,8 +78,8 @@ REPOSITORY_URL_SUB: Final = (
     "${GitHubRepositoryOwnerName}/${CodeRepositoryName}.git"
 )
 # Event delivered to the trigger Lambda, read by its ``parse_invocation``
-# (lambda_src/github_trigger/config.py; tests/lambda_src/test_trigger_config.py feeds it this
-# template's output). <aws.events.event.json> is EventBridge's
+# (lambda_src/github_trigger/config.py; tests/lambda_src/test_handler.py invokes the function with
+# this template's resolved output). <aws.events.event.json> is EventBridge's
 # reserved variable for the whole original event; it is inserted unescaped, so it must stand
 # unquoted as a JSON value. The other values are literal parameter text whose AllowedPatterns
 # exclude quotes and backslashes, so the result is always valid JSON.
