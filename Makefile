@@ -28,7 +28,7 @@ CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" env $$([ -t 1
 PREPARE_STACK = $(if $(CONFIG_ARG),$(PY) main.py $(CONFIG_ARG) --outdir cdktf.out &&) \
 	$(PY) -m modules.ops.stacks --outdir cdktf.out $(if $(STACK),--stack $(STACK))
 
-.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node schema addresses preflight deployer-policy
+.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node schema addresses preflight deployer-policy mutation
 
 help: ## Show this help (the default goal)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -117,6 +117,10 @@ schema: $(VENV)/.installed ## Regenerate config/schema.json from the config mode
 addresses: $(VENV)/.installed ## Regenerate tests/snapshots/addresses.json from config/example.yaml
 	@$(PY) -m tools.gates.addresses --write tests/snapshots/addresses.json
 
+# Not part of `make test`: one mutmut child at a time, long (see docs/mutation-testing.md).
+mutation: $(VENV)/.installed-dev ## Mutation testing of lambda_src/ and modules/core/ (mutmut; long); prints the kill ratio
+	@$(PY) -m tools.mutation run $(MUTANTS)
+
 clean: ## Remove synthesized output and caches (keeps local state files)
-	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(OUTDIR) build mutants .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
