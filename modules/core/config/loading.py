@@ -244,11 +244,12 @@ def _plain(value: Any) -> str:
 
 def _token_markers(node: Any, where: str) -> Iterator[str]:
     """Every key or text value holding CDKTF's token marker (see modules.core.hcl): CDKTF
-    would swap it for a reference, whatever the field, so it is refused everywhere."""
+    would swap it for a reference, whatever the field, so it is refused everywhere. The root
+    is a mapping (parse_config checks it first), so every string has a non-empty ``where``."""
     if isinstance(node, str):
         if CDKTF_TOKEN_MARKER in node:
             yield (
-                f"{where or '(top level)'}: holds {CDKTF_TOKEN_MARKER!r}, the marker CDKTF "
+                f"{where}: holds {CDKTF_TOKEN_MARKER!r}, the marker CDKTF "
                 "uses for references; it can never be written literally: remove it"
             )
     elif isinstance(node, dict):
