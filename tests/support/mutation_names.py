@@ -9,7 +9,8 @@ when the function's ``__module__`` has that name. This plugin, loaded with ``-p`
 github_trigger.dispatch`` return the module ``lambda_src.github_trigger.dispatch`` (the same file
 and the same module object under both names), so the function's tests run the mutated code
 and mutmut attributes each test to the right mutants. It must load before any test module
-imports the function, which ``-p`` guarantees.
+imports the function, which ``-p`` guarantees; it imports the function's two top-level names at
+once.
 """
 
 from __future__ import annotations
@@ -44,3 +45,7 @@ class _PathNamedFunction(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 if not any(isinstance(finder, _PathNamedFunction) for finder in sys.meta_path):
     sys.meta_path.insert(0, _PathNamedFunction())
+# Imported now, so that whatever imports the function later (tests/lambda_src/conftest.py,
+# modules/aws/trigger_contract.py) finds these modules already registered.
+for _name in ("github_trigger", "handler"):
+    importlib.import_module(_name)
