@@ -12,8 +12,7 @@ from typing import Any
 import botocore
 import pytest
 
-from modules.config import ConfigError, load_config, parse_config
-from modules.core.config import base
+from modules.core.config import ConfigError, base, load_config, parse_config
 from modules.core.hcl import NotLiteralError, literal
 from modules.render.product_template import ProductTemplateProps, render_product_template
 
