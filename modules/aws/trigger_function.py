@@ -37,12 +37,12 @@ from modules.aws.trigger_contract import (
     derive_budget,
 )
 from modules.aws.trigger_lambda import (
-    LAMBDA_ENVIRONMENT_LIMIT_BYTES,
     TriggerLambda,
     TriggerLambdaProps,
     ZipArtifact,
 )
 from modules.aws.trigger_role import TriggerRole, TriggerRoleProps
+from modules.core.aws_facts import LAMBDA_ENVIRONMENT_LIMIT_BYTES
 from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
 from modules.core.naming import bounded
 
