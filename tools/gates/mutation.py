@@ -13,8 +13,8 @@ run). A mutant counts as killed when a test failed on it or it ran into the time
 that loops forever is detected too); every other mutant of the run counts against the ratio,
 including those no test reached.
 
-Usage: python -m tools.mutation run [--fail-under PERCENT] [MUTANT_PATTERN ...]
-       python -m tools.mutation report [--mutants DIR] [--fail-under PERCENT] [--limit N]
+Usage: python -m tools.gates.mutation run [--fail-under PERCENT] [MUTANT_PATTERN ...]
+       python -m tools.gates.mutation report [--mutants DIR] [--fail-under PERCENT] [--limit N]
 """
 
 from __future__ import annotations
