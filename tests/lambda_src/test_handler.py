@@ -671,3 +671,36 @@ def test_nothing_is_dispatched_when_the_plan_configured_no_target(
 
     assert (result["outcome"], result["reason_code"]) == ("ignored", "not-configured")
     assert trigger_env.github.requests == []
+
+
+def test_an_ignored_event_logs_one_line_with_its_reason_and_target(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model-p-abc123def456/3"
+    detail = "ModelApprovalStatus is 'Rejected', not 'Approved'"
+
+    result = invoke(load_fixture("model_package_rejected"))
+
+    assert result == {
+        "outcome": "ignored",
+        "reason": detail,
+        "reason_code": "not-approved",
+        "model_package_arn": arn,
+        "repository": "acme-user/churn-model",
+    }
+    [line] = log_lines(capsys.readouterr().out)
+    line.pop("timestamp")
+    assert line == {
+        "level": "INFO",
+        "logger": "github_trigger",
+        "message": f"ignored: {detail}",
+        "outcome": "ignored",
+        "reason": "not-approved",
+        "detail": detail,
+        "model_package_arn": arn,
+        "repository": "acme-user/churn-model",
+        "workflow": "deploy.yml",
+        "ref": "main",
+        "aws_request_id": LambdaContext.aws_request_id,
+    }
+    assert trigger_env.dispatches() == []
