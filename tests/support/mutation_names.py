@@ -46,6 +46,11 @@ class _PathNamedFunction(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 if not any(isinstance(finder, _PathNamedFunction) for finder in sys.meta_path):
     sys.meta_path.insert(0, _PathNamedFunction())
 # Imported now, so that whatever imports the function later (tests/lambda_src/conftest.py,
-# modules/aws/trigger_contract.py) finds these modules already registered.
+# modules/aws/trigger_contract.py) finds these modules already registered. mutmut's check that
+# a failing test is noticed makes every mutated function raise, module-level calls included:
+# then the import fails here and again, as a test failure, where the tests import it.
 for _name in ("github_trigger", "handler"):
-    importlib.import_module(_name)
+    try:
+        importlib.import_module(_name)
+    except Exception:
+        continue
