@@ -44,6 +44,7 @@ from modules.aws.trigger_lambda import (
 from modules.aws.trigger_role import TriggerRole, TriggerRoleProps
 from modules.core.aws_facts import LAMBDA_ENVIRONMENT_LIMIT_BYTES
 from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
+from modules.core.github_facts import GITHUB_API_URL
 from modules.core.naming import bounded
 
 __all__ = [
@@ -104,7 +105,7 @@ class TriggerFunctionProps:
     reserved_concurrency: int | None
     event_rule_arn_pattern: str | None = None
     event_rule_account: str | None = None
-    github_api_url: str = "https://api.github.com"
+    github_api_url: str = GITHUB_API_URL
     max_retry_attempts: int = 2
     max_event_age_seconds: int = 3600
     github_timeout_seconds: int = DEFAULT_GITHUB_TIMEOUT_SECONDS

@@ -63,7 +63,12 @@ from modules.core.config import (
     S3Backend,
     load_config,
 )
-from modules.core.github_facts import GITHUB_OIDC_HOST
+from modules.core.github_facts import (
+    GITHUB_API_URL,
+    GITHUB_API_VERSION,
+    GITHUB_MEDIA_TYPE,
+    GITHUB_OIDC_HOST,
+)
 from modules.core.naming import (
     MANAGED_BY_TAG,
     TRIGGER_FUNCTION_NAME,
@@ -72,7 +77,7 @@ from modules.core.naming import (
 
 Status = Literal["ok", "warn", "fail"]
 SYMBOL: Mapping[Status, str] = {"ok": "✓", "warn": "!", "fail": "✗"}
-DEFAULT_GITHUB_API = "https://api.github.com"
+DEFAULT_GITHUB_API = GITHUB_API_URL
 GITHUB_TIMEOUT_SECONDS = 10.0
 TOKEN_VARIABLE_ENV = "TF_VAR_github_token"  # noqa: S105 - a variable name, not a value
 SHARED_TOKEN_ENV = "GITHUB_TOKEN"  # noqa: S105 - a variable name, not a value
@@ -166,9 +171,9 @@ class GitHubClient:
             self._api_url + path,
             method="GET",
             headers={
-                "Accept": "application/vnd.github+json",
+                "Accept": GITHUB_MEDIA_TYPE,
                 "Authorization": f"Bearer {self._token}",
-                "X-GitHub-Api-Version": "2022-11-28",
+                "X-GitHub-Api-Version": GITHUB_API_VERSION,
                 "User-Agent": "sagemaker-github-mlops-preflight",
             },
         )

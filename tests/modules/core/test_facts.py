@@ -14,6 +14,7 @@ from policy_sentry.querying.actions import get_action_data
 
 from modules.core import aws_facts, github_facts
 from modules.core.config import base
+from modules.core.function_source import import_function_module
 
 ROOT = Path(__file__).resolve().parents[3]
 CODE_TREES = ("modules", "lambda_src", "tools", "layer_build")
@@ -47,6 +48,16 @@ def test_partitions_are_botocores_and_each_region_maps_to_its_own() -> None:
         "aws-cn",
         "aws-us-gov",
     }
+
+
+def test_the_trigger_functions_copies_of_githubs_api_facts_are_the_same() -> None:
+    config = import_function_module("github_trigger.config")
+    dispatch = import_function_module("github_trigger.dispatch")
+    assert config.DEFAULT_GITHUB_API_URL == github_facts.GITHUB_API_URL == "https://api.github.com"
+    # GitHub REST docs, "API Versions": the version named in X-GitHub-Api-Version
+    assert dispatch.API_VERSION == github_facts.GITHUB_API_VERSION == "2022-11-28"
+    source = (ROOT / "lambda_src/github_trigger/dispatch.py").read_text(encoding="utf-8")
+    assert f'"Accept": "{github_facts.GITHUB_MEDIA_TYPE}"' in source
 
 
 def test_the_trigger_functions_copy_of_the_partitions_is_the_same() -> None:
@@ -156,11 +167,19 @@ ONE_PLACE = {
     '"aws-us-gov"': "modules/core/aws_facts.py",
     "= 4096": "modules/core/aws_facts.py",
     '"idempotency_key"': "lambda_src/github_trigger/ledger_schema.py",
+    '"2022-11-28"': "modules/core/github_facts.py",
+    '"https://api.github.com"': "modules/core/github_facts.py",
+    '"application/vnd.github+json"': "modules/core/github_facts.py",
     '"expires_at"': "lambda_src/github_trigger/ledger_schema.py",
 }
 # The function's own copy of the partitions (compared above); docstrings and comments may name
 # the host, so only string literals count.
-ALLOWED_COPIES = {('"aws-us-gov"', "lambda_src/github_trigger/config.py")}
+ALLOWED_COPIES = {
+    ('"aws-us-gov"', "lambda_src/github_trigger/config.py"),
+    ('"2022-11-28"', "lambda_src/github_trigger/dispatch.py"),
+    ('"https://api.github.com"', "lambda_src/github_trigger/config.py"),
+    ('"application/vnd.github+json"', "lambda_src/github_trigger/dispatch.py"),
+}
 
 
 @pytest.mark.parametrize("literal", sorted(ONE_PLACE))
