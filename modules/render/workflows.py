@@ -38,14 +38,29 @@ __all__ = [
     "ActionPin",
     "WorkflowParams",
     "WorkflowParamsError",
+    "deploy_workflow_path",
     "render_build_workflow",
     "render_deploy_workflow",
+    "workflow_paths",
 ]
 
 WORKFLOW_PATHS: Final[dict[str, str]] = {
     "build": ".github/workflows/build.yml",
     "deploy": ".github/workflows/deploy.yml",
 }
+
+
+def workflow_paths(environment_name: str) -> dict[str, str]:
+    """The managed workflow files of one toolkit environment (today the same two files for
+    every environment; make preflight asks this function, so a rename flows through)."""
+    del environment_name  # the names do not carry the environment yet
+    return dict(WORKFLOW_PATHS)
+
+
+def deploy_workflow_path(environment_name: str) -> str:
+    """The workflow file the trigger dispatches for this environment."""
+    return workflow_paths(environment_name)["deploy"]
+
 
 AuthMode = Literal["oidc", "access_keys"]
 

@@ -31,7 +31,7 @@ from modules.core.github_facts import oidc_provider_arn_template
 
 
 class LambdaSettings(_Model):
-    """Runtime of the shared trigger function and of its PyGithub layer."""
+    """Runtime of the shared trigger function and of its layer."""
 
     runtime: Literal["python3.12", "python3.13"] = "python3.12"
     architecture: Literal["arm64", "x86_64"] = "arm64"
