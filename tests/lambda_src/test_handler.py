@@ -268,7 +268,11 @@ def test_rate_limits_raise_retryable(
 def test_a_403_without_rate_limit_signals_is_a_permanent_rejection(
     trigger_env: TriggerEnv, headers: dict[str, str], message: str
 ) -> None:
-    trigger_env.github.enqueue(FakeResponse(status=403, headers=headers, body={"message": message}))
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=403, headers=headers, body={"message": message}, undocumented=UNDOCUMENTED
+        )
+    )
 
     with pytest.raises(GitHubRequestRejectedError, match="GitHub answered 403") as raised:
         invoke(load_fixture(APPROVED))

@@ -55,7 +55,10 @@ def _dispatch(session: _Session) -> Any:
         session_factory=lambda: session,
     )
     return dispatcher.dispatch(
-        token="t", target=TARGET, inputs={"model_package_arn": "a"}, counter=RequestCounter(3)
+        token="ghp_UnitTestToken0000000000000000000000",
+        target=TARGET,
+        inputs={"model_package_arn": "a"},
+        counter=RequestCounter(3),
     )
 
 
