@@ -20,10 +20,12 @@ Usage: python -m tools.gates.mutation run [--fail-under PERCENT] [MUTANT_PATTERN
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,10 +68,22 @@ class Report:
         return self.killed / self.total if self.total else 0.0
 
 
+def _left_out(pyproject: Path = Path("pyproject.toml")) -> tuple[str, ...]:
+    """``[tool.mutmut] do_not_mutate``: results an earlier run left for these files are stale."""
+    if not pyproject.is_file():
+        return ()
+    settings = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    return tuple(settings.get("tool", {}).get("mutmut", {}).get("do_not_mutate", ()))
+
+
 def collect(mutants: Path) -> Report:
     counts: Counter[str] = Counter()
     survivors = []
+    left_out = _left_out()
     for meta in sorted(mutants.rglob("*.meta")):
+        source = meta.relative_to(mutants).as_posix().removesuffix(".meta")
+        if any(fnmatch.fnmatch(source, pattern) for pattern in left_out):
+            continue
         data = json.loads(meta.read_text(encoding="utf-8"))
         for name, exit_code in data["exit_code_by_key"].items():
             state = status(exit_code)
