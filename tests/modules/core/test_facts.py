@@ -198,3 +198,18 @@ def test_each_fact_is_written_once_in_the_code(literal: str) -> None:
         if code_lines and (literal, relative) not in ALLOWED_COPIES:
             owners.append(relative)
     assert owners == [ONE_PLACE[literal]], owners
+
+
+def test_the_helpers_spell_the_facts_out() -> None:
+    # called here, not only at import time (where the config's ARN patterns are built)
+    assert aws_facts.partition_pattern() == "aws|aws-cn|aws-us-gov"
+    assert aws_facts.partition_of_region("us-gov-west-1") == "aws-us-gov"
+    assert aws_facts.partition_of_region("cn-northwest-1") == "aws-cn"
+    assert aws_facts.partition_of_region("eu-west-1") == "aws"
+    # the placeholders the config's messages show
+    assert github_facts.oidc_provider_arn_template() == (
+        "arn:<partition>:iam::<account>:oidc-provider/token.actions.githubusercontent.com"
+    )
+    assert github_facts.oidc_provider_arn_template("aws") == (
+        "arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com"
+    )
