@@ -25,11 +25,13 @@ from modules.aws.pipeline_role import PipelineRole, PipelineRoleProps
 from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
 from modules.core.account_context import AccountContext
 from modules.core.naming import (
+    BUILD_STAGE,
     PRODUCTION_STAGE,
     STAGING_STAGE,
     build_settings_prefix,
     github_environment,
 )
+from modules.github.build_environment import BuildEnvironment, BuildEnvironmentProps
 from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
@@ -81,6 +83,10 @@ class MlopsProjectProps:
             (protected branch) instead of committed. Default: committed.
         template_updates_reach_project: whether a changed product template is applied to the
             SageMaker project (UpdateProject). Default: no (safe for projects in use).
+        permissions_boundary_arn: permissions boundary of every role and user of the project.
+            Default: none.
+        pin_build_workflow: whether the build role trusts only the committed build workflow
+            (``job_workflow_ref``; ``oidc``). Default: any workflow on the branch.
     """
 
     context: AccountContext
@@ -105,6 +111,17 @@ class MlopsProjectProps:
     seed_files: Mapping[str, str] = field(default_factory=dict)
     template_updates_reach_project: bool = False
     workflows_via_pull_request: bool = False
+    permissions_boundary_arn: str | None = None
+    pin_build_workflow: bool = False
+
+
+def build_job_workflow_ref(props: MlopsProjectProps) -> str | None:
+    """The ``job_workflow_ref`` claim of the committed build workflow on the project's branch
+    (``OWNER/REPO/.github/workflows/build.yml@refs/heads/BRANCH``), when pinned."""
+    if not props.pin_build_workflow:
+        return None
+    repo = f"{props.github_owner}/{props.github_repository}"
+    return f"{repo}/{WORKFLOW_PATHS['build']}@refs/heads/{props.branch}"
 
 
 class MlopsProject(Construct):
@@ -135,6 +152,7 @@ class MlopsProject(Construct):
                     environment_name=props.environment_name,
                     project_name=props.project_name,
                     project_id=project_id,
+                    permissions_boundary_arn=props.permissions_boundary_arn,
                 ),
             ).role_arn
         # Every GitHub object is scoped to this toolkit environment, so a repository deployed by
@@ -161,6 +179,8 @@ class MlopsProject(Construct):
                 auth_mode=props.auth_mode,
                 oidc_provider_arn=props.oidc_provider_arn,
                 pipeline_role_arn=self.pipeline_role_arn,
+                permissions_boundary_arn=props.permissions_boundary_arn,
+                build_job_workflow_ref=build_job_workflow_ref(props),
             ),
         )
         self._github_side(props, production=production, staging=staging)
@@ -210,9 +230,9 @@ class MlopsProject(Construct):
                 provider=props.github_provider,
                 repository=props.github_repository,
                 variables=credentials.build_variables,
-                secrets=credentials.build_secrets,
             ),
         )
+        build_environment = self._build_environment(props, credentials.build_environment_secrets)
         self.workflow_params = WorkflowParams(
             aws_region=props.region,
             sagemaker_project_name=props.project_name,
@@ -221,6 +241,7 @@ class MlopsProject(Construct):
             staging_environment=staging,
             production_environment=production,
             build_settings_prefix=prefix,
+            build_environment=build_environment,
         )
         self.files = RepositoryFiles(
             self,
@@ -254,6 +275,23 @@ class MlopsProject(Construct):
                 staging_secrets=credentials.stage_secrets[STAGING_STAGE],
             ),
         )
+
+    def _build_environment(self, props: MlopsProjectProps, secrets: dict[str, str]) -> str | None:
+        """The build job's GitHub environment holding its access key (``access_keys`` only),
+        deployable from the project's branch alone; its name, or ``None`` (``oidc``)."""
+        if not secrets:
+            return None
+        return BuildEnvironment(
+            self,
+            "build-environment",
+            BuildEnvironmentProps(
+                provider=props.github_provider,
+                repository=props.github_repository,
+                branch=props.branch,
+                environment=github_environment(props.environment_name, BUILD_STAGE),
+                secrets=secrets,
+            ),
+        ).environment_name
 
     def _outputs(self, project_id: str | None) -> None:
         outputs: dict[str, str] = {"pipeline-role-arn": self.pipeline_role_arn}

@@ -77,6 +77,11 @@ class ActionsIdentityProps:
         oidc_provider_arn: the GitHub OIDC provider (required with ``oidc``).
         pipeline_role_arn: execution role of the pipeline jobs and models (iam:PassRole target).
         max_session_seconds: role session limit. Default: 1 hour.
+        permissions_boundary_arn: managed policy set as the permissions boundary of every role
+            and user. Default: none.
+        build_job_workflow_ref: the only ``job_workflow_ref`` token claim the build role
+            trusts (``OWNER/REPO/.github/workflows/FILE@REF``; ``oidc`` only). Default: any
+            workflow on the branch.
     """
 
     context: AccountContext
@@ -92,6 +97,8 @@ class ActionsIdentityProps:
     oidc_provider_arn: str | None = None
     pipeline_role_arn: str
     max_session_seconds: int = 3600
+    permissions_boundary_arn: str | None = None
+    build_job_workflow_ref: str | None = None
 
 
 class ActionsIdentity(Construct):
@@ -146,6 +153,7 @@ class ActionsIdentity(Construct):
             path="/github-actions/",
             force_destroy=True,
             tags={"sagemaker:project-name": p.project_name},
+            permissions_boundary=p.permissions_boundary_arn,
         )
         IamUserPolicy(
             self,
@@ -186,6 +194,7 @@ class ActionsIdentity(Construct):
                             variable=f"{GITHUB_OIDC_HOST}:sub",
                             values=(subject,),
                         ),
+                        *self._workflow_pin(purpose),
                     ),
                 )
             ],
@@ -199,6 +208,7 @@ class ActionsIdentity(Construct):
             assume_role_policy=trust,
             max_session_duration=p.max_session_seconds,
             tags={"sagemaker:project-name": p.project_name},
+            permissions_boundary=p.permissions_boundary_arn,
         )
         IamRolePolicy(
             self,
@@ -208,6 +218,18 @@ class ActionsIdentity(Construct):
             policy=policy_document(self, f"{purpose}-permissions", statements),
         )
         return role.arn
+
+    def _workflow_pin(self, purpose: str) -> tuple[Condition, ...]:
+        """The build role's optional ``job_workflow_ref`` condition: AWS STS validates this
+        GitHub claim as the condition key ``token.actions.githubusercontent.com:
+        job_workflow_ref`` (GitHub's OIDC reference: ``OWNER/REPO/.github/workflows/FILE@REF``
+        of the workflow the job runs in), so only that file on that ref may assume the role."""
+        ref = self._props.build_job_workflow_ref
+        if purpose != "build" or ref is None:
+            return ()
+        return (
+            Condition(test="StringEquals", variable=f"{OIDC_HOST}:job_workflow_ref", values=(ref,)),
+        )
 
     # ------------------------------------------------------------------ permissions
 

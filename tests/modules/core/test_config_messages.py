@@ -4,14 +4,12 @@ the count, the one line per problem. (Pinned literally: these lines are the user
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from modules.core.config import ConfigError, load_config, parse_config
+from modules.core.config import ConfigError, load_config
 
 MiB = 1024 * 1024
-MARKER = "{TfToken["  # what CDKTF writes for a reference; a config value can never hold it
 ONE = "1 problem in the configuration:\n  - "
 
 
@@ -88,30 +86,3 @@ def test_a_missing_file_and_a_directory(tmp_path: Path) -> None:
     assert str(directory) == (
         f"{tmp_path}: {ONE}cannot read the file: [Errno 21] Is a directory: '{tmp_path}'"
     )
-
-
-def test_token_markers_are_named_by_their_path_and_counted() -> None:
-    data: dict[str, Any] = {
-        "environments": [
-            {
-                "name": "dev",
-                "tags": {f"{MARKER}1": "x", "a b": f"{MARKER}2", "ok": {"k": [f"{MARKER}3"]}},
-            },
-            [f"{MARKER}4"],
-            {"tags": {5: f"{MARKER}5"}},
-        ]
-    }
-    with pytest.raises(ConfigError) as raised:
-        parse_config(data, "src.yaml")
-    tail = "holds '{TfToken[', the marker CDKTF uses for references; it can never be written "
-    tail += "literally: remove it"
-    assert raised.value.source == "src.yaml"
-    assert raised.value.problems == (
-        f"environments[0].tags['{{TfToken[1']: {tail}",
-        f"environments[0].tags['a b']: {tail}",
-        f"environments[0].tags.ok.k[0]: {tail}",
-        f"environments[1][0]: {tail}",
-        f"environments[2].tags[5]: {tail}",
-    )
-    assert str(raised.value).startswith("src.yaml: 5 problems in the configuration:\n  - ")
-    assert str(raised.value).count("\n  - ") == 5

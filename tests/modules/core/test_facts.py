@@ -68,6 +68,14 @@ def test_the_trigger_functions_copy_of_the_partitions_is_the_same() -> None:
     assert tuple(re.findall(r'"([a-z-]+)"', match.group(1))) == aws_facts.PARTITIONS
 
 
+def test_the_configs_region_table_has_the_same_partitions() -> None:
+    # modules/core/config/base.py keeps the regions per partition (generated from botocore);
+    # its partitions and its region -> partition mapping are aws_facts'.
+    assert set(base.REGION_PARTITION.values()) == set(aws_facts.PARTITIONS)
+    for region, partition in base.REGION_PARTITION.items():
+        assert aws_facts.partition_of_region(region) == partition, region
+
+
 def test_config_arn_patterns_accept_exactly_the_partitions() -> None:
     for partition in aws_facts.PARTITIONS:
         assert base.IAM_ROLE_ARN_RE.fullmatch(f"arn:{partition}:iam::123456789012:role/r")
@@ -176,6 +184,7 @@ ONE_PLACE = {
 # the host, so only string literals count.
 ALLOWED_COPIES = {
     ('"aws-us-gov"', "lambda_src/github_trigger/config.py"),
+    ('"aws-us-gov"', "modules/core/config/base.py"),  # its region table, compared above
     ('"2022-11-28"', "lambda_src/github_trigger/dispatch.py"),
     ('"https://api.github.com"', "lambda_src/github_trigger/config.py"),
     ('"application/vnd.github+json"', "lambda_src/github_trigger/dispatch.py"),
