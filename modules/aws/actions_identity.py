@@ -228,7 +228,9 @@ class ActionsIdentity(Construct):
         if purpose != "build" or ref is None:
             return ()
         return (
-            Condition(test="StringEquals", variable=f"{OIDC_HOST}:job_workflow_ref", values=(ref,)),
+            Condition(
+                test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:job_workflow_ref", values=(ref,)
+            ),
         )
 
     # ------------------------------------------------------------------ permissions
