@@ -100,6 +100,12 @@ def run(patterns: Sequence[str]) -> int:
         running_moto_server,
     )
 
+    # The tests read GitHub's OpenAPI description from node_modules/ (hundreds of MB): the copy
+    # of the tree mutmut runs in links to it instead of copying it.
+    Path("mutants").mkdir(exist_ok=True)
+    link = Path("mutants") / "node_modules"
+    if Path("node_modules").exists() and not link.exists():
+        link.symlink_to(Path("node_modules").resolve(), target_is_directory=True)
     with running_moto_server() as moto:
         env = {**os.environ, SHARED_PORT_VARIABLE: str(moto.port)}
         command = [sys.executable, "-m", "mutmut", "run", "--max-children", "1", *patterns]
