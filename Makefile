@@ -33,7 +33,7 @@ SYNTH_QUIET = $(PY) main.py $(CONFIG_ARG) --outdir "$(OUTDIR)" >&2
 PREPARE_STACK = $(if $(CONFIG_ARG),$(PY) main.py $(CONFIG_ARG) --outdir cdktf.out &&) \
 	$(PY) -m modules.ops.stacks --outdir cdktf.out $(if $(STACK),--stack $(STACK))
 
-.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node lock schema addresses golden preflight deployer-policy inventory
+.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node lock schema addresses golden preflight deployer-policy inventory mutation
 
 help: ## Show this help (the default goal)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -138,6 +138,10 @@ addresses: $(VENV)/.installed ## Regenerate tests/snapshots/addresses.json from 
 golden: $(VENV)/.installed ## Regenerate tests/snapshots/golden.json (sha256 of each synthesized file), only when a change is meant to alter the synth output
 	@$(PY) -m tools.gates.golden --write tests/snapshots/golden.json
 
+# Not part of `make test`: one mutmut child at a time, long (see docs/mutation-testing.md).
+mutation: $(VENV)/.installed-dev ## Mutation testing of lambda_src/ and modules/core/ (mutmut; long); prints the kill ratio
+	@$(PY) -m tools.gates.mutation run $(MUTANTS)
+
 clean: ## Remove synthesized output and caches (keeps local state files)
-	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(OUTDIR) build mutants .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

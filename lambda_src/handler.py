@@ -162,8 +162,6 @@ def _runtime() -> Runtime:
 def reset_runtime() -> None:
     """Forget settings, clients and the token cache (the next call behaves like a cold start)."""
     global _runtime_instance  # noqa: PLW0603 - see _runtime
-    if _runtime_instance is not None:
-        _runtime_instance.dispatcher.close()
     _runtime_instance = None
     _aws_client.cache_clear()
 

@@ -6,10 +6,18 @@ ignored with ``cdktf.out/``); only when that succeeded are the generated files m
 A failing synth therefore leaves the previous output as it was, and files Terraform keeps next
 to ``cdk.tf.json`` (``.terraform/``, the lock file, local state) are never deleted.
 
-Interruption (SIGTERM, SIGINT) is all or nothing: before the moves it removes the staging
-directory and leaves the old tree; during the moves both signals are held back, so the moves
-finish and the new tree is complete; either way the process then ends by that signal. A staging
-directory left by a process that was killed outright (SIGKILL) is removed by the next synth.
+What is atomic, precisely:
+
+* a failing synth (bad config, an exception while building) writes nothing: the old tree stays;
+* interruption (SIGTERM, SIGINT) is all or nothing: before the moves it removes the staging
+  directory and leaves the old tree; during the moves both signals are held back, so the moves
+  finish and the new tree is complete; either way the process then ends by that signal;
+* an I/O error *during* the moves (disk full, a permission denied, a file held open on another
+  OS) is not: the moves are one rename per generated file or directory, so stacks moved before
+  the error are new and the others old (``manifest.json``, moved last, is then still the old
+  one). The error is raised, and the next successful synth writes the whole tree again;
+* a process killed outright (SIGKILL) during the moves is the same case; the staging directory
+  it leaves is removed by the next synth.
 """
 
 from __future__ import annotations
@@ -286,7 +294,8 @@ def _commit(staging: Path, outdir: Path, wanted: set[str]) -> None:
 def synthesize(
     config: ToolkitConfig, outdir: Path, *, choice: ConfigChoice | None = None
 ) -> SynthSummary:
-    """Synthesize ``config`` into ``outdir`` (all or nothing) and return a summary.
+    """Synthesize ``config`` into ``outdir`` and return a summary (what is atomic: see the
+    module docstring).
 
     ``choice``: the config file and why it was used; when given, ``outdir`` records it
     (``synthesized-from.json``) so later runs use the same config. Default: nothing recorded.

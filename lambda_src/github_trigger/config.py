@@ -49,7 +49,9 @@ _REF_RE = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 # model-package/<group>/<version>, where the group follows ModelPackageGroupName's pattern
 # (1-63 characters) and the version is a positive integer. Anything else is refused, which also
 # bounds the length (the idempotency key derived from it stays far below DynamoDB's 2048 bytes).
-PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
+# The partitions the toolkit deploys into (the function ships alone in its zip, so this is a
+# copy of modules/core/aws_facts.py's PARTITIONS; tests/modules/core/test_facts.py compares them).
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 _MODEL_PACKAGE_ARN_RE = re.compile(
     r"^arn:(?P<partition>" + "|".join(re.escape(p) for p in PARTITIONS) + r")"
     r":sagemaker:(?P<region>[a-z]{2}(?:-[a-z]+){1,3}-[0-9]{1,2})"

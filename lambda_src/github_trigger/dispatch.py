@@ -56,6 +56,8 @@ from github_trigger.errors import (
 USER_AGENT = "sagemaker-github-workflow-trigger"
 API_VERSION = "2022-11-28"
 _MAX_MESSAGE_CHARS = 300
+#: How GitHub words a secondary rate limit that carries no rate-limit header (lower case).
+_SECONDARY_RATE_LIMIT = "secondary rate limit"
 
 _REJECTION_HINTS = {
     400: "GitHub could not parse the request",
@@ -187,9 +189,6 @@ class WorkflowDispatcher:
                 self._run_details_supported = False
                 return self._post(token, target, body, counter)
             raise
-
-    def close(self) -> None:
-        """Nothing to release: every request uses its own session."""
 
     def _post(
         self, token: str, target: GitHubTarget, body: dict[str, Any], counter: RequestCounter
@@ -353,10 +352,16 @@ def _github_message(response: requests.Response, token: str = "") -> str:
 
 
 def _is_rate_limited(response: requests.Response, status: int) -> bool:
+    """GitHub's documented signals (REST API docs, "Rate limits for the REST API", "Exceeding
+    the rate limit"): a 403 or 429 with ``x-ratelimit-remaining: 0`` (primary limit) or a
+    ``retry-after`` header (secondary limit). A secondary limit may come with neither header;
+    then only its error message says so ("You have exceeded a secondary rate limit")."""
     if status == 429:
         return True
     if status != 403:
         return False
-    if _header(response, "x-ratelimit-remaining") == "0" or _header(response, "retry-after"):
+    if _header(response, "x-ratelimit-remaining") == "0":
         return True
-    return "rate limit" in _github_message(response).lower()
+    if _header(response, "retry-after") is not None:
+        return True
+    return _SECONDARY_RATE_LIMIT in _github_message(response).lower()

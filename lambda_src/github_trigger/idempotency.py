@@ -20,6 +20,9 @@ or ``error`` (GitHub's error text, cut to 1000 characters, never the token).
 
 A retryable failure before GitHub's acceptance deletes the claim, so Lambda's retry dispatches.
 Items past ``expires_at`` count as absent, since DynamoDB deletes expired items only eventually.
+That is the only way a claim is lost: ``ttl_seconds`` after it was written, its item counts as
+absent and a later event for the same approval may claim it anew; the original holder's
+``mark_*`` and ``release`` then find another ``claim_id`` and return False.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from github_trigger.errors import AwsServiceError, ConfigurationError
+from github_trigger.ledger_schema import HASH_KEY, TTL_ATTRIBUTE
 
-HASH_KEY = "idempotency_key"
 _MAX_ERROR_CHARS = 1000
 
 
@@ -116,9 +119,9 @@ class IdempotencyLedger:
                     "repository": {"S": repository},
                     "updated_at": {"N": str(now)},
                     "lease_expires_at": {"N": str(now + self._lease_seconds)},
-                    "expires_at": {"N": str(now + self._ttl_seconds)},
+                    TTL_ATTRIBUTE: {"N": str(now + self._ttl_seconds)},
                 },
-                ConditionExpression=f"attribute_not_exists({HASH_KEY}) OR expires_at < :now",
+                ConditionExpression=f"attribute_not_exists({HASH_KEY}) OR {TTL_ATTRIBUTE} < :now",
                 ExpressionAttributeValues={":now": {"N": str(now)}},
             )
         except _ConditionFailedError:
@@ -132,7 +135,8 @@ class IdempotencyLedger:
         return Claim(idempotency_key=idempotency_key, claim_id=claim_id)
 
     def mark_dispatched(self, claim: Claim, *, run_url: str | None) -> bool:
-        """Record the dispatch; False when the claim was lost (lease expired and taken over)."""
+        """Record the dispatch; False when the claim was lost (its item expired, ``ttl_seconds``
+        after the claim, and another invocation claimed the approval anew)."""
         now = int(self._clock())
         names = {"#status": "status"}
         values: dict[str, dict[str, str]] = {
@@ -141,7 +145,7 @@ class IdempotencyLedger:
             ":expires": {"N": str(now + self._ttl_seconds)},
             ":claim_id": {"S": claim.claim_id},
         }
-        update = "SET #status = :dispatched, updated_at = :now, expires_at = :expires"
+        update = f"SET #status = :dispatched, updated_at = :now, {TTL_ATTRIBUTE} = :expires"
         if run_url:
             update += ", run_url = :run_url"
             values[":run_url"] = {"S": run_url}
@@ -159,7 +163,8 @@ class IdempotencyLedger:
         now = int(self._clock())
         return self._update_owned(
             claim,
-            "SET #status = :status, updated_at = :now, expires_at = :expires, #error = :error",
+            f"SET #status = :status, updated_at = :now, {TTL_ATTRIBUTE} = :expires, "
+            "#error = :error",
             {"#status": "status", "#error": "error"},
             {
                 ":status": {"S": status.value},
@@ -237,7 +242,7 @@ class IdempotencyLedger:
             raise AwsServiceError(
                 f"unexpected status {raw_status[:40]!r} for {idempotency_key!r} in {self._table!r}"
             ) from e
-        expires_at = number("expires_at")
+        expires_at = number(TTL_ATTRIBUTE)
         if expires_at is not None and expires_at < now:
             return None  # expired, DynamoDB has not deleted it yet; the put's condition raced
         lease = number("lease_expires_at")

@@ -35,8 +35,8 @@ from cdktf_cdktf_provider_aws.iam_user_policy import IamUserPolicy
 from constructs import Construct
 
 from modules.core.account_context import AccountContext
+from modules.core.github_facts import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from modules.core.naming import (
-    GITHUB_OIDC_AUDIENCE,
     PRODUCTION_STAGE,
     STAGING_STAGE,
     endpoint_name,
@@ -46,8 +46,6 @@ from modules.core.naming import (
     stage_resource_pattern,
 )
 from modules.core.policy import Condition, Statement, no_self_approval, policy_document
-
-OIDC_HOST = "token.actions.githubusercontent.com"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,11 +186,13 @@ class ActionsIdentity(Construct):
                     conditions=(
                         Condition(
                             test="StringEquals",
-                            variable=f"{OIDC_HOST}:aud",
+                            variable=f"{GITHUB_OIDC_HOST}:aud",
                             values=(GITHUB_OIDC_AUDIENCE,),
                         ),
                         Condition(
-                            test="StringEquals", variable=f"{OIDC_HOST}:sub", values=(subject,)
+                            test="StringEquals",
+                            variable=f"{GITHUB_OIDC_HOST}:sub",
+                            values=(subject,),
                         ),
                         *self._workflow_pin(purpose),
                     ),
@@ -228,7 +228,9 @@ class ActionsIdentity(Construct):
         if purpose != "build" or ref is None:
             return ()
         return (
-            Condition(test="StringEquals", variable=f"{OIDC_HOST}:job_workflow_ref", values=(ref,)),
+            Condition(
+                test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:job_workflow_ref", values=(ref,)
+            ),
         )
 
     # ------------------------------------------------------------------ permissions

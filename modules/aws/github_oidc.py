@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from constructs import Construct
 
-from modules.core.naming import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL
+from modules.core.github_facts import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_URL
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
 from constructs import Construct
 
+from modules.aws.trigger_contract import HASH_KEY, TTL_ATTRIBUTE
 from modules.core.naming import bounded
 
-IDEMPOTENCY_HASH_KEY = "idempotency_key"
+#: The table's hash key, as the function's ledger writes it (lambda_src/github_trigger/
+#: ledger_schema.py).
+IDEMPOTENCY_HASH_KEY = HASH_KEY
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,7 +43,7 @@ class IdempotencyTable:
             billing_mode="PAY_PER_REQUEST",
             hash_key=IDEMPOTENCY_HASH_KEY,
             attribute=[{"name": IDEMPOTENCY_HASH_KEY, "type": "S"}],
-            ttl={"attribute_name": "expires_at", "enabled": True},
+            ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
             point_in_time_recovery={"enabled": True},
             server_side_encryption={"enabled": True},
         )

@@ -1,4 +1,5 @@
-"""The trigger function's contract with its construct: the time budget and the allowlist encoding.
+"""The trigger function's contract with its construct: the time budget, the allowlist encoding and
+the idempotency table's key and TTL attribute (``ledger_schema.py``).
 
 Both live in the function's own code, as plain dependency-free modules
 (``lambda_src/github_trigger/budget.py`` and ``allowlist.py``), so the plan (function timeout,
@@ -21,9 +22,12 @@ from github_trigger.budget import (  # noqa: E402
     TimeBudget,
     derive_budget,
 )
+from github_trigger.ledger_schema import HASH_KEY, TTL_ATTRIBUTE  # noqa: E402
 
 __all__ = [
     "DEFAULT_GITHUB_TIMEOUT_SECONDS",
+    "HASH_KEY",
+    "TTL_ATTRIBUTE",
     "DispatchTarget",
     "TimeBudget",
     "derive_budget",

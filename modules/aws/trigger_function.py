@@ -38,13 +38,14 @@ from modules.aws.trigger_contract import (
     derive_budget,
 )
 from modules.aws.trigger_lambda import (
-    LAMBDA_ENVIRONMENT_LIMIT_BYTES,
     TriggerLambda,
     TriggerLambdaProps,
     ZipArtifact,
 )
 from modules.aws.trigger_role import TriggerRole, TriggerRoleProps
+from modules.core.aws_facts import LAMBDA_ENVIRONMENT_LIMIT_BYTES
 from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
+from modules.core.github_facts import GITHUB_API_URL
 from modules.core.naming import bounded
 
 __all__ = [
@@ -69,8 +70,9 @@ class TriggerFunctionProps:
         token_secret_arns: secrets the function may read.
         log_retention_days: CloudWatch Logs retention.
         reserved_concurrency: concurrent executions reserved for (and capping) the function.
-            ``None``: unreserved (shares the account pool; AWS keeps 10 unreserved, so an
-            account whose quota is 10 cannot reserve any).
+            ``None``: unreserved (shares the account pool; Lambda keeps 100 unreserved,
+            ``modules.core.aws_facts.LAMBDA_UNRESERVED_MINIMUM``, so an account whose quota is
+            100 or less, e.g. a new account's 10, cannot reserve any).
         event_rule_arn_pattern: the EventBridge rules that may invoke the function, as one
             ``ArnLike`` pattern (the product template names its rules to match it), with
             ``event_rule_account`` as the source account. Default: no rule may invoke it.
@@ -108,7 +110,7 @@ class TriggerFunctionProps:
     reserved_concurrency: int | None
     event_rule_arn_pattern: str | None = None
     event_rule_account: str | None = None
-    github_api_url: str = "https://api.github.com"
+    github_api_url: str = GITHUB_API_URL
     max_retry_attempts: int = 2
     max_event_age_seconds: int = 3600
     github_timeout_seconds: int = DEFAULT_GITHUB_TIMEOUT_SECONDS

@@ -21,10 +21,8 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from modules.aws.trigger_contract import DispatchTarget, TimeBudget, encode_allowed_targets
+from modules.core.aws_facts import LAMBDA_ENVIRONMENT_LIMIT_BYTES
 from modules.core.naming import bounded
-
-# Lambda's limit on the environment: all keys and values together.
-LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,5 +2,5 @@
 policy documents, the account context, the product template's parameter contract).
 
 May import: the standard library, pydantic/yaml, cdktf and the AWS provider. Never anything else
-of ours: ``core`` is the bottom layer (``tests/test_layout.py`` enforces it).
+of ours: ``core`` is the bottom layer (``tests/modules/test_layout.py`` enforces it).
 """

@@ -17,8 +17,6 @@ TRIGGER_FUNCTION_NAME = "sagemaker-github-workflow-trigger"
 PORTFOLIO_NAME = "SageMaker Organization Templates"
 PRODUCT_NAME = "build-deploy-github"
 STUDIO_VISIBILITY_TAG = ("sagemaker:studio-visibility", "true")
-GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
-GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 #: The two deploy stages of every project (``deploy/deploy.py --stage``).
 PRODUCTION_STAGE = "production"
 STAGING_STAGE = "staging"

@@ -2,7 +2,7 @@
 
 Why: a resource created without ``tags`` is stored with ``tags = null`` and read back by the AWS
 provider as ``tags = {}``; that difference makes every refresh-only plan report "changes outside
-Terraform" (DESIGN: "empty tags vs null flaps"). Giving each resource one explicit tag, its
+Terraform". Giving each resource one explicit tag, its
 construct path within the stack, removes the flap and tells a console user which construct owns
 the resource. The environment's own tags still come from the provider's ``default_tags``.
 """

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modules.core.aws_facts import partition_of_region
+from modules.core.github_facts import GITHUB_OIDC_HOST
 from modules.core.naming import MANAGED_BY_TAG
 from modules.ops.iam_authorization import UnknownActionError, authorization
 from modules.ops.terraform import select_stacks
@@ -149,7 +151,7 @@ RESOURCES: Mapping[str, Permission] = {
         "iam:DeleteOpenIDConnectProvider iam:UpdateOpenIDConnectProviderThumbprint "
         "iam:AddClientIDToOpenIDConnectProvider iam:RemoveClientIDFromOpenIDConnectProvider "
         "iam:TagOpenIDConnectProvider iam:UntagOpenIDConnectProvider",
-        "arn:{p}:iam::{a}:oidc-provider/token.actions.githubusercontent.com",
+        "arn:{p}:iam::{a}:oidc-provider/" + GITHUB_OIDC_HOST,
     ),
     "aws_iam_role": _p(
         "iam:CreateRole iam:GetRole iam:UpdateRole iam:DeleteRole iam:UpdateAssumeRolePolicy "
@@ -394,14 +396,6 @@ DATA_SOURCES: Mapping[str, Permission] = {
 }
 
 
-def _partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def _resolve(doc: Mapping[str, Any], value: Any, depth: int = 0) -> str | None:
     """A literal name, or the literal behind a ``${type.name.attr}`` reference."""
     if not isinstance(value, str):
@@ -524,7 +518,7 @@ def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict
     of their resource types; actions without go into ``"Resource": "*"`` statements, narrowed
     by the condition keys AWS evaluates for them (:data:`CONDITIONS`)."""
     account, region = _account_region(doc)
-    ctx = {"p": _partition(region), "r": region, "a": account}
+    ctx = {"p": partition_of_region(region), "r": region, "a": account}
     grants: dict[tuple[str, str], tuple[set[str], set[str], dict[str, Any]]] = {}
     problems: list[str] = []
 

@@ -32,11 +32,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
+from modules.core.github_facts import GITHUB_API_URL, GITHUB_API_VERSION, GITHUB_MEDIA_TYPE
 from modules.core.naming import owner_token_variable
 from modules.core.proposals import WORKFLOWS_BRANCH_PREFIX, Proposal
 
 TIMEOUT_SECONDS = 20.0
-DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_API_URL = GITHUB_API_URL
 
 
 class ProposeError(RuntimeError):
@@ -81,9 +82,9 @@ class GitHubApi:
             data=data,
             method=method,
             headers={
-                "Accept": "application/vnd.github+json",
+                "Accept": GITHUB_MEDIA_TYPE,
                 "Authorization": f"Bearer {self._token}",
-                "X-GitHub-Api-Version": "2022-11-28",
+                "X-GitHub-Api-Version": GITHUB_API_VERSION,
                 "Content-Type": "application/json",
             },
         )

@@ -8,7 +8,7 @@ launch role ``AmazonSageMakerServiceCatalogProductsLaunchRole``. Per SageMaker p
 - an EventBridge rule ``sagemaker-github-mlops-<id>`` on "SageMaker Model Package State Change"
   with ``ModelApprovalStatus: Approved`` for that group, whose target is the shared trigger
   Lambda (created by Terraform, referenced here only by name) with the project's GitHub
-  coordinates added to the event (shape fixed in CONTRACTS.md),
+  coordinates added to the event (``INPUT_TEMPLATE_SUB`` below),
 - the SageMaker code repository reached through the CodeConnections git-http URL.
 
 The launch role's managed policy (AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy)
@@ -77,7 +77,9 @@ REPOSITORY_URL_SUB: Final = (
     "${AWS::AccountId}/${AWS::Region}/${CodestarConnectionUniqueId}/"
     "${GitHubRepositoryOwnerName}/${CodeRepositoryName}.git"
 )
-# Event delivered to the trigger Lambda (CONTRACTS.md). <aws.events.event.json> is EventBridge's
+# Event delivered to the trigger Lambda, read by its ``parse_invocation``
+# (lambda_src/github_trigger/config.py; tests/lambda_src/test_handler.py invokes the function with
+# this template's resolved output). <aws.events.event.json> is EventBridge's
 # reserved variable for the whole original event; it is inserted unescaped, so it must stand
 # unquoted as a JSON value. The other values are literal parameter text whose AllowedPatterns
 # exclude quotes and backslashes, so the result is always valid JSON.

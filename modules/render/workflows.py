@@ -31,6 +31,8 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from modules.core.aws_facts import partition_pattern
+
 __all__ = [
     "ACTION_PINS",
     "MODEL_PACKAGE_ARN_PATTERN",
@@ -102,9 +104,10 @@ ACTION_PINS: Final[dict[str, ActionPin]] = {
 }
 
 # What deploy.yml accepts as `model_package_arn` (bash ERE, also valid Python `re`): a versioned
-# model package of any partition. Group name rule from the SageMaker API reference.
+# model package of a partition the toolkit deploys into (modules.core.aws_facts). Group name
+# rule from the SageMaker API reference.
 MODEL_PACKAGE_ARN_PATTERN: Final[str] = (
-    r"^arn:aws(-[a-z]+)*:sagemaker:[a-z0-9-]+:[0-9]{12}:"
+    rf"^arn:({partition_pattern()}):sagemaker:[a-z0-9-]+:[0-9]{{12}}:"
     r"model-package/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}/[0-9]+$"
 )
 

@@ -1,7 +1,7 @@
 """cfn-lint, zizmor and the GitHub workflow schema on the files the stacks actually ship.
 
-tests/modules/test_product_template.py and tests/modules/test_workflows.py lint what the
-renderers produce from test props, and prove each tool fails on a broken input. These tests
+tests/modules/render/test_product_template.py and tests/modules/render/test_workflows.py lint
+what the renderers produce from test props, and prove each tool fails on a broken input. These tests
 take the CloudFormation templates (``aws_s3_object`` contents) and the workflow files
 (``github_repository_file`` contents) out of the synthesized example stacks, undo Terraform's
 ``$${`` / ``%%{`` escapes, and run the same tools on them.

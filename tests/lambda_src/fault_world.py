@@ -3,8 +3,10 @@
 The handler runs unchanged (``handler.handle`` with ``handler.build_runtime``); only its three
 outside boundaries are replaced:
 
-* ``FakeDynamoDB``: the four operations the ledger uses, with the conditions it sends
-  (unknown expressions fail the test, so the fake cannot silently drift from the ledger);
+* ``FakeDynamoDB``: the four operations the ledger uses on one in-memory table; whatever
+  condition and update expressions the ledger sends are evaluated generically
+  (tests/lambda_src/dynamodb_expressions.py, checked against moto's DynamoDB), so a wrong
+  condition in the ledger changes the outcome the matrix sees;
 * ``FakeSecrets``: ``GetSecretValue``;
 * ``FakeGitHubApi``: a ``requests.Session`` stand-in that answers like GitHub's dispatch endpoint
   documents (204, or 200 with run details when ``return_run_details`` is true; 401 for a wrong
@@ -31,6 +33,7 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutErr
 from botocore.parsers import ResponseParserError  # not a BotoCoreError: nothing classifies it
 from requests.structures import CaseInsensitiveDict
 
+from tests.lambda_src.dynamodb_expressions import ValidationError, evaluate
 from tests.support.fake_github import Exchange, FakeResponse, RecordedRequest, conformance_errors
 
 DOCS = "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"
@@ -169,10 +172,10 @@ def _condition_failed(operation: str) -> ClientError:
 
 
 class FakeDynamoDB:
-    """The ledger's four operations on one in-memory table (hash key ``idempotency_key``)."""
+    """The ledger's four operations on one in-memory table whose hash key is ``HASH_KEY``
+    (the table the construct creates: tests/modules/aws/test_trigger_function.py)."""
 
-    CLAIM_CONDITION = "attribute_not_exists(idempotency_key) OR expires_at < :now"
-    OWNED_CONDITION = "claim_id = :claim_id"
+    HASH_KEY = "idempotency_key"
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -184,16 +187,27 @@ class FakeDynamoDB:
         faults = AwsFaults(operation, throttle, malformed)
         return self.world.call(f"dynamodb.{operation}", apply, faults)
 
+    def _key(self, key: dict[str, Any], operation: str) -> str:
+        if set(key) != {self.HASH_KEY} or set(key[self.HASH_KEY]) != {"S"}:
+            raise _client_error("ValidationException", 400, operation)  # not the table's key
+        return str(key[self.HASH_KEY]["S"])
+
+    def _evaluate(
+        self, operation: str, kwargs: dict[str, Any], item: Any, *, update: str | None = None
+    ) -> tuple[bool, Any]:
+        try:
+            return evaluate(kwargs, item, update=update)
+        except ValidationError as e:
+            raise _client_error("ValidationException", 400, operation) from e
+
     def put_item(self, **kwargs: Any) -> Any:
-        assert kwargs["ConditionExpression"] == self.CLAIM_CONDITION, kwargs
         item = kwargs["Item"]
         self.puts.append(item)
-        key = item["idempotency_key"]["S"]
-        now = int(kwargs["ExpressionAttributeValues"][":now"]["N"])
+        key = self._key({self.HASH_KEY: item.get(self.HASH_KEY, {})}, "PutItem")
 
         def apply() -> dict[str, Any]:
-            existing = self.items.get(key)
-            if existing is not None and not int(existing["expires_at"]["N"]) < now:
+            holds, _ = self._evaluate("PutItem", kwargs, self.items.get(key))
+            if not holds:
                 raise _condition_failed("PutItem")
             self.items[key] = json.loads(json.dumps(item))
             return {}
@@ -201,7 +215,7 @@ class FakeDynamoDB:
         return self._call("put_item", apply, _RAISE_PARSER_ERROR)
 
     def get_item(self, **kwargs: Any) -> Any:
-        key = kwargs["Key"]["idempotency_key"]["S"]
+        key = self._key(kwargs["Key"], "GetItem")
 
         def apply() -> dict[str, Any]:
             item = self.items.get(key)
@@ -210,36 +224,27 @@ class FakeDynamoDB:
         return self._call("get_item", apply, ["not", "a", "GetItem", "answer"])
 
     def update_item(self, **kwargs: Any) -> Any:
-        assert kwargs["ConditionExpression"] == self.OWNED_CONDITION, kwargs
-        key = kwargs["Key"]["idempotency_key"]["S"]
-        names = kwargs.get("ExpressionAttributeNames", {})
-        values = kwargs["ExpressionAttributeValues"]
-        set_part, _, remove_part = kwargs["UpdateExpression"].partition(" REMOVE ")
-        assert set_part.startswith("SET "), set_part
-        assignments = [a.split(" = ") for a in set_part[4:].split(", ")]
+        key = self._key(kwargs["Key"], "UpdateItem")
 
         def apply() -> dict[str, Any]:
-            item = self.items.get(key)
-            if item is None or item.get("claim_id") != values[":claim_id"]:
+            holds, updated = self._evaluate(
+                "UpdateItem", kwargs, self.items.get(key), update=kwargs["UpdateExpression"]
+            )
+            if not holds:
                 raise _condition_failed("UpdateItem")
-            for name, value in assignments:
-                item[names.get(name, name)] = values[value]
-            for name in filter(None, remove_part.split(", ")):
-                item.pop(names.get(name, name), None)
+            self.items[key] = updated
             return {}
 
         return self._call("update_item", apply, _RAISE_PARSER_ERROR)
 
     def delete_item(self, **kwargs: Any) -> Any:
-        assert kwargs["ConditionExpression"] == self.OWNED_CONDITION, kwargs
-        key = kwargs["Key"]["idempotency_key"]["S"]
-        claim_id = kwargs["ExpressionAttributeValues"][":claim_id"]
+        key = self._key(kwargs["Key"], "DeleteItem")
 
         def apply() -> dict[str, Any]:
-            item = self.items.get(key)
-            if item is None or item.get("claim_id") != claim_id:
+            holds, _ = self._evaluate("DeleteItem", kwargs, self.items.get(key))
+            if not holds:
                 raise _condition_failed("DeleteItem")
-            del self.items[key]
+            self.items.pop(key, None)
             return {}
 
         return self._call("delete_item", apply, _RAISE_PARSER_ERROR)

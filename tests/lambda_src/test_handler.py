@@ -223,11 +223,18 @@ def test_server_error_raises_retryable_and_releases_claim(
     assert len(trigger_env.dispatches()) == 2
 
 
+# GitHub's REST docs, "Rate limits for the REST API" / "Exceeding the rate limit": a 403 or 429
+# with x-ratelimit-remaining 0 (primary) or retry-after (secondary); a secondary limit without
+# either header says so in its message. The header cases carry no "rate limit" wording, so the
+# headers alone must be recognised.
 @pytest.mark.parametrize(
     ("status", "headers", "message"),
     [
-        (429, {"Retry-After": "30"}, "Too many requests"),
-        (403, {"X-RateLimit-Remaining": "0"}, "API rate limit exceeded for installation."),
+        (429, {}, "Too many requests"),
+        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1800000600"}, "Forbidden"),
+        (403, {"x-ratelimit-remaining": "0"}, ""),
+        (403, {"Retry-After": "60"}, "Forbidden"),
+        (403, {"retry-after": "0"}, ""),
         (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes."),
     ],
 )
@@ -245,6 +252,34 @@ def test_rate_limits_raise_retryable(
 
     assert isinstance(raised.value, RetryableError)
     assert trigger_env.item(ARN) is None
+    # the claim was released: Lambda's retry dispatches
+    assert invoke(load_fixture(APPROVED))["outcome"] == "dispatched"
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        # remaining calls left: a permission problem, not a rate limit, whatever the text says
+        ({"X-RateLimit-Remaining": "4999"}, "Resource not accessible by integration"),
+        ({"X-RateLimit-Remaining": "12"}, "Must have admin rights; rate limits do not apply"),
+        ({}, "Resource not accessible by personal access token"),
+    ],
+)
+def test_a_403_without_rate_limit_signals_is_a_permanent_rejection(
+    trigger_env: TriggerEnv, headers: dict[str, str], message: str
+) -> None:
+    trigger_env.github.enqueue(
+        FakeResponse(
+            status=403, headers=headers, body={"message": message}, undocumented=UNDOCUMENTED
+        )
+    )
+
+    with pytest.raises(GitHubRequestRejectedError, match="GitHub answered 403") as raised:
+        invoke(load_fixture(APPROVED))
+
+    assert not isinstance(raised.value, RetryableError)
+    item = trigger_env.item(ARN)
+    assert item is not None and item["status"] == {"S": "FAILED"}
 
 
 def test_read_timeout_keeps_the_claim_and_is_never_retried(
@@ -691,3 +726,36 @@ def test_nothing_is_dispatched_when_the_plan_configured_no_target(
 
     assert (result["outcome"], result["reason_code"]) == ("ignored", "not-configured")
     assert trigger_env.github.requests == []
+
+
+def test_an_ignored_event_logs_one_line_with_its_reason_and_target(
+    trigger_env: TriggerEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model-p-abc123def456/3"
+    detail = "ModelApprovalStatus is 'Rejected', not 'Approved'"
+
+    result = invoke(load_fixture("model_package_rejected"))
+
+    assert result == {
+        "outcome": "ignored",
+        "reason": detail,
+        "reason_code": "not-approved",
+        "model_package_arn": arn,
+        "repository": "acme-user/churn-model",
+    }
+    [line] = log_lines(capsys.readouterr().out)
+    line.pop("timestamp")
+    assert line == {
+        "level": "INFO",
+        "logger": "github_trigger",
+        "message": f"ignored: {detail}",
+        "outcome": "ignored",
+        "reason": "not-approved",
+        "detail": detail,
+        "model_package_arn": arn,
+        "repository": "acme-user/churn-model",
+        "workflow": "deploy.yml",
+        "ref": "main",
+        "aws_request_id": LambdaContext.aws_request_id,
+    }
+    assert trigger_env.dispatches() == []

@@ -35,7 +35,9 @@ NO_CDKTF = ("render", "ops", "core/config")
 # modules/core/function_source.py), so the plan and the function derive the same numbers from
 # one file. Only the one shared module the trigger's constructs read them through may import them.
 FUNCTION_CONTRACT = {
-    "aws/trigger_contract.py": frozenset({"github_trigger.allowlist", "github_trigger.budget"})
+    "aws/trigger_contract.py": frozenset(
+        {"github_trigger.allowlist", "github_trigger.budget", "github_trigger.ledger_schema"}
+    )
 }
 
 

@@ -13,7 +13,9 @@ or as a pytest fixture, in a conftest.py::
     moto_server_module = moto_server_fixture(scope="module")
 
 The server listens only on 127.0.0.1, on a free port picked at start; its output goes to a log
-file whose tail is shown if it fails to start.
+file whose tail is shown if it fails to start. With ``MLOPS_TEST_MOTO_PORT`` set, the fixtures
+use the moto_server already listening on that port of 127.0.0.1 instead of starting one (`make
+mutation` starts one for its thousands of short pytest sessions, which run one at a time).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from typing import Any
 import pytest
 
 LOOPBACK = "127.0.0.1"
+#: A moto_server already running on this port of 127.0.0.1 serves every fixture (see above).
+SHARED_PORT_VARIABLE = "MLOPS_TEST_MOTO_PORT"
 DEFAULT_REGION = "us-east-1"
 
 
@@ -206,6 +210,14 @@ def moto_server_fixture(
 
     @pytest.fixture(scope=scope)
     def _moto_server() -> Iterator[MotoServer]:
+        shared = os.environ.get(SHARED_PORT_VARIABLE)
+        if shared and not record:  # a recording needs a server of its own (its own file)
+            server = MotoServer(port=int(shared), region=region, log_path=Path(os.devnull))
+            if not _is_up(server.endpoint_url):
+                raise MotoServerError(f"{SHARED_PORT_VARIABLE}={shared}: no moto_server there")
+            server.reset()
+            yield server
+            return
         with running_moto_server(region=region, record=record) as server:
             yield server
 

@@ -6,4 +6,6 @@
 - :mod:`tools.gates.iam_policies`: IAM rules checkov does not enforce (exact GitHub OIDC
   ``aud``/``sub`` pins, no wildcard actions, scoped ``iam:PassRole``).
 - :mod:`tools.gates.canaries`: finds secret canary values in files and logs.
+- :mod:`tools.gates.mutation`: ``make mutation`` (not part of ``make test``): mutmut over
+  ``lambda_src/`` and ``modules/core/`` and its kill ratio.
 """

@@ -8,15 +8,22 @@ and some tools store secrets), in everything the run left behind.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-#: Environment variables that carry secrets into a synth or a plan.
+from modules.core.naming import owner_token_variable
+
+#: The GitHub App's private key (modules/stack.py, ``APP_PEM_VARIABLE``): a multi-line PEM.
+APP_PEM_VARIABLE = "TF_VAR_github_app_pem"
+
+#: Environment variables that carry secrets into a synth or a plan, whatever the config.
 SECRET_VARIABLES = (
     "GITHUB_TOKEN",
     "GH_TOKEN",
     "TF_VAR_github_token",
+    APP_PEM_VARIABLE,
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -24,14 +31,41 @@ SECRET_VARIABLES = (
 )
 
 
+def secret_variables(owners: Iterable[str] = ()) -> tuple[str, ...]:
+    """``SECRET_VARIABLES`` plus the per-owner token variable of each GitHub owner
+    (``TF_VAR_github_owner_token_<owner>``, modules.core.naming.owner_token_variable)."""
+    per_owner = sorted({f"TF_VAR_{owner_token_variable(owner)}" for owner in owners})
+    return (*SECRET_VARIABLES, *per_owner)
+
+
 def make_canaries(names: Iterable[str] = SECRET_VARIABLES) -> dict[str, str]:
-    """A unique random value per variable, shaped like nothing the toolkit writes."""
-    return {name: f"canary{secrets.token_hex(16)}" for name in names}
+    """A unique random value per variable, shaped like nothing the toolkit writes; the App key
+    is shaped like a PEM (several lines), so a leak with escaped newlines is found too."""
+    canaries = {}
+    for name in names:
+        value = f"canary{secrets.token_hex(16)}"
+        if name == APP_PEM_VARIABLE:
+            value = (
+                "-----BEGIN RSA PRIVATE KEY-----\n"
+                f"{value}\n{secrets.token_hex(24)}\n"
+                "-----END RSA PRIVATE KEY-----\n"
+            )
+        canaries[name] = value
+    return canaries
 
 
 def _forms(value: str) -> dict[str, bytes]:
     raw = value.encode()
-    return {"as written": raw, "base64": base64.b64encode(raw).rstrip(b"=")}
+    forms = {"as written": raw, "base64": base64.b64encode(raw).rstrip(b"=")}
+    escaped = json.dumps(value)[1:-1].encode()
+    if escaped != raw:
+        forms["JSON-escaped"] = escaped
+    # any single line of a multi-line secret (a PEM's body) is a leak on its own
+    lines = value.splitlines()
+    for number, line in enumerate(lines if len(lines) > 1 else []):
+        if len(line) >= 32 and "-----" not in line:
+            forms[f"line {number + 1}"] = line.encode()
+    return forms
 
 
 def find_canaries(

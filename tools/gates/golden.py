@@ -33,6 +33,8 @@ from typing import Any
 
 import yaml
 
+from modules.core.github_facts import oidc_provider_arn_template
+
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "snapshots" / "golden.json"
 EXAMPLE = ROOT / "config" / "example.yaml"
@@ -50,9 +52,7 @@ def _options(data: Data) -> Data:
     dev["platform"]["github_app"] = {"id": "123456", "installation_ids": {"acme-risk": "987654"}}
     topic = f"arn:aws:sns:{dev['region']}:{dev['account_id']}:ml-alerts"
     dev["platform"]["alarms"] = {"sns_topic_arn": topic, "emails": ["ml-oncall@acme.example"]}
-    dev["platform"]["oidc_provider_arn"] = (
-        f"arn:aws:iam::{dev['account_id']}:oidc-provider/token.actions.githubusercontent.com"
-    )
+    dev["platform"]["oidc_provider_arn"] = oidc_provider_arn_template("aws", dev["account_id"])
     first, second = dev["projects"]
     first["seed_code"] = False
     first["staging_environment"] = False

@@ -41,6 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from modules.core.github_facts import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from modules.core.naming import (
     PRODUCTION_STAGE,
     STAGING_STAGE,
@@ -48,8 +49,8 @@ from modules.core.naming import (
     stage_resource_pattern,
 )
 
-OIDC_HOST = "token.actions.githubusercontent.com"
-AUDIENCE = "sts.amazonaws.com"
+OIDC_HOST = GITHUB_OIDC_HOST
+AUDIENCE = GITHUB_OIDC_AUDIENCE
 WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
 #: Resource arguments that hold an IAM policy document (JSON).
 POLICY_ARGUMENTS = frozenset({"policy", "assume_role_policy", "access_policies"})

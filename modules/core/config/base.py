@@ -13,6 +13,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from modules.core.github_facts import GITHUB_OIDC_HOST
 from modules.core.template_contract import PROJECT_NAME_PATTERN
 
 # Every pattern here is applied with ``fullmatch`` (``re.match(...$)`` would accept a trailing
@@ -112,7 +113,7 @@ IAM_PRINCIPAL_ARN_RE = re.compile(
     rf"arn:(?:{PARTITION}):iam::(\d{{12}}):(?:role|user)/[\w+=,.@/-]{{1,512}}", re.ASCII
 )
 OIDC_PROVIDER_ARN_RE = re.compile(
-    rf"arn:(?:{PARTITION}):iam::(\d{{12}}):oidc-provider/token\.actions\.githubusercontent\.com"
+    rf"arn:(?:{PARTITION}):iam::(\d{{12}}):oidc-provider/{re.escape(GITHUB_OIDC_HOST)}"
 )
 CONNECTION_ARN_RE = re.compile(
     rf"arn:(?:{PARTITION}):(?:codeconnections|codestar-connections):"

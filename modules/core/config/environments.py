@@ -33,6 +33,7 @@ from modules.core.config.base import (
 )
 from modules.core.config.platform import Platform
 from modules.core.config.projects import Project
+from modules.core.github_facts import oidc_provider_arn_template
 
 
 class Environment(_Model):
@@ -373,8 +374,8 @@ class ToolkitConfig(_Model):
                         f"environments[{i}].platform.oidc_provider_arn: environments"
                         f"[{oidc_creators[env.account_id]}] already creates the GitHub OIDC "
                         f"provider of account {env.account_id} (an account holds only one); set "
-                        "oidc_provider_arn here to 'arn:aws:iam::<account>:oidc-provider/"
-                        "token.actions.githubusercontent.com' to reuse it",
+                        f"oidc_provider_arn here to '{oidc_provider_arn_template('aws')}' to "
+                        "reuse it",
                     )
                 oidc_creators.setdefault(env.account_id, i)
             for j, project in enumerate(env.projects):

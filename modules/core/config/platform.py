@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from modules.core.aws_facts import LAMBDA_UNRESERVED_MINIMUM
 from modules.core.config.base import (
     EMAIL_RE,
     GITHUB_OWNER_RE,
@@ -27,6 +28,7 @@ from modules.core.config.base import (
     _fail,
     _Model,
 )
+from modules.core.github_facts import oidc_provider_arn_template
 
 
 class LambdaSettings(_Model):
@@ -40,8 +42,10 @@ class LambdaSettings(_Model):
         ge=1,
         le=100,
         description="Concurrent executions reserved for the trigger function (1-100). Default: "
-        "none reserved (the function shares the account's unreserved pool; a new account's "
-        "quota of 10 cannot reserve any, since AWS keeps 10 unreserved).",
+        "none reserved (the function shares the account's unreserved pool). Lambda keeps "
+        f"{LAMBDA_UNRESERVED_MINIMUM} of the account's concurrency unreserved, so an account "
+        f"whose quota is {LAMBDA_UNRESERVED_MINIMUM} or less (a new account may start with 10) "
+        "cannot reserve any.",
     )
 
 
@@ -460,7 +464,7 @@ class Platform(_Model):
         if value is not None and not OIDC_PROVIDER_ARN_RE.fullmatch(value):
             raise _fail(
                 "bad_oidc_arn",
-                f"{value!r} is not a GitHub OIDC provider ARN; expected 'arn:aws:iam::<account>:"
-                "oidc-provider/token.actions.githubusercontent.com', or leave it out to create one",
+                f"{value!r} is not a GitHub OIDC provider ARN; expected "
+                f"'{oidc_provider_arn_template('aws')}', or leave it out to create one",
             )
         return value

@@ -11,7 +11,10 @@ the first apply, each with what was checked and the fix; then a summary.
 
 It is read-only on both sides: GitHub is only sent ``GET`` requests, never follows a redirect
 and sends the token only to the API's own origin; AWS only gets ``Get``/``List``/``Describe``/
-``Head`` calls (the tests record every request to prove it).
+``Head`` calls (``aws_common.guard_read_only`` refuses anything else before it is sent). The
+tests run the AWS checks on this command's own clients (``aws_common.boto3_clients()``,
+pointed at moto) and record every request and operation to prove it
+(tests/modules/ops/preflight_support.py, test_preflight_aws.py).
 
 Exit code: 0 nothing blocks, 1 at least one ``✗``, 2 the config or an argument is invalid.
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from modules.core.aws_facts import LAMBDA_UNRESERVED_MINIMUM
 from modules.core.config import Environment
-from modules.core.naming import GITHUB_OIDC_URL, TRIGGER_FUNCTION_NAME
+from modules.core.github_facts import GITHUB_OIDC_HOST
+from modules.core.naming import TRIGGER_FUNCTION_NAME
 from modules.ops.preflight.aws_common import (
     AWS_ERRORS,
     ClientFactory,
@@ -24,11 +26,6 @@ from modules.ops.preflight.report import Check, Collector
 
 TOKEN_VARIABLE_ENV = "TF_VAR_github_token"  # noqa: S105 - a variable name, not a value
 USE_ROLE_NAME = "AmazonSageMakerServiceCatalogProductsUseRole"
-#: Lambda keeps this much account concurrency unreserved: "You can reserve up to the
-#: Unreserved account concurrency value minus 100" (Lambda developer guide, "Configuring
-#: reserved concurrency").
-LAMBDA_UNRESERVED_MINIMUM = 100
-READ_ONLY_AWS_PREFIXES = ("Get", "List", "Describe", "Head")
 STUDIO_ROLES_FIX = (
     "set up a SageMaker Studio domain and turn on 'Enable Amazon SageMaker project templates' "
     "for it (SageMaker console > Domains > Domain settings), which creates the "
@@ -118,7 +115,7 @@ def _oidc_check(out: Collector, env: Environment, iam: Any) -> None:
     platform = env.platform
     if platform.auth_mode != "oidc":
         return
-    host = GITHUB_OIDC_URL.removeprefix("https://")
+    host = GITHUB_OIDC_HOST
     providers = iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])
     arns = [str(p["Arn"]) for p in providers]
     existing = [a for a in arns if a.endswith(f"oidc-provider/{host}")]

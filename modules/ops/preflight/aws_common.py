@@ -7,9 +7,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modules.core.aws_facts import READ_ONLY_ACTION_PREFIXES
 from modules.ops.preflight.report import Collector
 
-READ_ONLY_AWS_PREFIXES = ("Get", "List", "Describe", "Head")
 ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
 
 
@@ -33,7 +33,7 @@ def guard_read_only(client: Any) -> None:
     """Refuse any call that is not Get/List/Describe/Head, before it is sent."""
 
     def refuse(model: Any, **_: Any) -> None:
-        if not str(model.name).startswith(READ_ONLY_AWS_PREFIXES):
+        if not str(model.name).startswith(READ_ONLY_ACTION_PREFIXES):
             raise PermissionError(f"preflight is read-only: refused {model.name}")
 
     client.meta.events.register("before-parameter-build", refuse)

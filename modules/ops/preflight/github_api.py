@@ -32,7 +32,9 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
-DEFAULT_GITHUB_API = "https://api.github.com"
+from modules.core.github_facts import GITHUB_API_URL, GITHUB_API_VERSION, GITHUB_MEDIA_TYPE
+
+DEFAULT_GITHUB_API = GITHUB_API_URL
 GITHUB_TIMEOUT_SECONDS = 10.0
 #: Pages of a list followed at most (100 items each).
 MAX_PAGES = 10
@@ -190,9 +192,9 @@ class GitHubClient:
                 "GET",
                 url,
                 headers={
-                    "Accept": "application/vnd.github+json",
+                    "Accept": GITHUB_MEDIA_TYPE,
                     "Authorization": f"Bearer {self._token}",
-                    "X-GitHub-Api-Version": "2022-11-28",
+                    "X-GitHub-Api-Version": GITHUB_API_VERSION,
                     "User-Agent": "sagemaker-github-mlops-preflight",
                 },
                 redirect=False,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from modules.core.naming import PORTFOLIO_NAME, PRODUCT_NAME, TRIGGER_FUNCTION_NAME
+from modules.core.naming import PRODUCT_NAME, TRIGGER_FUNCTION_NAME
 from modules.core.tagging import COMPONENT_TAG
 from modules.render.product_template import (
     USER_PARAMETERS,
@@ -234,9 +234,11 @@ def test_token_secret_readers_from_config(
 
 def test_portfolio_product_and_studio_visibility(example_synth: Synth) -> None:
     dev = example_synth.stack("dev")
-    assert one(dev, "aws_servicecatalog_portfolio")["name"] == PORTFOLIO_NAME
+    # the names the original guide's Studio setup shows (literal: SageMaker Studio lists the
+    # portfolio "SageMaker Organization Templates" under Organization templates)
+    assert one(dev, "aws_servicecatalog_portfolio")["name"] == "SageMaker Organization Templates"
     product = one(dev, "aws_servicecatalog_product")
-    assert product["name"] == PRODUCT_NAME
+    assert product["name"] == "build-deploy-github"
     assert product["owner"] == "ML Platform"
     assert product["tags"] == {
         "sagemaker:studio-visibility": "true",

@@ -15,11 +15,6 @@ import pytest
 from modules.core.config import ConfigError, base, load_config, parse_config
 from modules.core.config.base import show
 from modules.core.hcl import NotLiteralError, literal
-from modules.core.template_contract import (
-    BRANCH_PATTERN,
-    PROJECT_NAME_MAX_LENGTH,
-    PROJECT_NAME_PATTERN,
-)
 from modules.render.product_template import ProductTemplateProps, render_product_template
 
 
@@ -85,18 +80,60 @@ def test_every_pattern_is_applied_with_fullmatch() -> None:
 # --- project name: the template's pattern, one constant ---------------------------------------
 
 
-def test_project_name_pattern_is_the_templates_own() -> None:
-    assert base.SAGEMAKER_PROJECT_RE.pattern == PROJECT_NAME_PATTERN
+# SageMaker API reference, CreateProject, ProjectName: "Length Constraints: Minimum length of 1.
+# Maximum length of 32. Pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$"
+SAGEMAKER_PROJECT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
+# name -> accepted by the config (a letter first: the template's own, stricter rule)
+PROJECT_NAMES = {
+    "a": True,
+    "Ab9": True,
+    "A1-b": True,
+    "a--b": True,
+    "a" * 32: True,
+    "a" * 33: False,
+    "1abc": False,
+    "-a": False,
+    "a-": False,
+    "a_b": False,
+    "ab.c": False,
+}
+
+
+def _rendered_parameters() -> dict[str, Any]:
     template = json.loads(
         render_product_template(
             ProductTemplateProps(trigger_function_name="sagemaker-x", default_token_secret_name="t")
         )
     )
-    parameter = template["Parameters"]["SageMakerProjectName"]
-    assert parameter["AllowedPattern"] == PROJECT_NAME_PATTERN
-    assert parameter["MaxLength"] == PROJECT_NAME_MAX_LENGTH
-    branch = template["Parameters"]["GitHubRepositoryBranch"]
-    assert branch["AllowedPattern"] == BRANCH_PATTERN
+    parameters: dict[str, Any] = template["Parameters"]
+    return parameters
+
+
+@pytest.mark.parametrize(("name", "accepted"), sorted(PROJECT_NAMES.items()))
+def test_a_project_name_the_config_accepts_is_one_the_template_and_sagemaker_accept(
+    example: dict[str, Any], name: str, accepted: bool
+) -> None:
+    example["environments"][0]["projects"][0]["name"] = name
+    if accepted:
+        assert parse_config(example).environments[0].projects[0].name == name
+    else:
+        assert problems(example)
+    parameter = _rendered_parameters()["SageMakerProjectName"]
+    template_accepts = bool(re.fullmatch(parameter["AllowedPattern"], name)) and len(name) <= int(
+        parameter["MaxLength"]
+    )
+    assert template_accepts == accepted
+    if accepted:
+        assert SAGEMAKER_PROJECT_NAME.fullmatch(name)
+
+
+@pytest.mark.parametrize(
+    ("branch", "accepted"),
+    [("main", True), ("release/1.2_x", True), ("feature branch", False), ("a~b", False)],
+)
+def test_the_templates_branch_pattern_follows_the_branch_rules(branch: str, accepted: bool) -> None:
+    parameter = _rendered_parameters()["GitHubRepositoryBranch"]
+    assert bool(re.fullmatch(parameter["AllowedPattern"], branch)) == accepted
 
 
 @pytest.mark.parametrize("name", ["1churn", "9", "0-model"])

@@ -67,7 +67,14 @@ def test_fails_on_two_environments_deploying_one_branch(example: dict[str, Any])
 
 def test_same_repository_from_two_branches_is_supported(example: dict[str, Any]) -> None:
     example["environments"][1]["projects"][0]["github"]["branch"] = "Main"  # git refs: case
-    parse_config(example)
+    config = parse_config(example)
+    branches = [
+        (p.github.owner, p.github.repository, p.github.branch)
+        for e in config.environments
+        for p in e.projects
+        if p.github.repository == "churn-model"
+    ]
+    assert branches == [("acme-ml", "churn-model", "main"), ("acme-ml", "churn-model", "Main")]
 
 
 def _two_envs_one_account(example: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +123,12 @@ def test_iam_clash_needs_one_account(example: dict[str, Any]) -> None:
     data["environments"][1]["platform"]["deployer_principal_arn"] = (
         "arn:aws:iam::333333333333:role/terraform-apply"
     )
-    parse_config(data)
+    config = parse_config(data)
+    # the two IAM names that clash in one account coexist in two accounts
+    assert [(e.account_id, e.projects[0].name) for e in config.environments] == [
+        ("111111111111", "eu-churn-model"),
+        ("333333333333", "churn-model"),
+    ]
 
 
 def test_bad_ownership_config_exits_2_and_writes_nothing(

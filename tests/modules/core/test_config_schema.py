@@ -55,3 +55,23 @@ def test_schema_uses_the_yaml_keys_and_documents_defaults() -> None:
     assert "lambda" in platform, "the YAML key, not the Python field name"
     branch = config_schema()["$defs"]["GitHubRepository"]["properties"]["branch"]
     assert branch["default"] == "main"
+
+
+def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["--help"])
+    assert raised.value.code == 0
+    usage = " ".join(capsys.readouterr().out.split())
+    assert "The config's JSON Schema, generated from the pydantic models, for editors." in usage
+    assert "--write WRITE write the schema to this file" in usage
+    assert "--check CHECK exit 1 when this file is not up to date" in usage
+    with pytest.raises(SystemExit) as raised:
+        main([])  # one of the two is required
+    assert raised.value.code == 2
+    written = tmp_path / "schema.json"
+    assert main(["--write", str(written)]) == 0
+    assert capsys.readouterr().out == f"wrote {written}\n"
+    assert written.read_bytes() == render_schema().encode("utf-8")
+    missing = tmp_path / "missing.json"
+    assert main(["--check", str(missing)]) == 1
+    assert capsys.readouterr().err == f"{missing} is stale: run `make schema`\n"

@@ -29,7 +29,12 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture
-def setup(moto_module: MotoServer, fake_github: FakeGitHub) -> Iterator[Setup]:
+def setup(
+    moto_module: MotoServer, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Setup]:
+    # preflight.boto3_clients() (the command's own clients) reach moto through the environment
+    for name, value in moto_module.client_env().items():
+        monkeypatch.setenv(name, value)
     seed_healthy_account(moto_module)
     fake_github.reset()
     fake_github.world = healthy_world()

@@ -5,7 +5,9 @@ AWS is moto on 127.0.0.1 (``moto_server``); the two APIs moto does not serve are
 in-process: CodeConnections by a botocore ``Stubber`` (botocore validates its answers against
 the service model), Lambda GetAccountSettings by a ``before-call`` hook with the documented
 response shape. GitHub is the routed fake API on 127.0.0.1 (tests/support/fake_github.py),
-whose every exchange the fixtures hold to GitHub's OpenAPI description."""
+whose every exchange the fixtures hold to GitHub's OpenAPI description. The AWS clients are the
+command's own (``preflight.boto3_clients()``, pointed at moto through ``AWS_ENDPOINT_URL``: the
+``setup`` fixture sets it), so its read-only guard is the one under test."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from botocore.stub import Stubber
 
 from modules.core.config import parse_config
 from modules.ops import preflight
-from modules.ops.preflight import Check, guard_read_only
+from modules.ops.preflight import Check
 from tests.support.fake_github import (
     FakeGitHub,
     FakeRepository,
@@ -127,13 +129,7 @@ class AwsFakes:
                 )
             stub.activate()
             return client
-        client = boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.moto.endpoint_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        client = self._real(service, region)
         if service == "lambda":
             # moto has no GetAccountSettings: answer it in-process with the documented shape
             # (botocore's 'before-call' hook short-circuits the HTTP request).
@@ -155,16 +151,13 @@ class AwsFakes:
         }
 
     def _offline(self, service: str, region: str) -> Any:
-        client = boto3.client(
-            service,
-            region_name=region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        return self._watched(client)
+        return self._watched(self._real(service, region))  # the Stubber answers, nothing is sent
+
+    def _real(self, service: str, region: str) -> Any:
+        """The command's own client (timeouts, read-only guard) at moto's endpoint."""
+        return preflight.boto3_clients()(service, region)
 
     def _watched(self, client: Any) -> Any:
-        guard_read_only(client)
         client.meta.events.register(
             "before-parameter-build",
             lambda model, **_: self.operations.append(model.name),

@@ -22,6 +22,7 @@ from tests.modules.ops.preflight_support import (
     CLASSIC,
     FINE,
     REGION,
+    STATE_BUCKET,
     Setup,
     aws,
     failing,
@@ -78,11 +79,23 @@ def test_healthy_setup_passes_and_only_reads(setup: Setup) -> None:
 
 
 def test_read_only_guard_refuses_a_write_before_sending(setup: Setup) -> None:
-    iam = setup.fakes.clients("iam", REGION)
+    # the command's own factory (what `make preflight` uses), at moto's endpoint
+    iam = preflight.boto3_clients()("iam", REGION)
     with pytest.raises(PermissionError, match="read-only: refused CreateRole"):
         iam.create_role(RoleName="x", AssumeRolePolicyDocument="{}")
-    assert "CreateRole" not in setup.fakes.operations  # refused before the recorder saw it
     assert all(r["RoleName"] != "x" for r in aws(setup.fakes.moto)("iam").list_roles()["Roles"])
+    # a read is sent (moto answers it), so the guard is what stopped the write
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName="x")
+    s3 = preflight.boto3_clients()("s3", REGION)
+    with pytest.raises(PermissionError, match="read-only: refused PutObject"):
+        s3.put_object(Bucket=STATE_BUCKET, Key="written", Body=b"x")
+    assert "Contents" not in aws(setup.fakes.moto)("s3").list_objects_v2(Bucket=STATE_BUCKET)
+    # the recording clients of the other tests are built the same way
+    recorded = setup.fakes.clients("iam", REGION)
+    with pytest.raises(PermissionError, match="read-only: refused CreateRole"):
+        recorded.create_role(RoleName="x", AssumeRolePolicyDocument="{}")
+    assert "CreateRole" not in setup.fakes.operations  # refused before the recorder saw it
 
 
 # --- the command ------------------------------------------------------------------------------

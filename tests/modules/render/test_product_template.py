@@ -153,11 +153,11 @@ def test_no_hard_coded_partition_region_or_account(rendered: str) -> None:
 
 
 def test_parameters_keep_original_names_then_branch(template: dict[str, Any]) -> None:
+    # the original template's seven, in its order, then the branch (literal expectations)
+    assert tuple(template["Parameters"]) == (*ORIGINAL_PARAMETERS, "GitHubRepositoryBranch")
     assert tuple(template["Parameters"]) == TEMPLATE_PARAMETERS
-    assert TEMPLATE_PARAMETERS[:7] == ORIGINAL_PARAMETERS
-    assert TEMPLATE_PARAMETERS[7] == "GitHubRepositoryBranch"
     assert SAGEMAKER_INJECTED_PARAMETERS == ("SageMakerProjectName", "SageMakerProjectId")
-    assert TEMPLATE_PARAMETERS[2:] == USER_PARAMETERS
+    assert (*ORIGINAL_PARAMETERS[2:], "GitHubRepositoryBranch") == USER_PARAMETERS
     assert all(spec["Type"] == "String" for spec in template["Parameters"].values())
 
 

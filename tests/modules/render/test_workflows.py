@@ -21,7 +21,6 @@ import yaml
 
 from modules.render.workflows import (
     ACTION_PINS,
-    MODEL_PACKAGE_ARN_PATTERN,
     WORKFLOW_PATHS,
     WorkflowParams,
     WorkflowParamsError,
@@ -307,7 +306,7 @@ def test_deploy_steps_validate_the_input_then_run_the_deploy_cli(auth_mode: str)
         validate = job["steps"][0]
         assert validate["name"] == "Validate the model package ARN"
         assert validate["env"] == {"MODEL_PACKAGE_ARN": "${{ inputs.model_package_arn }}"}
-        assert MODEL_PACKAGE_ARN_PATTERN in validate["run"]
+        assert "^arn:(aws|aws-cn|aws-us-gov):sagemaker:" in validate["run"]
         deploy = job["steps"][-1]
         assert deploy["run"] == deploy_command(stage)
         assert deploy["env"] == {
@@ -330,9 +329,13 @@ def test_deploy_steps_validate_the_input_then_run_the_deploy_cli(auth_mode: str)
 VALID_ARNS = [
     "arn:aws:sagemaker:eu-central-1:123456789012:model-package/churn-model-p-abc123def456/3",
     "arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:model-package/g/1",
+    "arn:aws-cn:sagemaker:cn-north-1:123456789012:model-package/g/12",
 ]
 INVALID_ARNS = [
     "",
+    # a partition the toolkit cannot deploy into (its stacks never receive such an approval)
+    "arn:aws-iso:sagemaker:us-iso-east-1:123456789012:model-package/g/1",
+    "arn:awsx:sagemaker:eu-central-1:123456789012:model-package/g/1",
     "arn:aws:sagemaker:eu-central-1:123456789012:model-package/churn-model-p-abc123def456",
     "arn:aws:sagemaker:eu-central-1:123456789012:model-package-group/churn-model",
     "arn:aws:sagemaker:eu-central-1:12345678901:model-package/g/1",
