@@ -31,10 +31,10 @@ from modules.github.deploy_environments import DeployEnvironments, DeployEnviron
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
 from modules.render.workflows import (
-    WORKFLOW_PATHS,
     WorkflowParams,
     render_build_workflow,
     render_deploy_workflow,
+    workflow_paths,
 )
 
 
@@ -62,7 +62,7 @@ class MlopsProjectProps:
         catalog: the product to create the SageMaker project from. Default: the project is not
             created by the plan (create it in Studio; policies then match any project id).
         token_secret_name: template parameter of the project (the deploy workflow's file name
-            comes from ``WORKFLOW_PATHS``, so the template and the committed file agree).
+            comes from ``workflow_paths``, so the template and the committed file agree).
         staging_environment: whether the deploy has a staging stage (its own GitHub
             environment ``<environment>-staging`` and its own deploy identity); without it the
             deploy goes straight to production.
@@ -119,6 +119,7 @@ class MlopsProject(Construct):
                 region=props.context.region,
             ),
         )
+        paths = workflow_paths(props.environment_name)
         self.sagemaker_project: SageMakerProject | None = None
         project_id: str | None = None
         if props.catalog is not None:
@@ -136,9 +137,7 @@ class MlopsProject(Construct):
                         "GitHubRepositoryOwnerName": props.github_owner,
                         "CodestarConnectionUniqueId": self.connection.unique_id,
                         "GitHubTokenSecretName": props.token_secret_name,
-                        "GitHubWorkflowNameForDeployment": PurePosixPath(
-                            WORKFLOW_PATHS["deploy"]
-                        ).name,
+                        "GitHubWorkflowNameForDeployment": PurePosixPath(paths["deploy"]).name,
                         "GitHubRepositoryBranch": props.branch,
                     },
                     depends_on=props.catalog.depends_on,
@@ -226,6 +225,7 @@ class MlopsProject(Construct):
         )
 
         self.workflow_params = WorkflowParams(
+            environment_name=props.environment_name,
             aws_region=props.region,
             sagemaker_project_name=props.project_name,
             branch=props.branch,
@@ -242,8 +242,8 @@ class MlopsProject(Construct):
                 repository=props.github_repository,
                 branch=props.branch,
                 managed={
-                    WORKFLOW_PATHS["build"]: render_build_workflow(self.workflow_params),
-                    WORKFLOW_PATHS["deploy"]: render_deploy_workflow(self.workflow_params),
+                    paths["build"]: render_build_workflow(self.workflow_params),
+                    paths["deploy"]: render_deploy_workflow(self.workflow_params),
                 },
                 seeded=dict(props.seed_files),
                 managed_via_pull_request=props.workflows_via_pull_request,

@@ -51,7 +51,7 @@ from modules.render.product_template import (
     launch_role_supplement_statements,
     render_product_template,
 )
-from modules.render.workflows import WORKFLOW_PATHS
+from modules.render.workflows import workflow_paths
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
 APP_PEM_VARIABLE = "github_app_pem"
@@ -178,7 +178,7 @@ class EnvironmentStack(TerraformStack):
                     DispatchTarget(
                         owner=p.github.owner,
                         repository=p.github.repository,
-                        workflow=PurePosixPath(WORKFLOW_PATHS["deploy"]).name,
+                        workflow=PurePosixPath(workflow_paths(env.name)["deploy"]).name,
                         ref=p.github.branch,
                     )
                     for p in env.projects
@@ -213,6 +213,7 @@ class EnvironmentStack(TerraformStack):
                     ProductTemplateProps(
                         trigger_function_name=TRIGGER_FUNCTION_NAME,
                         default_token_secret_name=platform.token_secret.name,
+                        default_workflow=PurePosixPath(workflow_paths(env.name)["deploy"]).name,
                     )
                 ),
                 bucket_prefix=artifacts_bucket_prefix(env.name),

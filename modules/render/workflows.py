@@ -1,12 +1,14 @@
 """GitHub Actions workflows the toolkit commits to each ML repository, rendered as YAML text.
 
-Two files per project (see ``WORKFLOW_PATHS``):
+Two files per project and toolkit environment (see ``workflow_paths``):
 
-* ``build.yml`` runs the project's SageMaker pipeline (``python -m pipelines.run_pipeline``) on a
-  push to the configured branch that touches the pipeline code, and on manual dispatch.
-* ``deploy.yml`` is dispatched (by the trigger Lambda, or by hand) with a ``model_package_arn``
-  input and deploys that package to the staging endpoint, then, behind the production
-  environment's reviewers, to the production endpoint (``python -m deploy.deploy``).
+* ``build-<environment>.yml`` runs the project's SageMaker pipeline
+  (``python -m pipelines.run_pipeline``) on a push to the configured branch that touches the
+  pipeline code, and on manual dispatch.
+* ``deploy-<environment>.yml`` is dispatched (by the trigger Lambda, or by hand) with a
+  ``model_package_arn`` input and deploys that package to the staging endpoint, then, behind
+  the production environment's reviewers, to the production endpoint
+  (``python -m deploy.deploy``).
 
 Where credentials come from: the build job reads repository-level names that carry the
 toolkit environment (``<build_settings_prefix>BUILD_ROLE_ARN`` ..., so two stacks building one
@@ -32,18 +34,32 @@ import yaml
 __all__ = [
     "ACTION_PINS",
     "MODEL_PACKAGE_ARN_PATTERN",
-    "WORKFLOW_PATHS",
     "ActionPin",
     "WorkflowParams",
     "WorkflowParamsError",
     "render_build_workflow",
     "render_deploy_workflow",
+    "workflow_paths",
 ]
 
-WORKFLOW_PATHS: Final[dict[str, str]] = {
-    "build": ".github/workflows/build.yml",
-    "deploy": ".github/workflows/deploy.yml",
-}
+WORKFLOW_DIRECTORY: Final = ".github/workflows"
+
+
+def workflow_paths(environment_name: str) -> dict[str, str]:
+    """The managed workflow files of one toolkit environment: ``build-<env>.yml`` and
+    ``deploy-<env>.yml``, one rule for every environment.
+
+    The file names carry the environment, so two environments building one repository from
+    different branches (``dev`` from ``main``, ``prod`` from ``release``) own different files: a
+    merge between the branches carries the other environment's files along, but they trigger
+    only on their own branch and no stack ever rewrites the other's. The trigger dispatches the
+    environment's own ``deploy-<env>.yml`` (product template parameter
+    ``GitHubWorkflowNameForDeployment``).
+    """
+    return {
+        kind: f"{WORKFLOW_DIRECTORY}/{kind}-{environment_name}.yml" for kind in ("build", "deploy")
+    }
+
 
 AuthMode = Literal["oidc", "access_keys"]
 
@@ -102,6 +118,7 @@ _PERMISSION_REASONS: Final[dict[str, str]] = {
     "id-token: write": "exchange the job's OIDC token for the AWS role's credentials",
 }
 
+_TOOLKIT_ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 _PROJECT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
 # git's ref-name rules as the config applies them (control characters, space and ~^:?*[\ barred).
@@ -129,6 +146,9 @@ class WorkflowParams:
     because they are written into YAML and shell contexts.
     """
 
+    environment_name: str
+    """The toolkit environment (stack) the files belong to: in the workflow names and their
+    concurrency groups, so two environments of one repository never queue behind each other."""
     aws_region: str
     """Region of the project's stack, rendered as the workflow-level ``AWS_REGION``."""
     sagemaker_project_name: str
@@ -158,6 +178,12 @@ class WorkflowParams:
     """Timeout of each deploy job (endpoint create/update + smoke test). Default: 90 minutes."""
 
     def __post_init__(self) -> None:
+        _check(
+            "environment_name",
+            self.environment_name,
+            _TOOLKIT_ENVIRONMENT_RE,
+            "a toolkit environment name (lowercase letters, digits and hyphens)",
+        )
         _check("aws_region", self.aws_region, _REGION_RE, "an AWS region such as eu-west-1")
         _check(
             "sagemaker_project_name",
@@ -330,9 +356,9 @@ def _credentials_step(
 
 
 def render_build_workflow(p: WorkflowParams) -> str:
-    """Text of ``.github/workflows/build.yml`` for one project."""
+    """Text of ``.github/workflows/build-<environment>.yml`` for one project."""
     document: dict[str, Any] = {
-        "name": "build",
+        "name": f"build {p.environment_name}",
         "on": {
             "push": {
                 "branches": [_Quoted(_branch_filter(p.branch))],
@@ -342,7 +368,7 @@ def render_build_workflow(p: WorkflowParams) -> str:
         },
         "permissions": {},
         "concurrency": {
-            "group": _Quoted(f"build-{p.sagemaker_project_name}"),
+            "group": _Quoted(f"build-{p.environment_name}-{p.sagemaker_project_name}"),
             "cancel-in-progress": False,
         },
         "env": _workflow_env(p),
@@ -428,9 +454,9 @@ def _deploy_job(p: WorkflowParams, stage: str, environment: str) -> dict[str, An
 
 
 def render_deploy_workflow(p: WorkflowParams) -> str:
-    """Text of ``.github/workflows/deploy.yml`` for one project."""
+    """Text of ``.github/workflows/deploy-<environment>.yml`` for one project."""
     document: dict[str, Any] = {
-        "name": "deploy",
+        "name": f"deploy {p.environment_name}",
         "run-name": "deploy ${{ inputs.model_package_arn }}",
         "on": {
             "workflow_dispatch": {
@@ -445,7 +471,7 @@ def render_deploy_workflow(p: WorkflowParams) -> str:
         },
         "permissions": {},
         "concurrency": {
-            "group": _Quoted(f"deploy-{p.sagemaker_project_name}"),
+            "group": _Quoted(f"deploy-{p.environment_name}-{p.sagemaker_project_name}"),
             "cancel-in-progress": False,
         },
         "env": _workflow_env(p),

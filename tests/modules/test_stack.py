@@ -154,7 +154,8 @@ def _function_environment(stack: dict[str, Any]) -> dict[str, str]:
 
 
 def test_trigger_allows_exactly_the_stacks_deploy_workflows(example_synth: Synth) -> None:
-    """ALLOWED_TARGETS holds one digest per configured project, for its branch and deploy.yml."""
+    """ALLOWED_TARGETS holds one digest per configured project, for its branch and the
+    environment's own deploy-<env>.yml."""
     for env in example_data()["environments"]:
         allowed = set(
             _function_environment(example_synth.stack(env["name"]))["ALLOWED_TARGETS"].split(",")
@@ -163,7 +164,7 @@ def test_trigger_allows_exactly_the_stacks_deploy_workflows(example_synth: Synth
             DispatchTarget(
                 owner=p["github"]["owner"],
                 repository=p["github"]["repository"],
-                workflow="deploy.yml",
+                workflow=f"deploy-{env['name']}.yml",
                 ref=p["github"].get("branch", "main"),
             ).digest()
             for p in env["projects"]
@@ -174,6 +175,15 @@ def test_trigger_allows_exactly_the_stacks_deploy_workflows(example_synth: Synth
             owner="acme-ml", repository="churn-model", workflow="deploy.yml", ref="elsewhere"
         )
         assert other.digest() not in allowed
+        # nor the old shared file name on the stack's own branch
+        for p in env["projects"]:
+            shared = DispatchTarget(
+                owner=p["github"]["owner"],
+                repository=p["github"]["repository"],
+                workflow="deploy.yml",
+                ref=p["github"].get("branch", "main"),
+            )
+            assert shared.digest() not in allowed
 
 
 def test_alarm_notifications_come_from_the_config(

@@ -272,9 +272,11 @@ class ToolkitConfig(_Model):
                         f"environments[{i}].projects[{j}].github: {gh.owner}/{gh.repository} "
                         f"branch {gh.branch!r} is also used by environments[{pi}].projects[{pj}] "
                         f"({self.environments[pi].name}/"
-                        f"{self.environments[pi].projects[pj].name}); the workflow files on a "
-                        "branch have one owner: deploy each environment from its own branch "
-                        "(e.g. 'main' for dev, 'release' for prod)",
+                        f"{self.environments[pi].projects[pj].name}); both would seed the "
+                        "branch and train on every push: deploy each environment from its own "
+                        "branch (e.g. 'main' for dev, 'release' for prod), or train once and "
+                        "promote the model to other accounts with 'promotion:' "
+                        "(docs/multi-account.md)",
                     )
                 branches[claim] = (i, j)
         self._iam_names_apart()

@@ -25,7 +25,12 @@ def files(stack: dict[str, Any], repository: str) -> dict[str, dict[str, Any]]:
 
 
 def workflow(stack: dict[str, Any], repository: str, name: str) -> dict[str, Any]:
-    content = files(stack, repository)[f".github/workflows/{name}.yml"]["content"]
+    # one managed file of the kind per stack, named after the stack's environment
+    (content,) = (
+        f["content"]
+        for path, f in files(stack, repository).items()
+        if re.fullmatch(rf"\.github/workflows/{name}-[a-z0-9-]+\.yml", path)
+    )
     parsed = yaml.safe_load(unescape(content))
     assert isinstance(parsed, dict)
     return parsed
@@ -196,8 +201,8 @@ def test_seed_code_switch(
     example["environments"][0]["projects"][0]["seed_code"] = False
     dev = synth_config(example).stack("dev")
     assert set(files(dev, "churn-model")) == {
-        ".github/workflows/build.yml",
-        ".github/workflows/deploy.yml",
+        ".github/workflows/build-dev.yml",
+        ".github/workflows/deploy-dev.yml",
     }
     assert len(files(dev, "fraud-detection")) > 2
 

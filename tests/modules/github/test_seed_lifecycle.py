@@ -30,7 +30,7 @@ from modules.github.repository_files import (
     workflows_branch,
 )
 from modules.render.seed_files import seed_files
-from modules.render.workflows import WORKFLOW_PATHS
+from modules.render.workflows import workflow_paths
 from tests.conftest import example_data
 from tests.support.inprocess import synth_stacks
 from tests.support.ownership import conflicts, describe
@@ -64,7 +64,7 @@ def _project_branches(data: dict[str, Any], env: int) -> set[tuple[str, str]]:
 
 
 def _assert_only_toolkit_objects(deleted: set[FileId], data: dict[str, Any], env: int) -> None:
-    workflows = set(WORKFLOW_PATHS.values())
+    workflows = set(workflow_paths(data["environments"][env]["name"]).values())
     for repository, branch, path in deleted:
         if (repository, branch) in _project_branches(data, env):
             assert path in workflows, f"{repository}@{branch}:{path} is the users' file"
@@ -131,7 +131,7 @@ def test_lifecycle_project_removal_deletes_no_user_file(
     changed = copy.deepcopy(example)
     changed["environments"][0]["projects"] = changed["environments"][0]["projects"][1:]
     deleted = _deleted(example_stacks["dev"], synth_stacks(changed)["dev"])
-    assert ("churn-model", "main", ".github/workflows/build.yml") in deleted
+    assert ("churn-model", "main", ".github/workflows/build-dev.yml") in deleted
     assert ("churn-model", "sagemaker-mlops/seed/main", "pipelines/run_pipeline.py") in deleted
     _assert_only_toolkit_objects(deleted, example, 0)
 
@@ -180,7 +180,7 @@ def test_lifecycle_changing_the_branch_moves_only_toolkit_objects(
     changed = copy.deepcopy(example)
     changed["environments"][0]["projects"][0]["github"]["branch"] = "develop"
     deleted = _deleted(example_stacks["dev"], synth_stacks(changed)["dev"])
-    assert ("churn-model", "main", ".github/workflows/deploy.yml") in deleted
+    assert ("churn-model", "main", ".github/workflows/deploy-dev.yml") in deleted
     _assert_only_toolkit_objects(deleted, example, 0)
 
 
@@ -194,7 +194,8 @@ def test_protected_branch_gets_everything_by_pull_request(example: dict[str, Any
     churn = [f for f in _files(dev).values() if f["repository"] == "churn-model"]
     # nothing is committed to the protected branch itself
     assert not [f for f in churn if f["branch"] == "main"]
-    heads = {f["branch"] for f in churn if f["file"] in WORKFLOW_PATHS.values()}
+    dev_workflows = workflow_paths("dev").values()
+    heads = {f["branch"] for f in churn if f["file"] in dev_workflows}
     (head,) = heads
     assert re.fullmatch(r"sagemaker-mlops/workflows/main-[0-9a-f]{8}", head)
     pulls = {
@@ -207,7 +208,7 @@ def test_protected_branch_gets_everything_by_pull_request(example: dict[str, Any
     assert pulls[head]["base_ref"] == "main"
     # the other project (unprotected) keeps direct, reverted commits
     fraud = [f for f in _files(dev).values() if f["repository"] == "fraud-detection"]
-    assert {f["branch"] for f in fraud if f["file"] in WORKFLOW_PATHS.values()} == {"main"}
+    assert {f["branch"] for f in fraud if f["file"] in dev_workflows} == {"main"}
     # and still one owner per object
     found = conflicts({"dev": dev})
     assert not found, describe(found)
