@@ -44,7 +44,9 @@ from modules.core.template_contract import (
 )
 
 __all__ = [
+    "GROUP_POLICY_MAX_LENGTH",
     "SAGEMAKER_INJECTED_PARAMETERS",
+    "StageGrant",
     "TEMPLATE_PARAMETERS",
     "USER_PARAMETERS",
     "LaunchRoleNeed",
@@ -109,8 +111,59 @@ WORKFLOW_MAX_LENGTH: Final = 255
 DESCRIPTION_MAX_LENGTH: Final = 1024
 
 
+# PutModelPackageGroupPolicy ResourcePolicy: at most 20,480 characters (SageMaker API
+# reference; botocore sagemaker service-2 shape ``PolicyString``).
+GROUP_POLICY_MAX_LENGTH: Final = 20480
+STAGE_NAMES: Final = ("staging", "production")
+_ACCOUNT_PATTERN: Final = r"^[0-9]{12}$"
+_ENVIRONMENT_PATTERN: Final = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$"
+
+
 class ProductTemplateError(ValueError):
     """Raised when ProductTemplateProps hold a value the template cannot use."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageGrant:
+    """Read access of one stage account to what a project of this template registers.
+
+    The model package group policy lets the stage's deploy role describe the group's packages
+    and create models from them; the bucket policy lets the stage's model role read the
+    artifacts (``s3:GetObject``, never a write). Both name the account root as principal (keeps
+    the group shareable and survives a re-created role) with ``aws:PrincipalArn`` like the
+    stage role's IAM path ``/sagemaker-mlops/<environment>/<project>/<stage>/<kind>/``.
+
+    Attributes:
+        stage: ``staging`` or ``production``.
+        account_id: the stage account.
+        environment_name: the toolkit environment (part of the role paths).
+    """
+
+    stage: str
+    account_id: str
+    environment_name: str
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGE_NAMES:
+            raise ProductTemplateError(
+                f"StageGrant.stage: expected one of {STAGE_NAMES}, got {self.stage!r}"
+            )
+        _check("StageGrant.account_id", self.account_id, _ACCOUNT_PATTERN, 12, "an account id")
+        _check(
+            "StageGrant.environment_name",
+            self.environment_name,
+            _ENVIRONMENT_PATTERN,
+            32,
+            "a toolkit environment name",
+        )
+
+    def role_arn_like(self, kind: str) -> str:
+        """``aws:PrincipalArn`` pattern (Fn::Sub syntax) of the stage's ``kind`` roles of the
+        provisioned project."""
+        return (
+            f"arn:${{AWS::Partition}}:iam::{self.account_id}:role/sagemaker-mlops/"
+            f"{self.environment_name}/${{SageMakerProjectName}}/{self.stage}/{kind}/*"
+        )
 
 
 def _check(field: str, value: str, pattern: str, max_length: int, why: str) -> None:
@@ -133,6 +186,9 @@ class ProductTemplateProps:
         default_branch: Default of GitHubRepositoryBranch, the ref the deploy workflow is
             dispatched on and the code repository's branch. Default: ``main``.
         default_workflow: Default of GitHubWorkflowNameForDeployment. Default: ``deploy.yml``.
+        stage_grants: stage accounts that read the project's registered models (model package
+            group policy, ``s3:GetObject`` on the bucket). Default: none (no group policy, and
+            the bucket policy only denies insecure transport).
         description: Template description shown by CloudFormation. Default: a sentence naming
             what the product creates.
     """
@@ -141,6 +197,7 @@ class ProductTemplateProps:
     default_token_secret_name: str
     default_branch: str = "main"
     default_workflow: str = "deploy.yml"
+    stage_grants: tuple[StageGrant, ...] = ()
     description: str = (
         "SageMaker project template build-deploy-github: artifacts bucket, model package group, "
         "and an EventBridge rule that dispatches the GitHub Actions deploy workflow when a model "
@@ -295,6 +352,65 @@ def _metadata() -> dict[str, Any]:
     }
 
 
+def _stage_bucket_statements(props: ProductTemplateProps) -> list[dict[str, Any]]:
+    """Stage model roles may read the artifacts (model.tar.gz) of the project's bucket."""
+    return [
+        {
+            "Sid": f"StageModelRead{grant.stage.capitalize()}",
+            "Effect": "Allow",
+            "Principal": {"AWS": _sub(f"arn:${{AWS::Partition}}:iam::{grant.account_id}:root")},
+            "Action": "s3:GetObject",
+            "Resource": _sub("${" + BUCKET_ID + ".Arn}/*"),
+            "Condition": {"ArnLike": {"aws:PrincipalArn": _sub(grant.role_arn_like("model"))}},
+        }
+        for grant in props.stage_grants
+    ]
+
+
+def group_policy(props: ProductTemplateProps) -> dict[str, Any]:
+    """The model package group's resource policy (CloudFormation ``ModelPackageGroupPolicy``):
+    per stage account, its root with ``aws:PrincipalArn`` like the stage's deploy role may
+    describe the group, describe its versions and create a model from them. No write action:
+    approving, updating or deleting versions stays in the home account.
+
+    Principals are account roots with a condition, not role ARNs: a policy naming roles is
+    "not promotable nor discoverable" for AWS RAM, and a role ARN principal breaks when the role
+    is re-created (IAM stores its unique id)."""
+    group_arn = (
+        "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package-group/"
+        + GROUP_NAME_SUB
+    )
+    package_arn = (
+        "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/"
+        + GROUP_NAME_SUB
+        + "/*"
+    )
+    statements: list[dict[str, Any]] = []
+    for grant in props.stage_grants:
+        principal = {"AWS": _sub(f"arn:${{AWS::Partition}}:iam::{grant.account_id}:root")}
+        condition = {"ArnLike": {"aws:PrincipalArn": _sub(grant.role_arn_like("deploy"))}}
+        name = grant.stage.capitalize()
+        statements += [
+            {
+                "Sid": f"StageDeploy{name}Group",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "sagemaker:DescribeModelPackageGroup",
+                "Resource": _sub(group_arn),
+                "Condition": condition,
+            },
+            {
+                "Sid": f"StageDeploy{name}Packages",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": ["sagemaker:CreateModel", "sagemaker:DescribeModelPackage"],
+                "Resource": _sub(package_arn),
+                "Condition": condition,
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 def _resources(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
     bucket_arn = _get_att(BUCKET_ID, "Arn")
     return {
@@ -346,6 +462,7 @@ def _resources(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
                             "Resource": [bucket_arn, _sub("${" + BUCKET_ID + ".Arn}/*")],
                             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
                         },
+                        *_stage_bucket_statements(props),
                     ],
                 },
             },
@@ -361,6 +478,7 @@ def _resources(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
                     "Model versions of SageMaker project ${SageMakerProjectName} "
                     "(${SageMakerProjectId})"
                 ),
+                **({"ModelPackageGroupPolicy": group_policy(props)} if props.stage_grants else {}),
             },
         },
         RULE_ID: {
@@ -519,6 +637,7 @@ def launch_role_needs(props: ProductTemplateProps) -> tuple[LaunchRoleNeed, ...]
                 "sagemaker:ListTags",
                 "sagemaker:DeleteModelPackageGroup",
                 "sagemaker:DeleteModelPackageGroupPolicy",
+                *(("sagemaker:PutModelPackageGroupPolicy",) if props.stage_grants else ()),
             ),
         ),
         LaunchRoleNeed(
@@ -552,14 +671,16 @@ def launch_role_needs(props: ProductTemplateProps) -> tuple[LaunchRoleNeed, ...]
 
 
 def launch_role_supplement_statements(
-    *, partition: str, region: str, account_id: str
+    *, partition: str, region: str, account_id: str, group_policy: bool = False
 ) -> list[dict[str, Any]]:
     """IAM statements the launch role needs beyond its managed policy.
 
     AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy (v12) does not grant these
     actions for the resources this template creates (tests/modules/render/test_product_template.py
     proves the list is exactly the gap). The arguments may be Terraform tokens, e.g. the
-    partition, region and account id data sources.
+    partition, region and account id data sources. ``group_policy``: the template sets the
+    model package group's resource policy (``stage_grants``), which needs
+    ``sagemaker:PutModelPackageGroupPolicy``. Default: no group policy.
     """
     region_account = f"{region}:{account_id}"
     return [
@@ -586,6 +707,7 @@ def launch_role_supplement_statements(
                 "sagemaker:DescribeModelPackageGroup",
                 "sagemaker:GetModelPackageGroupPolicy",
                 "sagemaker:ListTags",
+                *(["sagemaker:PutModelPackageGroupPolicy"] if group_policy else []),
             ],
             "Resource": [f"arn:{partition}:sagemaker:{region_account}:model-package-group/*"],
         },
