@@ -46,12 +46,12 @@ from modules.core.template_contract import (
 __all__ = [
     "GROUP_POLICY_MAX_LENGTH",
     "SAGEMAKER_INJECTED_PARAMETERS",
-    "StageGrant",
     "TEMPLATE_PARAMETERS",
     "USER_PARAMETERS",
     "LaunchRoleNeed",
     "ProductTemplateError",
     "ProductTemplateProps",
+    "StageGrant",
     "launch_role_needs",
     "launch_role_supplement_statements",
     "render_product_template",

@@ -139,9 +139,8 @@ def test_group_policy_names_stage_roots_conditioned_on_the_deploy_role(
         assert root in {"arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"}
         (pattern,) = _list(statement["Condition"]["ArnLike"]["aws:PrincipalArn"])
         stage = "staging" if "222222222222" in root else "production"
-        assert pattern == (
-            f"arn:aws:iam::{root.split(':')[4]}:role{stage_role_path('ml', PROJECT, stage, 'deploy')}*"
-        )
+        path = stage_role_path("ml", PROJECT, stage, "deploy")
+        assert pattern == f"arn:aws:iam::{root.split(':')[4]}:role{path}*"
     actions = {a for s in policy["Statement"] for a in _list(s["Action"])}
     assert actions == {
         "sagemaker:DescribeModelPackageGroup",
@@ -272,7 +271,7 @@ def test_launch_role_may_put_the_group_policy_only_when_there_is_one() -> None:
 
 
 def test_fails_on_a_bad_stage_grant() -> None:
-    with pytest.raises(ProductTemplateError, match="StageGrant.stage"):
+    with pytest.raises(ProductTemplateError, match=r"StageGrant\.stage"):
         StageGrant(stage="qa", account_id="222222222222", environment_name="ml")
-    with pytest.raises(ProductTemplateError, match="StageGrant.account_id"):
+    with pytest.raises(ProductTemplateError, match=r"StageGrant\.account_id"):
         StageGrant(stage="staging", account_id="2222", environment_name="ml")
