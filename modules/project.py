@@ -20,6 +20,8 @@ from modules.aws.actions_identity import ActionsIdentity, ActionsIdentityProps
 from modules.aws.code_connection import CodeConnection, CodeConnectionProps
 from modules.aws.pipeline_role import PipelineRole, PipelineRoleProps
 from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
+from modules.aws.stage_account import StageAccountBase
+from modules.aws.stage_deploy_identity import StageDeployIdentity, StageDeployIdentityProps
 from modules.core.account_context import AccountContext
 from modules.core.naming import (
     PRODUCTION_STAGE,
@@ -77,6 +79,10 @@ class MlopsProjectProps:
             (protected branch) instead of committed. Default: committed.
         template_updates_reach_project: whether a changed product template is applied to the
             SageMaker project (UpdateProject). Default: no (safe for projects in use).
+        stage_accounts: stage -> the stage account it deploys in (``promotion``); such a
+            stage gets its deploy and model roles there. Default: every stage deploys here.
+        autoscaling_stages: stages whose endpoint scales (Application Auto Scaling
+            permissions for the stage's deploy role). Default: none.
     """
 
     context: AccountContext
@@ -101,6 +107,8 @@ class MlopsProjectProps:
     seed_files: Mapping[str, str] = field(default_factory=dict)
     template_updates_reach_project: bool = False
     workflows_via_pull_request: bool = False
+    stage_accounts: Mapping[str, StageAccountBase] = field(default_factory=dict)
+    autoscaling_stages: frozenset[str] = frozenset()
 
 
 class MlopsProject(Construct):
@@ -185,7 +193,11 @@ class MlopsProject(Construct):
                 auth_mode=props.auth_mode,
                 oidc_provider_arn=props.oidc_provider_arn,
                 pipeline_role_arn=self.pipeline_role_arn,
+                remote_stages=frozenset(props.stage_accounts),
             ),
+        )
+        self.stage_identities = self._stage_identities(
+            props, project_id, {STAGING_STAGE: staging, PRODUCTION_STAGE: production}
         )
 
         # Build: repository-level names carrying the environment (the build job has no GitHub
@@ -202,6 +214,7 @@ class MlopsProject(Construct):
             build_variables[f"{prefix}BUILD_ROLE_ARN"] = self.identity.build_role_arn
             for stage, arn in self.identity.deploy_role_arns.items():
                 stage_variables[stage]["AWS_DEPLOY_ROLE_ARN"] = arn
+            stage_variables.update(self._remote_stage_variables())
         else:
             assert self.identity.build_key is not None
             build_secrets[f"{prefix}AWS_ACCESS_KEY_ID"] = self.identity.build_key.access_key_id
@@ -273,5 +286,56 @@ class MlopsProject(Construct):
             outputs["build-role-arn"] = self.identity.build_role_arn
         for stage, arn in self.identity.deploy_role_arns.items():
             outputs[f"{stage}-deploy-role-arn"] = arn
+        outputs.update(self._remote_stage_outputs())
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
+
+    def _stage_identities(
+        self,
+        props: MlopsProjectProps,
+        project_id: str | None,
+        environments: Mapping[str, str | None],
+    ) -> dict[str, StageDeployIdentity]:
+        """Stages in other accounts: the deploy job's role and the model's role live there."""
+        identities: dict[str, StageDeployIdentity] = {}
+        for stage, account in props.stage_accounts.items():
+            environment = environments[stage]
+            if environment is None:
+                continue  # the project has no staging stage
+            identities[stage] = StageDeployIdentity(
+                self,
+                f"{stage}-account-identity",
+                StageDeployIdentityProps(
+                    provider=account.provider,
+                    stage_context=account.context,
+                    home_context=props.context,
+                    environment_name=props.environment_name,
+                    project_name=props.project_name,
+                    project_id=project_id,
+                    stage=stage,
+                    github_owner=props.github_owner,
+                    github_repository=props.github_repository,
+                    github_environment=environment,
+                    oidc_provider_arn=account.oidc.provider_arn,
+                    capture_bucket_arn=account.capture_bucket_arn,
+                    autoscaling=stage in props.autoscaling_stages,
+                ),
+            )
+        return identities
+
+    def _remote_stage_variables(self) -> dict[str, dict[str, str]]:
+        """Environment-scoped variables of the stages deployed in other accounts."""
+        return {
+            stage: {
+                "AWS_DEPLOY_ROLE_ARN": remote.deploy_role_arn,
+                "SAGEMAKER_PIPELINE_ROLE_ARN": remote.model_role_arn,
+            }
+            for stage, remote in self.stage_identities.items()
+        }
+
+    def _remote_stage_outputs(self) -> dict[str, str]:
+        outputs: dict[str, str] = {}
+        for stage, remote in self.stage_identities.items():
+            outputs[f"{stage}-deploy-role-arn"] = remote.deploy_role_arn
+            outputs[f"{stage}-model-role-arn"] = remote.model_role_arn
+        return outputs

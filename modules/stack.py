@@ -29,6 +29,7 @@ from constructs import Construct
 from modules.artifacts import BuildArtifacts
 from modules.aws.github_oidc import GitHubOidcProvider, GitHubOidcProviderProps
 from modules.aws.project_template_catalog import ProjectTemplateCatalog, ProjectTemplateCatalogProps
+from modules.aws.stage_account import StageAccountBase, StageAccountBaseProps
 from modules.aws.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
 from modules.aws.trigger_function import DispatchTarget, TriggerFunction, TriggerFunctionProps
 from modules.core.account_context import AccountContext
@@ -37,6 +38,8 @@ from modules.core.config import Environment
 from modules.core.config import LocalBackend as LocalBackendConfig
 from modules.core.naming import (
     MANAGED_BY_TAG,
+    PRODUCTION_STAGE,
+    STAGING_STAGE,
     TRIGGER_FUNCTION_NAME,
     artifacts_bucket_prefix,
     launch_role_policy_name,
@@ -48,6 +51,7 @@ from modules.core.template_contract import PROJECT_RULE_PREFIX
 from modules.project import CatalogRef, MlopsProject, MlopsProjectProps
 from modules.render.product_template import (
     ProductTemplateProps,
+    StageGrant,
     launch_role_supplement_statements,
     render_product_template,
 )
@@ -114,6 +118,29 @@ class EnvironmentStack(TerraformStack):
 
         self.context = AccountContext(self, "account")
         platform = env.platform
+
+        # Promotion: one aliased provider (and OIDC trust anchor) per stage account.
+        self.stage_accounts: dict[str, StageAccountBase] = {}
+        for stage, account in (env.promotion.stages() if env.promotion else {}).items():
+            settings = env.endpoint_settings(stage)
+            self.stage_accounts[stage] = StageAccountBase(
+                self,
+                f"stage-{stage}",
+                StageAccountBaseProps(
+                    environment_name=env.name,
+                    stage=stage,
+                    account_id=account.account_id,
+                    region=env.region,
+                    deployer_role_arn=account.deployer_role_arn,
+                    default_tags=dict([MANAGED_BY_TAG, *env.tags.items()]),
+                    existing_oidc_provider_arn=account.oidc_provider_arn,
+                    capture_bucket=settings is not None and settings.data_capture is not None,
+                ),
+            )
+        stage_grants = tuple(
+            StageGrant(stage=stage, account_id=base.account_id, environment_name=env.name)
+            for stage, base in self.stage_accounts.items()
+        )
 
         self.oidc: GitHubOidcProvider | None = None
         if platform.auth_mode == "oidc":
@@ -214,6 +241,7 @@ class EnvironmentStack(TerraformStack):
                         trigger_function_name=TRIGGER_FUNCTION_NAME,
                         default_token_secret_name=platform.token_secret.name,
                         default_workflow=PurePosixPath(workflow_paths(env.name)["deploy"]).name,
+                        stage_grants=stage_grants,
                     )
                 ),
                 bucket_prefix=artifacts_bucket_prefix(env.name),
@@ -232,6 +260,7 @@ class EnvironmentStack(TerraformStack):
                         partition=self.context.partition,
                         region=self.context.region,
                         account_id=self.context.account_id,
+                        group_policy=bool(stage_grants),
                     )
                 ),
             ),
@@ -277,6 +306,14 @@ class EnvironmentStack(TerraformStack):
                     seed_files=props.seed_files if project.seed_code else {},
                     template_updates_reach_project=platform.project_updates == "automatic",
                     workflows_via_pull_request=project.github.workflows_via_pull_request,
+                    stage_accounts=self.stage_accounts,
+                    autoscaling_stages=frozenset(
+                        stage
+                        for stage in (STAGING_STAGE, PRODUCTION_STAGE)
+                        if (settings := env.endpoint_settings(stage)) is not None
+                        and settings.autoscaling is not None
+                        and settings.serverless is None
+                    ),
                 ),
             )
         for name, value, description in (

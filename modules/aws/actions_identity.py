@@ -79,6 +79,9 @@ class ActionsIdentityProps:
         oidc_provider_arn: the GitHub OIDC provider (required with ``oidc``).
         pipeline_role_arn: execution role of the pipeline jobs and models (iam:PassRole target).
         max_session_seconds: role session limit. Default: 1 hour.
+        remote_stages: stages deployed in another account (``promotion``): their identity
+            is a :class:`~modules.aws.stage_deploy_identity.StageDeployIdentity` there, none
+            is made here. Default: none, every stage deploys in this account.
     """
 
     context: AccountContext
@@ -94,6 +97,7 @@ class ActionsIdentityProps:
     oidc_provider_arn: str | None = None
     pipeline_role_arn: str
     max_session_seconds: int = 3600
+    remote_stages: frozenset[str] = frozenset()
 
 
 class ActionsIdentity(Construct):
@@ -119,6 +123,7 @@ class ActionsIdentity(Construct):
         stages = {PRODUCTION_STAGE: props.production_environment}
         if props.staging_environment is not None:
             stages = {STAGING_STAGE: props.staging_environment, **stages}
+        stages = {s: e for s, e in stages.items() if s not in props.remote_stages}
         if props.auth_mode == "oidc":
             assert props.oidc_provider_arn is not None
             self.build_role_arn = self._role(
