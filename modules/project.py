@@ -33,6 +33,7 @@ from modules.github.deploy_environments import DeployEnvironments, DeployEnviron
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
 from modules.render.workflows import (
+    StageDeploy,
     WorkflowParams,
     render_build_workflow,
     render_deploy_workflow,
@@ -83,6 +84,8 @@ class MlopsProjectProps:
             stage gets its deploy and model roles there. Default: every stage deploys here.
         autoscaling_stages: stages whose endpoint scales (Application Auto Scaling
             permissions for the stage's deploy role). Default: none.
+        stage_deploys: per stage, how its deploy job differs from the defaults (registry
+            account, session length, endpoint settings). Default: none.
     """
 
     context: AccountContext
@@ -109,6 +112,7 @@ class MlopsProjectProps:
     workflows_via_pull_request: bool = False
     stage_accounts: Mapping[str, StageAccountBase] = field(default_factory=dict)
     autoscaling_stages: frozenset[str] = frozenset()
+    stage_deploys: tuple[tuple[str, StageDeploy], ...] = ()
 
 
 class MlopsProject(Construct):
@@ -194,8 +198,10 @@ class MlopsProject(Construct):
                 oidc_provider_arn=props.oidc_provider_arn,
                 pipeline_role_arn=self.pipeline_role_arn,
                 remote_stages=frozenset(props.stage_accounts),
+                autoscaling_stages=props.autoscaling_stages,
             ),
         )
+        self._stage_accounts = props.stage_accounts
         self.stage_identities = self._stage_identities(
             props, project_id, {STAGING_STAGE: staging, PRODUCTION_STAGE: production}
         )
@@ -246,6 +252,7 @@ class MlopsProject(Construct):
             staging_environment=staging,
             production_environment=production,
             build_settings_prefix=prefix,
+            stage_deploys=props.stage_deploys,
         )
         self.files = RepositoryFiles(
             self,
@@ -325,13 +332,16 @@ class MlopsProject(Construct):
 
     def _remote_stage_variables(self) -> dict[str, dict[str, str]]:
         """Environment-scoped variables of the stages deployed in other accounts."""
-        return {
-            stage: {
+        variables: dict[str, dict[str, str]] = {}
+        for stage, remote in self.stage_identities.items():
+            variables[stage] = {
                 "AWS_DEPLOY_ROLE_ARN": remote.deploy_role_arn,
                 "SAGEMAKER_PIPELINE_ROLE_ARN": remote.model_role_arn,
             }
-            for stage, remote in self.stage_identities.items()
-        }
+            bucket = self._stage_accounts[stage].capture_bucket_name
+            if bucket is not None:
+                variables[stage]["DATA_CAPTURE_BUCKET"] = bucket
+        return variables
 
     def _remote_stage_outputs(self) -> dict[str, str]:
         outputs: dict[str, str] = {}

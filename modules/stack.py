@@ -39,6 +39,7 @@ from modules.core.config import LocalBackend as LocalBackendConfig
 from modules.core.naming import (
     MANAGED_BY_TAG,
     PRODUCTION_STAGE,
+    STAGE_SESSION_SECONDS,
     STAGING_STAGE,
     TRIGGER_FUNCTION_NAME,
     artifacts_bucket_prefix,
@@ -55,7 +56,7 @@ from modules.render.product_template import (
     launch_role_supplement_statements,
     render_product_template,
 )
-from modules.render.workflows import workflow_paths
+from modules.render.workflows import StageDeploy, workflow_paths
 
 TOKEN_VARIABLE = "github_token"  # noqa: S105 - a variable name, not a value
 APP_PEM_VARIABLE = "github_app_pem"
@@ -81,6 +82,46 @@ class EnvironmentStackProps:
     environment: Environment
     artifacts: BuildArtifacts
     seed_files: Mapping[str, str] = field(default_factory=dict)
+
+
+def stage_deploys(env: Environment) -> tuple[tuple[str, StageDeploy], ...]:
+    """Per stage, what its deploy job passes beyond the defaults: the registry account and a
+    session covering the job when the stage is another account, and the configured endpoint
+    settings. Stages with neither are left out (their job keeps the plain command)."""
+    found: list[tuple[str, StageDeploy]] = []
+    for stage in (STAGING_STAGE, PRODUCTION_STAGE):
+        settings = env.endpoint_settings(stage)
+        remote = env.stage_account(stage) is not None
+        if settings is None and not remote:
+            continue
+        values: dict[str, object] = {}
+        if remote:
+            values.update(
+                registry_account_id=env.account_id, role_duration_seconds=STAGE_SESSION_SECONDS
+            )
+        if settings is not None and settings.serverless is not None:
+            values.update(
+                serverless_memory_mb=settings.serverless.memory_mb,
+                serverless_max_concurrency=settings.serverless.max_concurrency,
+            )
+        elif settings is not None:
+            values.update(
+                instance_type=settings.instance_type, instance_count=settings.instance_count
+            )
+            if settings.autoscaling is not None:
+                values.update(
+                    min_instances=settings.autoscaling.min_instances,
+                    max_instances=settings.autoscaling.max_instances,
+                    target_invocations=settings.autoscaling.target_invocations_per_instance,
+                )
+            if settings.data_capture is not None:
+                values.update(
+                    capture_percent=settings.data_capture.sampling_percentage,
+                    capture_prefix=settings.data_capture.s3_prefix,
+                    capture_bucket_variable=remote,
+                )
+        found.append((stage, StageDeploy(**values)))  # type: ignore[arg-type]
+    return tuple(found)
 
 
 class EnvironmentStack(TerraformStack):
@@ -309,11 +350,10 @@ class EnvironmentStack(TerraformStack):
                     stage_accounts=self.stage_accounts,
                     autoscaling_stages=frozenset(
                         stage
-                        for stage in (STAGING_STAGE, PRODUCTION_STAGE)
-                        if (settings := env.endpoint_settings(stage)) is not None
-                        and settings.autoscaling is not None
-                        and settings.serverless is None
+                        for stage, deploy in stage_deploys(env)
+                        if deploy.min_instances is not None
                     ),
+                    stage_deploys=stage_deploys(env),
                 ),
             )
         for name, value, description in (

@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_aws.iam_user import IamUser
 from cdktf_cdktf_provider_aws.iam_user_policy import IamUserPolicy
 from constructs import Construct
 
+from modules.aws.stage_deploy_identity import autoscaling_statements
 from modules.core.account_context import AccountContext
 from modules.core.naming import (
     GITHUB_OIDC_AUDIENCE,
@@ -82,6 +83,8 @@ class ActionsIdentityProps:
         remote_stages: stages deployed in another account (``promotion``): their identity
             is a :class:`~modules.aws.stage_deploy_identity.StageDeployIdentity` there, none
             is made here. Default: none, every stage deploys in this account.
+        autoscaling_stages: stages whose endpoint scales: their deploy identity may register
+            it with Application Auto Scaling. Default: none.
     """
 
     context: AccountContext
@@ -98,6 +101,7 @@ class ActionsIdentityProps:
     pipeline_role_arn: str
     max_session_seconds: int = 3600
     remote_stages: frozenset[str] = frozenset()
+    autoscaling_stages: frozenset[str] = frozenset()
 
 
 class ActionsIdentity(Construct):
@@ -322,4 +326,9 @@ class ActionsIdentity(Construct):
                 ),
             ),
             self._pass_role(),
+            *(
+                autoscaling_statements(self._props.context, endpoint)
+                if stage in self._props.autoscaling_stages
+                else ()
+            ),
         ]

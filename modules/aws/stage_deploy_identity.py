@@ -101,9 +101,7 @@ class StageDeployIdentity(Construct):
             self,
             "model-role",
             name=iam_name(props.environment_name, props.project_name, f"{props.stage}-model"),
-            path=stage_role_path(
-                props.environment_name, props.project_name, props.stage, "model"
-            ),
+            path=stage_role_path(props.environment_name, props.project_name, props.stage, "model"),
             description=f"SageMaker execution role of the {props.stage} models of project "
             f"{props.project_name}; reads the home account's artifacts",
             assume_role_policy=policy_document(
@@ -139,9 +137,7 @@ class StageDeployIdentity(Construct):
             self,
             "deploy-role",
             name=iam_name(props.environment_name, props.project_name, f"gha-{props.stage}"),
-            path=stage_role_path(
-                props.environment_name, props.project_name, props.stage, "deploy"
-            ),
+            path=stage_role_path(props.environment_name, props.project_name, props.stage, "deploy"),
             description=f"GitHub Actions {props.stage} deploy role of SageMaker project "
             f"{props.project_name} ({repo}); trusted only by {self.subject}",
             assume_role_policy=policy_document(

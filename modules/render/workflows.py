@@ -35,6 +35,7 @@ __all__ = [
     "ACTION_PINS",
     "MODEL_PACKAGE_ARN_PATTERN",
     "ActionPin",
+    "StageDeploy",
     "WorkflowParams",
     "WorkflowParamsError",
     "render_build_workflow",
@@ -138,6 +139,81 @@ class WorkflowParamsError(ValueError):
     """A ``WorkflowParams`` field holds a value that cannot be rendered safely."""
 
 
+_INSTANCE_TYPE_RE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+_CAPTURE_PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*()-][A-Za-z0-9!_.*()/-]{0,255}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageDeploy:
+    """How one stage's deploy job differs from the defaults (one ml.m5.large in this account).
+
+    Every field is optional; an empty ``StageDeploy`` renders nothing, so a stage without
+    settings keeps the plain command.
+    """
+
+    registry_account_id: str | None = None
+    """The home account of the model registry, when the stage deploys in another account: the
+    job refuses package ARNs of any other account and ``deploy.py`` reads the group from the
+    ARN instead of describing the project. Default: same account."""
+    role_duration_seconds: int | None = None
+    """``role-duration-seconds`` of the stage's credentials. Default: the action's (1 hour)."""
+    instance_type: str | None = None
+    instance_count: int | None = None
+    min_instances: int | None = None
+    max_instances: int | None = None
+    target_invocations: int | None = None
+    capture_percent: int | None = None
+    capture_prefix: str | None = None
+    capture_bucket_variable: bool = False
+    """Whether the capture bucket comes from the environment variable ``DATA_CAPTURE_BUCKET``
+    (a stage account's bucket). Default: the project bucket (home account)."""
+    serverless_memory_mb: int | None = None
+    serverless_max_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.registry_account_id is not None:
+            _check("registry_account_id", self.registry_account_id, _ACCOUNT_RE, "an account id")
+        if self.instance_type is not None:
+            _check("instance_type", self.instance_type, _INSTANCE_TYPE_RE, "ml.<family>.<size>")
+        if self.capture_prefix is not None:
+            _check("capture_prefix", self.capture_prefix, _CAPTURE_PREFIX_RE, "an S3 key prefix")
+        for name in (
+            "role_duration_seconds",
+            "instance_count",
+            "min_instances",
+            "max_instances",
+            "target_invocations",
+            "capture_percent",
+            "serverless_memory_mb",
+            "serverless_max_concurrency",
+        ):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise WorkflowParamsError(f"{name}: expected a non-negative integer, got {value!r}")
+
+    def arguments(self) -> str:
+        """Extra ``deploy.deploy`` arguments (literal integers and checked names only)."""
+        pairs: list[tuple[str, object]] = [
+            ("--registry-account", self.registry_account_id),
+            ("--instance-type", self.instance_type),
+            ("--instance-count", self.instance_count),
+            ("--min-instances", self.min_instances),
+            ("--max-instances", self.max_instances),
+            ("--target-invocations", self.target_invocations),
+            ("--data-capture-percent", self.capture_percent),
+            ("--data-capture-prefix", self.capture_prefix),
+            ("--serverless-memory-mb", self.serverless_memory_mb),
+            ("--serverless-max-concurrency", self.serverless_max_concurrency),
+        ]
+        text = "".join(f" {flag} {value}" for flag, value in pairs if value is not None)
+        if self.capture_bucket_variable:
+            text += ' --data-capture-bucket "$DATA_CAPTURE_BUCKET"'
+        return text
+
+
 @dataclass(frozen=True, kw_only=True)
 class WorkflowParams:
     """What the two workflow files of one project are rendered from.
@@ -176,6 +252,9 @@ class WorkflowParams:
     """Timeout of the build job (it waits for the pipeline). Default: 360 minutes."""
     deploy_timeout_minutes: int = 90
     """Timeout of each deploy job (endpoint create/update + smoke test). Default: 90 minutes."""
+    stage_deploys: tuple[tuple[str, StageDeploy], ...] = ()
+    """(stage, settings) of stages whose deploy differs from the defaults (another account,
+    endpoint settings). Default: none."""
 
     def __post_init__(self) -> None:
         _check(
@@ -407,7 +486,7 @@ def render_build_workflow(p: WorkflowParams) -> str:
     return _dump(document)
 
 
-def _validate_arn_step() -> dict[str, Any]:
+def _validate_arn_step(registry_account_id: str | None = None) -> dict[str, Any]:
     script = (
         f"pattern='{MODEL_PACKAGE_ARN_PATTERN}'\n"
         'if [[ ! "$MODEL_PACKAGE_ARN" =~ $pattern ]]; then\n'
@@ -415,6 +494,14 @@ def _validate_arn_step() -> dict[str, Any]:
         "  exit 1\n"
         "fi\n"
     )
+    if registry_account_id is not None:
+        script += (
+            f'if [[ "$(cut -d: -f5 <<< "$MODEL_PACKAGE_ARN")" != "{registry_account_id}" ]]; then\n'
+            f"  echo \"::error::model_package_arn is not a package of the model registry's "
+            f'account {registry_account_id}"\n'
+            "  exit 1\n"
+            "fi\n"
+        )
     return {
         "name": "Validate the model package ARN",
         "env": {"MODEL_PACKAGE_ARN": "${{ inputs.model_package_arn }}"},
@@ -430,23 +517,30 @@ def _deploy_job(p: WorkflowParams, stage: str, environment: str) -> dict[str, An
     job["environment"] = _Quoted(environment)
     job["timeout-minutes"] = p.deploy_timeout_minutes
     job["permissions"] = _job_permissions(p)
+    settings = dict(p.stage_deploys).get(stage, StageDeploy())
+    credentials = _credentials_step(p, "AWS_DEPLOY_ROLE_ARN", "", f"github-deploy-{stage}")
+    if settings.role_duration_seconds is not None:
+        credentials["with"]["role-duration-seconds"] = settings.role_duration_seconds
+    env = {
+        "MODEL_PACKAGE_ARN": "${{ inputs.model_package_arn }}",
+        "SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.SAGEMAKER_PIPELINE_ROLE_ARN }}",
+    }
+    if settings.capture_bucket_variable:
+        env["DATA_CAPTURE_BUCKET"] = "${{ vars.DATA_CAPTURE_BUCKET }}"
     job["steps"] = [
-        _validate_arn_step(),
+        _validate_arn_step(settings.registry_account_id),
         *_setup_steps(p, "deploy/requirements.txt"),
-        _credentials_step(p, "AWS_DEPLOY_ROLE_ARN", "", f"github-deploy-{stage}"),
+        credentials,
         {
             "name": f"Deploy the model package to the {stage} endpoint and smoke-test it",
-            "env": {
-                "MODEL_PACKAGE_ARN": "${{ inputs.model_package_arn }}",
-                "SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.SAGEMAKER_PIPELINE_ROLE_ARN }}",
-            },
+            "env": env,
             "run": (
                 "python -m deploy.deploy"
                 ' --region "$AWS_REGION"'
                 ' --project-name "$SAGEMAKER_PROJECT_NAME"'
                 ' --role-arn "$SAGEMAKER_PIPELINE_ROLE_ARN"'
                 ' --model-package-arn "$MODEL_PACKAGE_ARN"'
-                f" --stage {stage}"
+                f" --stage {stage}" + settings.arguments()
             ),
         },
     ]

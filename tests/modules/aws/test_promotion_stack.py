@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import yaml
 
 from modules.core.naming import STAGE_SESSION_SECONDS, stage_role_path
 from modules.render.workflows import WorkflowParams
@@ -436,3 +437,76 @@ def test_resource_policy_gate_refuses_a_write_for_another_account() -> None:
     }
     (problem,) = resource_policy_write_problems(policy, HOME)
     assert problem.startswith("statement Peers: s3:PutObject for arn:aws:iam::333333333333:root")
+
+
+# --- endpoint settings into the workflow -----------------------------------------------------
+
+
+def _deploy_commands(stack: dict[str, Any]) -> dict[str, str]:
+    (text,) = [
+        f["content"]
+        for f in resources(stack, "github_repository_file").values()
+        if re.fullmatch(r"\.github/workflows/deploy-[a-z0-9-]+\.yml", f["file"])
+    ]
+    doc = yaml.safe_load(text.replace("$${", "${"))
+    return {
+        name: next(s["run"] for s in job["steps"] if s.get("name", "").startswith("Deploy"))
+        for name, job in doc["jobs"].items()
+    }
+
+
+def test_stage_account_settings_reach_the_deploy_job(stack: dict[str, Any]) -> None:
+    commands = _deploy_commands(stack)
+    assert commands["staging"].endswith("--stage staging --registry-account 111111111111")
+    assert commands["production"].endswith(
+        "--stage production --registry-account 111111111111 --instance-type ml.c5.xlarge "
+        "--instance-count 2 --min-instances 2 --max-instances 4 --target-invocations 500 "
+        "--data-capture-percent 10 --data-capture-prefix data-capture --data-capture-bucket "
+        '"$DATA_CAPTURE_BUCKET"'
+    )
+    bucket = [
+        v
+        for v in resources(stack, "github_actions_environment_variable").values()
+        if v["variable_name"] == "DATA_CAPTURE_BUCKET"
+    ]
+    assert [v["value"].split(".")[0] for v in bucket] == ["${aws_s3_bucket"]
+
+
+def test_single_account_settings_reach_the_job_and_the_home_deploy_role(
+    synth_config: Callable[[dict[str, Any]], Synth],
+) -> None:
+    data = three_accounts()
+    env = data["environments"][0]
+    del env["promotion"]
+    env["endpoints"] = {
+        "staging": {"serverless": {"memory_mb": 2048, "max_concurrency": 4}},
+        "production": {
+            "instance_count": 2,
+            "autoscaling": {
+                "min_instances": 1,
+                "max_instances": 3,
+                "target_invocations_per_instance": 100,
+            },
+        },
+    }
+    stack = synth_config(data).stack(ENVIRONMENT)
+    commands = _deploy_commands(stack)
+    assert commands["staging"].endswith(
+        "--stage staging --serverless-memory-mb 2048 --serverless-max-concurrency 4"
+    )
+    assert commands["production"].endswith(
+        "--stage production --instance-type ml.m5.large --instance-count 2 "
+        "--min-instances 1 --max-instances 3 --target-invocations 100"
+    )
+    assert [p.get("alias") for p in stack["provider"]["aws"]] == [None]
+    scaling = {
+        name
+        for name, d in data_sources(stack, "aws_iam_policy_document").items()
+        if any(
+            a.startswith("application-autoscaling:")
+            for st in d.get("statement", [])
+            for a in st.get("actions", [])
+        )
+    }
+    assert len(scaling) == 1 and "production" in next(iter(scaling))
+    assert stack_problems(stack, REPOS) == []
