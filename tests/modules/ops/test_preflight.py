@@ -678,7 +678,10 @@ def test_fails_with_exit_2_on_a_bad_config(
 
 def test_fails_with_exit_2_on_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
     assert preflight.main(["--stack", "qa"], clients=_no_clients) == 2
-    assert "--stack qa: no such environment; the config has dev, prod" in capsys.readouterr().err
+    assert (
+        "--stack qa: no such environment; the config has dev, forecast, prod"
+        in capsys.readouterr().err
+    )
 
 
 def _no_clients(service: str, region: str) -> Any:
