@@ -28,7 +28,7 @@ CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" env $$([ -t 1
 PREPARE_STACK = $(if $(CONFIG_ARG),$(PY) main.py $(CONFIG_ARG) --outdir cdktf.out &&) \
 	$(PY) -m modules.ops.stacks --outdir cdktf.out $(if $(STACK),--stack $(STACK))
 
-.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node schema addresses preflight deployer-policy
+.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node schema addresses golden preflight deployer-policy
 
 help: ## Show this help (the default goal)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -116,6 +116,9 @@ schema: $(VENV)/.installed ## Regenerate config/schema.json from the config mode
 
 addresses: $(VENV)/.installed ## Regenerate tests/snapshots/addresses.json from config/example.yaml
 	@$(PY) -m tools.gates.addresses --write tests/snapshots/addresses.json
+
+golden: $(VENV)/.installed ## Regenerate tests/snapshots/golden.json (sha256 of each synthesized file), only when a change is meant to alter the synth output
+	@$(PY) -m tools.gates.golden --write tests/snapshots/golden.json
 
 clean: ## Remove synthesized output and caches (keeps local state files)
 	rm -rf $(OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

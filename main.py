@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from modules.config import ConfigError, choose_config, load_config
+from modules.core.config import ConfigError, choose_config, load_config
 from modules.core.config.selection import check_replaces
 from modules.core.version import version_text
 
@@ -35,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from modules.synth import OutdirError, synthesize  # noqa: PLC0415 - cdktf loads only for a valid config
+    # cdktf loads only for a valid config, and only after the runtime is prepared (Node 22,
+    # lazy provider packages, slim assemblies: modules/runtime.py); importing modules.* does not.
+    from modules import runtime  # noqa: PLC0415
+
+    runtime.prepare()
+    from modules.synth import OutdirError, synthesize  # noqa: PLC0415
 
     # Under the cdktf CLI (it sets CDKTF_OUTDIR) everything the app writes to stderr is logged
     # as [ERROR] (@cdktf/commons util.js: processLoggerError); progress goes to stdout there.

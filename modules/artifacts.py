@@ -14,9 +14,9 @@ from pathlib import Path
 from layer_build.build import build_function_zip, build_layer
 from modules.aws.trigger_function import ZipArtifact
 from modules.core.config import ToolkitConfig
+from modules.core.function_source import FUNCTION_ROOT
 
 ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_SRC = ROOT / "lambda_src"
 
 
 def default_build_dir() -> Path:
@@ -46,7 +46,7 @@ def build_artifacts(config: ToolkitConfig, build_dir: Path | None = None) -> Bui
     out = build_dir or default_build_dir()
     out.mkdir(parents=True, exist_ok=True)
     cache = os.environ.get("MLOPS_WHEEL_CACHE")
-    function = build_function_zip(src_dir=LAMBDA_SRC, out_path=out / "trigger-function.zip")
+    function = build_function_zip(src_dir=FUNCTION_ROOT, out_path=out / "trigger-function.zip")
     layers: dict[tuple[str, str], ZipArtifact] = {}
     wanted = sorted(
         {

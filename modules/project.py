@@ -4,6 +4,9 @@ AWS: the CodeConnection, the SageMaker project (from the product, same plan), th
 execution role (shared or per project) and the GitHub Actions identity. GitHub: the Actions
 variables/secrets, the managed workflow files, the seeded starter code and the deploy
 environments. Outputs of the AWS half feed the GitHub half inside one plan.
+
+Where the workflows' credentials go (variables or secrets, repository or GitHub environment) is
+mapped by ``project_credentials``; everything is created in this construct's scope.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from modules.core.naming import (
 from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
+from modules.project_credentials import actions_credentials
 from modules.render.workflows import (
     StageDeploy,
     WorkflowParams,
@@ -131,33 +135,9 @@ class MlopsProject(Construct):
                 region=props.context.region,
             ),
         )
-        paths = workflow_paths(props.environment_name)
-        self.sagemaker_project: SageMakerProject | None = None
-        project_id: str | None = None
-        if props.catalog is not None:
-            self.sagemaker_project = SageMakerProject(
-                self,
-                "sagemaker-project",
-                SageMakerProjectProps(
-                    project_name=props.project_name,
-                    product_id=props.catalog.product_id,
-                    provisioning_artifact_id=props.catalog.provisioning_artifact_id,
-                    description=f"Built and deployed by GitHub Actions in "
-                    f"{props.github_owner}/{props.github_repository}",
-                    parameters={
-                        "CodeRepositoryName": props.github_repository,
-                        "GitHubRepositoryOwnerName": props.github_owner,
-                        "CodestarConnectionUniqueId": self.connection.unique_id,
-                        "GitHubTokenSecretName": props.token_secret_name,
-                        "GitHubWorkflowNameForDeployment": PurePosixPath(paths["deploy"]).name,
-                        "GitHubRepositoryBranch": props.branch,
-                    },
-                    depends_on=props.catalog.depends_on,
-                    template_updates=props.template_updates_reach_project,
-                ),
-            )
-            project_id = self.sagemaker_project.project_id
-
+        self.sagemaker_project: SageMakerProject | None = self._sagemaker_project(props)
+        project_id = self.sagemaker_project.project_id if self.sagemaker_project else None
+        self.pipeline_role_arn: str = props.shared_pipeline_role_arn
         if props.pipeline_role == "per_project":
             self.pipeline_role_arn = PipelineRole(
                 self,
@@ -169,9 +149,6 @@ class MlopsProject(Construct):
                     project_id=project_id,
                 ),
             ).role_arn
-        else:
-            self.pipeline_role_arn = props.shared_pipeline_role_arn
-
         # Every GitHub object is scoped to this toolkit environment, so a repository deployed by
         # several stacks (dev from main, prod from release) has one owner per object.
         production = github_environment(props.environment_name, PRODUCTION_STAGE)
@@ -180,7 +157,6 @@ class MlopsProject(Construct):
             if props.staging_environment
             else None
         )
-        prefix = build_settings_prefix(props.environment_name)
         self.identity = ActionsIdentity(
             self,
             "actions-identity",
@@ -201,48 +177,62 @@ class MlopsProject(Construct):
                 autoscaling_stages=props.autoscaling_stages,
             ),
         )
-        self._stage_accounts = props.stage_accounts
         self.stage_identities = self._stage_identities(
             props, project_id, {STAGING_STAGE: staging, PRODUCTION_STAGE: production}
         )
+        self._github_side(props, production=production, staging=staging)
+        self._outputs(project_id)
 
-        # Build: repository-level names carrying the environment (the build job has no GitHub
-        # environment). Deploy: each stage's own credentials, scoped to its GitHub environment.
-        build_variables = {f"{prefix}PIPELINE_ROLE_ARN": self.pipeline_role_arn}
-        build_secrets: dict[str, str] = {}
-        stage_variables: dict[str, dict[str, str]] = {
-            stage: {"SAGEMAKER_PIPELINE_ROLE_ARN": self.pipeline_role_arn}
-            for stage in (STAGING_STAGE, PRODUCTION_STAGE)
-        }
-        stage_secrets: dict[str, dict[str, str]] = {STAGING_STAGE: {}, PRODUCTION_STAGE: {}}
-        if props.auth_mode == "oidc":
-            assert self.identity.build_role_arn is not None
-            build_variables[f"{prefix}BUILD_ROLE_ARN"] = self.identity.build_role_arn
-            for stage, arn in self.identity.deploy_role_arns.items():
-                stage_variables[stage]["AWS_DEPLOY_ROLE_ARN"] = arn
-            stage_variables.update(self._remote_stage_variables())
-        else:
-            assert self.identity.build_key is not None
-            build_secrets[f"{prefix}AWS_ACCESS_KEY_ID"] = self.identity.build_key.access_key_id
-            build_secrets[f"{prefix}AWS_SECRET_ACCESS_KEY"] = (
-                self.identity.build_key.secret_access_key
-            )
-            for stage, key in self.identity.deploy_keys.items():
-                stage_secrets[stage]["AWS_ACCESS_KEY_ID"] = key.access_key_id
-                stage_secrets[stage]["AWS_SECRET_ACCESS_KEY"] = key.secret_access_key
-        if staging is None:
-            stage_variables[STAGING_STAGE] = {}
+    def _sagemaker_project(self, props: MlopsProjectProps) -> SageMakerProject | None:
+        if props.catalog is None:
+            return None
+        return SageMakerProject(
+            self,
+            "sagemaker-project",
+            SageMakerProjectProps(
+                project_name=props.project_name,
+                product_id=props.catalog.product_id,
+                provisioning_artifact_id=props.catalog.provisioning_artifact_id,
+                description=f"Built and deployed by GitHub Actions in "
+                f"{props.github_owner}/{props.github_repository}",
+                parameters={
+                    "CodeRepositoryName": props.github_repository,
+                    "GitHubRepositoryOwnerName": props.github_owner,
+                    "CodestarConnectionUniqueId": self.connection.unique_id,
+                    "GitHubTokenSecretName": props.token_secret_name,
+                    "GitHubWorkflowNameForDeployment": PurePosixPath(
+                        workflow_paths(props.environment_name)["deploy"]
+                    ).name,
+                    "GitHubRepositoryBranch": props.branch,
+                },
+                depends_on=props.catalog.depends_on,
+                template_updates=props.template_updates_reach_project,
+            ),
+        )
+
+    def _github_side(
+        self, props: MlopsProjectProps, *, production: str, staging: str | None
+    ) -> None:
+        """Actions variables/secrets, the workflow and seed files, the deploy environments."""
+        prefix = build_settings_prefix(props.environment_name)
+        credentials = actions_credentials(
+            self.identity,
+            auth_mode=props.auth_mode,
+            pipeline_role_arn=self.pipeline_role_arn,
+            prefix=prefix,
+            staging=staging is not None,
+        )
+        credentials.stage_variables.update(self._remote_stage_variables(props))
         self.settings = RepositorySettings(
             self,
             "repository-settings",
             RepositorySettingsProps(
                 provider=props.github_provider,
                 repository=props.github_repository,
-                variables=build_variables,
-                secrets=build_secrets,
+                variables=credentials.build_variables,
+                secrets=credentials.build_secrets,
             ),
         )
-
         self.workflow_params = WorkflowParams(
             environment_name=props.environment_name,
             aws_region=props.region,
@@ -254,6 +244,7 @@ class MlopsProject(Construct):
             build_settings_prefix=prefix,
             stage_deploys=props.stage_deploys,
         )
+        paths = workflow_paths(props.environment_name)
         self.files = RepositoryFiles(
             self,
             "repository-files",
@@ -280,12 +271,14 @@ class MlopsProject(Construct):
                 staging_environment=staging,
                 reviewer_users=props.reviewer_users,
                 reviewer_teams=props.reviewer_teams,
-                production_variables=stage_variables[PRODUCTION_STAGE],
-                production_secrets=stage_secrets[PRODUCTION_STAGE],
-                staging_variables=stage_variables[STAGING_STAGE],
-                staging_secrets=stage_secrets[STAGING_STAGE],
+                production_variables=credentials.stage_variables[PRODUCTION_STAGE],
+                production_secrets=credentials.stage_secrets[PRODUCTION_STAGE],
+                staging_variables=credentials.stage_variables[STAGING_STAGE],
+                staging_secrets=credentials.stage_secrets[STAGING_STAGE],
             ),
         )
+
+    def _outputs(self, project_id: str | None) -> None:
         outputs: dict[str, str] = {"pipeline-role-arn": self.pipeline_role_arn}
         if project_id is not None:
             outputs["sagemaker-project-id"] = project_id
@@ -293,7 +286,9 @@ class MlopsProject(Construct):
             outputs["build-role-arn"] = self.identity.build_role_arn
         for stage, arn in self.identity.deploy_role_arns.items():
             outputs[f"{stage}-deploy-role-arn"] = arn
-        outputs.update(self._remote_stage_outputs())
+        for stage, remote in self.stage_identities.items():
+            outputs[f"{stage}-deploy-role-arn"] = remote.deploy_role_arn
+            outputs[f"{stage}-model-role-arn"] = remote.model_role_arn
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 
@@ -330,7 +325,7 @@ class MlopsProject(Construct):
             )
         return identities
 
-    def _remote_stage_variables(self) -> dict[str, dict[str, str]]:
+    def _remote_stage_variables(self, props: MlopsProjectProps) -> dict[str, dict[str, str]]:
         """Environment-scoped variables of the stages deployed in other accounts."""
         variables: dict[str, dict[str, str]] = {}
         for stage, remote in self.stage_identities.items():
@@ -338,14 +333,7 @@ class MlopsProject(Construct):
                 "AWS_DEPLOY_ROLE_ARN": remote.deploy_role_arn,
                 "SAGEMAKER_PIPELINE_ROLE_ARN": remote.model_role_arn,
             }
-            bucket = self._stage_accounts[stage].capture_bucket_name
+            bucket = props.stage_accounts[stage].capture_bucket_name
             if bucket is not None:
                 variables[stage]["DATA_CAPTURE_BUCKET"] = bucket
         return variables
-
-    def _remote_stage_outputs(self) -> dict[str, str]:
-        outputs: dict[str, str] = {}
-        for stage, remote in self.stage_identities.items():
-            outputs[f"{stage}-deploy-role-arn"] = remote.deploy_role_arn
-            outputs[f"{stage}-model-role-arn"] = remote.model_role_arn
-        return outputs

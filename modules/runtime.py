@@ -19,6 +19,11 @@ Two problems, one place:
   a slim copy of the package holding only the submodules the app uses, built once and cached
   under ``build/slim-providers/``; it falls back to the full package, with one warning line, when
   the slim copy cannot be prepared (``MLOPS_SLIM_ASSEMBLIES=0`` turns only this part off).
+
+Nothing here runs on import: the entry points call :func:`prepare` explicitly, before anything
+imports cdktf (``main.py``, ``python -m modules.jsii_slim``, ``tools/gates/golden.py``, the test
+session's ``tests/conftest.py``). A process that skips it still synthesizes the same JSON, with
+the system ``node`` and the eager provider imports.
 """
 
 from __future__ import annotations

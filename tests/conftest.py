@@ -89,7 +89,7 @@ def _synth_in_process(config: Path, outdir: Path) -> Synth:
     import contextlib  # noqa: PLC0415
     import io  # noqa: PLC0415
 
-    from modules.config import load_config  # noqa: PLC0415
+    from modules.core.config import load_config  # noqa: PLC0415
     from modules.synth import synthesize  # noqa: PLC0415
 
     out, err = io.StringIO(), io.StringIO()
@@ -103,6 +103,14 @@ def _synth_in_process(config: Path, outdir: Path) -> Synth:
 #: moved to the start of the second half, so they run side by side instead of one after the
 #: other (the order of tests does not matter to them; without xdist it changes nothing).
 SECOND_HALF_FIRST = "tests/e2e/test_terraform_moto.py::test_cdktf_cli_diff_and_deploy"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test session is an entry point: prepare the CDKTF runtime (modules/runtime.py) once,
+    before any test module imports a construct (importing modules.* has no side effects)."""
+    from modules import runtime  # noqa: PLC0415
+
+    runtime.prepare()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

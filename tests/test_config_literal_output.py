@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from modules.config import ConfigError, ToolkitConfig, parse_config
+from modules.core.config import ConfigError, ToolkitConfig, parse_config
 from modules.core.hcl import literal
 from tests.conftest import example_data
 from tests.support.config_fields import BACKEND_BASES, StringSlot, string_slots

@@ -1,4 +1,6 @@
-"""Every YAML block in README.md and docs/ works as printed; the minimal config is minimal.
+"""Every YAML block in README.md, CONTRIBUTING.md and docs/ works as printed.
+
+The minimal config is minimal.
 
 The blocks are extracted here from the Markdown itself, so an edit to the docs cannot break
 an example silently. Each block is one of:
@@ -30,7 +32,7 @@ from modules.core.config import ConfigError, parse_config
 from modules.core.config.schema import config_schema
 from tests.conftest import ROOT
 
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```yaml[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 ENVIRONMENT_KEYS = {"backend", "platform", "projects", "tags"}
 WORKFLOW_SCHEMA = (
@@ -50,7 +52,7 @@ def all_blocks() -> Iterator[tuple[str, str]]:
 
 def minimal_block() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## A minimal config", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("### A minimal config", 1)[1].split("\n## ", 1)[0]
     blocks = yaml_blocks(section)
     assert len(blocks) == 1, "the 'A minimal config' section holds exactly one YAML block"
     return blocks[0]

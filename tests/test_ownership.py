@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from modules.config import ConfigError, parse_config
+from modules.core.config import ConfigError, parse_config
 from tests.conftest import Synth
 from tests.support.inprocess import synth_stacks
 from tests.support.ownership import (

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from modules.synth import PAUSE_ENV, STAGING_PREFIX
 from tests.conftest import ROOT, example_data
 

@@ -10,8 +10,8 @@ insensitive), the workflow and the ref, one per line, in URL-safe base64 without
 characters). The variable is the sorted digests joined by commas (17 bytes per target: 200
 targets take 3.4 KB). A forged target would need a 96-bit second preimage.
 
-Plain Python, no imports from the rest of the package: the construct imports this file as
-``lambda_src.github_trigger.allowlist``, the function as ``github_trigger.allowlist``.
+Plain Python, no imports from the rest of the package: everyone imports this file as
+``github_trigger.allowlist`` (the construct through ``modules/aws/trigger_contract.py``).
 """
 
 from __future__ import annotations

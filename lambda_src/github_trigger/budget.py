@@ -1,10 +1,10 @@
 """The trigger function's time budget, derived in one place from one knob.
 
 Both the function (``handler.py``: client timeouts, retry settings, claim lease) and its
-Terraform construct (``modules/trigger_function.py``: the function timeout and the
+Terraform construct (``modules/aws/trigger_function.py``: the function timeout and the
 ``GITHUB_TIMEOUT_SECONDS`` variable) call :func:`derive_budget`, so the numbers cannot drift
-apart. Plain Python, no imports from the rest of the package: the construct imports this file as
-``lambda_src.github_trigger.budget``, the function as ``github_trigger.budget``.
+apart. Plain Python, no imports from the rest of the package: everyone imports this file as
+``github_trigger.budget`` (the construct through ``modules/aws/trigger_contract.py``).
 
 The worst case is the longest sequence of outside calls one invocation can make on its way to a
 dispatch (see ``handler.py``):

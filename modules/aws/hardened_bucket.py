@@ -78,10 +78,19 @@ class HardenedBucket(Construct):
             bucket=bucket.id,
             rule={"object_ownership": "BucketOwnerEnforced"},
         )
+        self._encryption_and_versioning(bucket.id)
+        self._lifecycle(bucket.id, props)
+        self._policy(bucket, props)
+        self.bucket = bucket
+        self.bucket_name: str = bucket.id
+        self.bucket_arn: str = bucket.arn
+        self.bucket_regional_domain_name: str = bucket.bucket_regional_domain_name
+
+    def _encryption_and_versioning(self, bucket_id: str) -> None:
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
-            bucket=bucket.id,
+            bucket=bucket_id,
             # Typed structs: a nested dict inside this list is silently dropped by jsii.
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
@@ -97,13 +106,16 @@ class HardenedBucket(Construct):
         S3BucketVersioningA(
             self,
             "versioning",
-            bucket=bucket.id,
+            bucket=bucket_id,
             versioning_configuration={"status": "Enabled"},
         )
+
+    def _lifecycle(self, bucket_id: str, props: HardenedBucketProps) -> None:
+        """Noncurrent versions expire and incomplete uploads are aborted under the prefix."""
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
-            bucket=bucket.id,
+            bucket=bucket_id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
                     id="expire-noncurrent-versions",
@@ -124,6 +136,9 @@ class HardenedBucket(Construct):
                 )
             ],
         )
+
+    def _policy(self, bucket: S3Bucket, props: HardenedBucketProps) -> None:
+        """TLS only (1.2 or newer), plus the caller's statements."""
         everything = (bucket.arn, f"{bucket.arn}/*")
         deny_unless = {  # sid -> the condition under which every request is refused
             "DenyInsecureTransport": Condition(
@@ -156,7 +171,3 @@ class HardenedBucket(Construct):
                 ],
             ),
         )
-        self.bucket = bucket
-        self.bucket_name: str = bucket.id
-        self.bucket_arn: str = bucket.arn
-        self.bucket_regional_domain_name: str = bucket.bucket_regional_domain_name

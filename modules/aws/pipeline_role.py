@@ -58,93 +58,7 @@ class PipelineRole(Construct):
                 ],
             ),
         )
-        sm = ctx.arn
-        statements = [
-            Statement(
-                sid="ProjectBucket",
-                actions=("s3:GetObject", "s3:ListBucket", "s3:PutObject"),
-                resources=(bucket, f"{bucket}/*"),
-            ),
-            Statement(
-                sid="PullSageMakerImages",
-                actions=(
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ),
-                # The built-in algorithm images live in AWS-owned registry accounts.
-                resources=(f"arn:{ctx.partition}:ecr:{ctx.region}:*:repository/sagemaker-*",),
-            ),
-            Statement(
-                sid="EcrToken",
-                actions=("ecr:GetAuthorizationToken",),
-                # GetAuthorizationToken has no resource-level permissions.
-                resources=("*",),
-            ),
-            Statement(
-                sid="Logs",
-                actions=(
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                ),
-                resources=(sm("logs", "log-group:/aws/sagemaker/*"),),
-            ),
-            Statement(
-                sid="Metrics",
-                actions=("cloudwatch:PutMetricData",),
-                resources=("*",),
-                conditions=(
-                    Condition(
-                        test="StringLike",
-                        variable="cloudwatch:namespace",
-                        values=("/aws/sagemaker/*",),
-                    ),
-                ),
-            ),
-            Statement(
-                sid="PipelineJobs",
-                actions=(
-                    "sagemaker:AddTags",
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:CreateTrainingJob",
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:DescribeTrainingJob",
-                    "sagemaker:StopProcessingJob",
-                    "sagemaker:StopTrainingJob",
-                ),
-                resources=(
-                    sm("sagemaker", "processing-job/pipelines-*"),
-                    sm("sagemaker", "training-job/pipelines-*"),
-                ),
-            ),
-            Statement(
-                sid="RegisterModel",
-                actions=(
-                    "sagemaker:AddTags",
-                    "sagemaker:CreateModelPackage",
-                    "sagemaker:DescribeModelPackage",
-                    "sagemaker:DescribeModelPackageGroup",
-                ),
-                resources=(
-                    sm("sagemaker", f"model-package-group/{group}"),
-                    sm("sagemaker", f"model-package/{group}/*"),
-                ),
-            ),
-            Statement(
-                sid="PassSelfToJobs",
-                actions=("iam:PassRole",),
-                resources=(role.arn,),
-                conditions=(
-                    Condition(
-                        test="StringEquals",
-                        variable="iam:PassedToService",
-                        values=("sagemaker.amazonaws.com",),
-                    ),
-                ),
-            ),
-        ]
+        statements = _statements(ctx, bucket=bucket, group=group, role_arn=role.arn)
         IamRolePolicy(
             self,
             "permissions",
@@ -154,3 +68,105 @@ class PipelineRole(Construct):
         )
         self.role_arn: str = role.arn
         self.role_name: str = role.name
+
+
+def _statements(ctx: AccountContext, *, bucket: str, group: str, role_arn: str) -> list[Statement]:
+    return [*_runtime_statements(ctx, bucket), *_project_statements(ctx, group, role_arn)]
+
+
+def _runtime_statements(ctx: AccountContext, bucket: str) -> list[Statement]:
+    """What every job needs: the project's bucket, SageMaker images, logs and metrics."""
+    sm = ctx.arn
+    return [
+        Statement(
+            sid="ProjectBucket",
+            actions=("s3:GetObject", "s3:ListBucket", "s3:PutObject"),
+            resources=(bucket, f"{bucket}/*"),
+        ),
+        Statement(
+            sid="PullSageMakerImages",
+            actions=(
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ),
+            # The built-in algorithm images live in AWS-owned registry accounts.
+            resources=(f"arn:{ctx.partition}:ecr:{ctx.region}:*:repository/sagemaker-*",),
+        ),
+        Statement(
+            sid="EcrToken",
+            actions=("ecr:GetAuthorizationToken",),
+            # GetAuthorizationToken has no resource-level permissions.
+            resources=("*",),
+        ),
+        Statement(
+            sid="Logs",
+            actions=(
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ),
+            resources=(sm("logs", "log-group:/aws/sagemaker/*"),),
+        ),
+        Statement(
+            sid="Metrics",
+            actions=("cloudwatch:PutMetricData",),
+            resources=("*",),
+            conditions=(
+                Condition(
+                    test="StringLike",
+                    variable="cloudwatch:namespace",
+                    values=("/aws/sagemaker/*",),
+                ),
+            ),
+        ),
+    ]
+
+
+def _project_statements(ctx: AccountContext, group: str, role_arn: str) -> list[Statement]:
+    """The project's own jobs and model packages, and passing itself to SageMaker."""
+    sm = ctx.arn
+    return [
+        Statement(
+            sid="PipelineJobs",
+            actions=(
+                "sagemaker:AddTags",
+                "sagemaker:CreateProcessingJob",
+                "sagemaker:CreateTrainingJob",
+                "sagemaker:DescribeProcessingJob",
+                "sagemaker:DescribeTrainingJob",
+                "sagemaker:StopProcessingJob",
+                "sagemaker:StopTrainingJob",
+            ),
+            resources=(
+                sm("sagemaker", "processing-job/pipelines-*"),
+                sm("sagemaker", "training-job/pipelines-*"),
+            ),
+        ),
+        Statement(
+            sid="RegisterModel",
+            actions=(
+                "sagemaker:AddTags",
+                "sagemaker:CreateModelPackage",
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:DescribeModelPackageGroup",
+            ),
+            resources=(
+                sm("sagemaker", f"model-package-group/{group}"),
+                sm("sagemaker", f"model-package/{group}/*"),
+            ),
+        ),
+        Statement(
+            sid="PassSelfToJobs",
+            actions=("iam:PassRole",),
+            resources=(role_arn,),
+            conditions=(
+                Condition(
+                    test="StringEquals",
+                    variable="iam:PassedToService",
+                    values=("sagemaker.amazonaws.com",),
+                ),
+            ),
+        ),
+    ]

@@ -101,16 +101,55 @@ class ProjectTemplateCatalog(Construct):
         super().__init__(scope, id_)
         if not props.studio_role_arns:
             raise ValueError(f"{self.node.path}: studio_role_arns needs at least one role")
-        ctx = props.context
         digest = hashlib.sha256(props.template_body.encode()).hexdigest()
         self.template_sha256 = digest
+        bucket = self._template(props, digest)
+        launch_role = DataAwsIamRole(self, "launch-role", name=props.launch_role_name)
+        self.launch_role_arn: str = launch_role.arn
+        if props.launch_role_supplement:
+            self._launch_role_supplement(props, launch_role.name, bucket.bucket_arn)
+        portfolio = ServicecatalogPortfolio(
+            self,
+            "portfolio",
+            name=PORTFOLIO_NAME,
+            description="SageMaker project templates managed by sagemaker-github-mlops",
+            # Free text from the config: a literal, never a Terraform template.
+            provider_name=literal(props.product_owner),
+        )
+        product, artifact = self._product(props, digest)
+        association = ServicecatalogProductPortfolioAssociation(
+            self, "product-in-portfolio", portfolio_id=portfolio.id, product_id=product.id
+        )
+        constraint = ServicecatalogConstraint(
+            self,
+            "launch-constraint",
+            type="LAUNCH",
+            portfolio_id=portfolio.id,
+            product_id=product.id,
+            description="Provision with the SageMaker launch role",
+            parameters=json.dumps({"RoleArn": launch_role.arn}, sort_keys=True),
+            depends_on=[association],
+        )
+        #: What must exist before a SageMaker project can be created from the product.
+        self.ready: tuple[object, ...] = (
+            constraint,
+            artifact,
+            *self._principals(props, portfolio.id),
+        )
+        self.portfolio_id: str = portfolio.id
+        self.product_id: str = product.id
+        self.provisioning_artifact_id: str = artifact.provisioning_artifact_id
 
+    def _template(self, props: ProjectTemplateCatalogProps, digest: str) -> HardenedBucket:
+        """The template bucket and the template object (keyed by its content hash)."""
         bucket = HardenedBucket(
             self,
             "template-bucket",
             # Template keys hold their content hash and are never overwritten, so expiring
             # noncurrent versions removes nothing a provisioning artifact points at.
-            HardenedBucketProps(bucket_prefix=props.bucket_prefix, partition=ctx.partition),
+            HardenedBucketProps(
+                bucket_prefix=props.bucket_prefix, partition=props.context.partition
+            ),
         )
         template = S3Object(
             self,
@@ -127,42 +166,38 @@ class ProjectTemplateCatalog(Construct):
         )
         self.bucket_name = bucket.bucket_name
         self.template_url = f"https://{bucket.bucket_regional_domain_name}/{template.key}"
+        return bucket
 
-        launch_role = DataAwsIamRole(self, "launch-role", name=props.launch_role_name)
-        self.launch_role_arn: str = launch_role.arn
-        if props.launch_role_supplement:
-            statements = [
-                Statement(
-                    sid=raw["Sid"],
-                    actions=tuple(raw["Action"]),
-                    resources=tuple(raw["Resource"]),
-                )
-                for raw in props.launch_role_supplement
-            ]
-            statements.append(
-                Statement(
-                    sid="ReadProductTemplates",
-                    actions=("s3:GetObject",),
-                    resources=(f"{bucket.bucket_arn}/templates/*",),
-                )
+    def _launch_role_supplement(
+        self, props: ProjectTemplateCatalogProps, role_name: str, bucket_arn: str
+    ) -> None:
+        statements = [
+            Statement(
+                sid=raw["Sid"],
+                actions=tuple(raw["Action"]),
+                resources=tuple(raw["Resource"]),
             )
-            IamRolePolicy(
-                self,
-                "launch-role-supplement",
-                name=props.launch_role_policy_name,
-                role=launch_role.name,
-                policy=policy_document(self, "launch-role-supplement-document", statements),
+            for raw in props.launch_role_supplement
+        ]
+        statements.append(
+            Statement(
+                sid="ReadProductTemplates",
+                actions=("s3:GetObject",),
+                resources=(f"{bucket_arn}/templates/*",),
             )
-
-        portfolio = ServicecatalogPortfolio(
-            self,
-            "portfolio",
-            name=PORTFOLIO_NAME,
-            description="SageMaker project templates managed by sagemaker-github-mlops",
-            # Free text from the config: a literal, never a Terraform template.
-            provider_name=literal(props.product_owner),
         )
-        visibility = dict([STUDIO_VISIBILITY_TAG])
+        IamRolePolicy(
+            self,
+            "launch-role-supplement",
+            name=props.launch_role_policy_name,
+            role=role_name,
+            policy=policy_document(self, "launch-role-supplement-document", statements),
+        )
+
+    def _product(
+        self, props: ProjectTemplateCatalogProps, digest: str
+    ) -> tuple[ServicecatalogProduct, ServicecatalogProvisioningArtifact]:
+        """The product (created with the first template) and its current version."""
         product = ServicecatalogProduct(
             self,
             "product",
@@ -170,7 +205,7 @@ class ProjectTemplateCatalog(Construct):
             owner=literal(props.product_owner),
             description=literal(props.product_description),
             type=TEMPLATE_TYPE,
-            tags=visibility,
+            tags=dict([STUDIO_VISIBILITY_TAG]),
             provisioning_artifact_parameters={
                 "name": literal(f"{props.version_title} (initial)"),
                 "description": "The template this product was created with; see the newest "
@@ -196,47 +231,33 @@ class ProjectTemplateCatalog(Construct):
             disable_template_validation=False,
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
-        association = ServicecatalogProductPortfolioAssociation(
-            self, "product-in-portfolio", portfolio_id=portfolio.id, product_id=product.id
-        )
-        constraint = ServicecatalogConstraint(
-            self,
-            "launch-constraint",
-            type="LAUNCH",
-            portfolio_id=portfolio.id,
-            product_id=product.id,
-            description="Provision with the SageMaker launch role",
-            parameters=json.dumps({"RoleArn": launch_role.arn}, sort_keys=True),
-            depends_on=[association],
-        )
+        return product, artifact
+
+    def _principals(self, props: ProjectTemplateCatalogProps, portfolio_id: str) -> list[object]:
+        """Studio roles and the deployer on the portfolio, and the portfolio status; returns
+        those a project creation must wait for (the deployer's, the status)."""
         # Ids from the ARN, not the list position: reordering the config replaces nothing.
         for role_arn in props.studio_role_arns:
             ServicecatalogPrincipalPortfolioAssociation(
                 self,
                 f"studio-role-{hashlib.sha256(role_arn.encode()).hexdigest()[:8]}",
-                portfolio_id=portfolio.id,
+                portfolio_id=portfolio_id,
                 principal_arn=role_arn,
                 principal_type="IAM",
             )
-        deployer = None
+        ready: list[object] = []
         if props.deployer_principal_arn is not None:
-            deployer = ServicecatalogPrincipalPortfolioAssociation(
-                self,
-                "deployer",
-                portfolio_id=portfolio.id,
-                principal_arn=props.deployer_principal_arn,
-                principal_type="IAM",
+            ready.append(
+                ServicecatalogPrincipalPortfolioAssociation(
+                    self,
+                    "deployer",
+                    portfolio_id=portfolio_id,
+                    principal_arn=props.deployer_principal_arn,
+                    principal_type="IAM",
+                )
             )
-        ready: list[object] = [constraint, artifact]
-        if props.deployer_principal_arn is not None:
-            ready.append(deployer)
         if props.enable_sagemaker_project_templates:
             ready.append(
                 SagemakerServicecatalogPortfolioStatus(self, "templates-enabled", status="Enabled")
             )
-        #: What must exist before a SageMaker project can be created from the product.
-        self.ready: tuple[object, ...] = tuple(ready)
-
-        self.portfolio_id: str = portfolio.id
-        self.product_id: str = product.id
-        self.provisioning_artifact_id: str = artifact.provisioning_artifact_id
+        return ready

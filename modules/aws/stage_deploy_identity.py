@@ -97,6 +97,12 @@ class StageDeployIdentity(Construct):
         self.subject = f"repo:{repo}:environment:{props.github_environment}"
         tags = {"sagemaker:project-name": props.project_name}
 
+        self.model_role_arn: str = self._model_role(tags)
+        self.deploy_role_arn: str = self._deploy_role(tags, repo)
+        bind_provider(self, props.provider)
+
+    def _model_role(self, tags: dict[str, str]) -> str:
+        props = self._props
         model_role = IamRole(
             self,
             "model-role",
@@ -131,8 +137,10 @@ class StageDeployIdentity(Construct):
             role=model_role.id,
             policy=policy_document(self, "model-permissions", self.model_statements()),
         )
-        self.model_role_arn: str = model_role.arn
+        return model_role.arn
 
+    def _deploy_role(self, tags: dict[str, str], repo: str) -> str:
+        props = self._props
         deploy_role = IamRole(
             self,
             "deploy-role",
@@ -173,8 +181,7 @@ class StageDeployIdentity(Construct):
             role=deploy_role.id,
             policy=policy_document(self, "deploy-permissions", self.deploy_statements()),
         )
-        self.deploy_role_arn: str = deploy_role.arn
-        bind_provider(self, props.provider)
+        return deploy_role.arn
 
     # ------------------------------------------------------------------ permissions
 

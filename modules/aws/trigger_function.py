@@ -9,62 +9,51 @@ The function timeout and ``GITHUB_TIMEOUT_SECONDS`` come from the function's own
 (``lambda_src/github_trigger/budget.py``), and ``ALLOWED_TARGETS`` from its own encoder
 (``lambda_src/github_trigger/allowlist.py``): both are plain Python with no dependencies, so the
 plan and the function derive the same numbers from the same code.
+
+The parts are child constructs in their own files (``idempotency_table``, ``trigger_role``,
+``trigger_lambda``, ``trigger_alarms``), each with its own props; they create their resources
+in this construct's scope, so every resource address is the same as when it was one
+constructor (docs/architecture.md, "Child constructs").
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
-from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
-    LambdaFunctionEventInvokeConfig,
-)
-from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
-from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
-from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
-from modules.core.naming import bounded, iam_name
-from modules.core.policy import Statement, policy_document
-
-# The function's own time budget and allowlist encoder, imported under the names the function
-# uses (lambda_src/ is its zip root): one module each, one identity for mypy, no copy.
-_LAMBDA_SRC = str(Path(__file__).resolve().parents[2] / "lambda_src")
-if _LAMBDA_SRC not in sys.path:
-    sys.path.append(_LAMBDA_SRC)
-
-from github_trigger.allowlist import DispatchTarget, encode_allowed_targets  # noqa: E402
-from github_trigger.budget import (  # noqa: E402
+from modules.aws.idempotency_table import (
+    IDEMPOTENCY_HASH_KEY,
+    IdempotencyTable,
+    IdempotencyTableProps,
+)
+from modules.aws.trigger_alarms import TriggerAlarms, TriggerAlarmsProps
+from modules.aws.trigger_contract import (
     DEFAULT_GITHUB_TIMEOUT_SECONDS,
+    DispatchTarget,
     TimeBudget,
     derive_budget,
 )
+from modules.aws.trigger_lambda import (
+    LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+    TriggerLambda,
+    TriggerLambdaProps,
+    ZipArtifact,
+)
+from modules.aws.trigger_role import TriggerRole, TriggerRoleProps
+from modules.core.config.base import EMAIL_RE, SNS_TOPIC_ARN_RE
+from modules.core.naming import bounded
 
-__all__ = ["DispatchTarget", "TriggerFunction", "TriggerFunctionProps", "ZipArtifact"]
-
-# Lambda's limit on the environment: all keys and values together.
-LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
-IDEMPOTENCY_HASH_KEY = "idempotency_key"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ZipArtifact:
-    """A zip built by ``layer_build`` and its digests (``base64_sha256`` drives
-    ``source_code_hash``)."""
-
-    path: Path
-    base64_sha256: str
+__all__ = [
+    "IDEMPOTENCY_HASH_KEY",
+    "LAMBDA_ENVIRONMENT_LIMIT_BYTES",
+    "DispatchTarget",
+    "TriggerFunction",
+    "TriggerFunctionProps",
+    "ZipArtifact",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,7 +123,6 @@ class TriggerFunction(Construct):
         super().__init__(scope, id_)
         budget = _validate(self.node.path, props)
         name = props.function_name
-
         log_group = CloudwatchLogGroup(
             self,
             "log-group",
@@ -148,247 +136,79 @@ class TriggerFunction(Construct):
             sqs_managed_sse_enabled=True,
             message_retention_seconds=1209600,
         )
-        table = DynamodbTable(
+        table = IdempotencyTable(self, IdempotencyTableProps(function_name=name))
+        role = TriggerRole(
             self,
-            "dispatches",
-            name=bounded(name, "dispatches", max_length=255),  # = table_name below
-            billing_mode="PAY_PER_REQUEST",
-            hash_key=IDEMPOTENCY_HASH_KEY,
-            attribute=[{"name": IDEMPOTENCY_HASH_KEY, "type": "S"}],
-            ttl={"attribute_name": "expires_at", "enabled": True},
-            point_in_time_recovery={"enabled": True},
-            server_side_encryption={"enabled": True},
-        )
-
-        trust = policy_document(
-            self,
-            "trust",
-            [
-                Statement(
-                    sid="LambdaService",
-                    actions=("sts:AssumeRole",),
-                    principals=(("Service", ("lambda.amazonaws.com",)),),
-                )
-            ],
-        )
-        role = IamRole(
-            self,
-            "role",
-            name=iam_name(props.environment_name, "trigger", "lambda"),
-            description=f"Runs {name}: dispatches the deploy workflow of approved models",
-            assume_role_policy=trust,
-        )
-        IamRolePolicy(
-            self,
-            "permissions",
-            name="trigger-permissions",
-            role=role.id,
-            policy=policy_document(
-                self,
-                "permissions-document",
-                [
-                    Statement(
-                        sid="Logs",
-                        actions=("logs:CreateLogStream", "logs:PutLogEvents"),
-                        resources=(f"{log_group.arn}:*",),
-                    ),
-                    Statement(
-                        sid="TokenSecret",
-                        actions=("secretsmanager:GetSecretValue",),
-                        resources=props.token_secret_arns,
-                    ),
-                    Statement(
-                        sid="Idempotency",
-                        actions=(
-                            "dynamodb:DeleteItem",
-                            "dynamodb:GetItem",
-                            "dynamodb:PutItem",
-                            "dynamodb:UpdateItem",
-                        ),
-                        resources=(table.arn,),
-                    ),
-                    Statement(
-                        sid="FailureDestination",
-                        actions=("sqs:SendMessage",),
-                        resources=(queue.arn,),
-                    ),
-                    Statement(
-                        sid="Tracing",
-                        actions=("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
-                        # X-Ray has no resource-level permissions for these actions.
-                        resources=("*",),
-                    ),
-                ],
+            TriggerRoleProps(
+                environment_name=props.environment_name,
+                function_name=name,
+                log_group_arn=log_group.arn,
+                table_arn=table.arn,
+                queue_arn=queue.arn,
+                token_secret_arns=props.token_secret_arns,
             ),
         )
-
-        layer_asset = TerraformAsset(
-            self, "layer-zip", path=str(props.layer_zip.path), type=AssetType.FILE
-        )
-        layer = LambdaLayerVersion(
+        function = TriggerLambda(
             self,
-            "layer",
-            layer_name=bounded(
-                "sagemaker-github-pygithub",
-                props.runtime.replace(".", ""),
-                props.architecture,
-                max_length=64,
+            _lambda_props(
+                props, budget=budget, role=role, table=table, queue=queue, log_group=log_group
             ),
-            description="PyGithub for the SageMaker GitHub workflow trigger",
-            filename=layer_asset.path,
-            source_code_hash=props.layer_zip.base64_sha256,
-            compatible_runtimes=[props.runtime],
-            compatible_architectures=[props.architecture],
         )
-        table_name = bounded(name, "dispatches", max_length=255)
-        variables = {
-            "GITHUB_API_URL": props.github_api_url,
-            "IDEMPOTENCY_TABLE_NAME": table_name,
-            "IDEMPOTENCY_TTL_SECONDS": str(props.idempotency_ttl_seconds),
-            "GITHUB_TIMEOUT_SECONDS": str(budget.github_read_timeout_seconds),
-            "TOKEN_CACHE_SECONDS": "300",
-            "LOG_LEVEL": "INFO",
-            "ALLOWED_TARGETS": encode_allowed_targets(props.allowed_targets),
-        }
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
-        if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
-            raise ValueError(
-                f"{self.node.path}: the function's environment would take {size} bytes, over "
-                f"Lambda's {LAMBDA_ENVIRONMENT_LIMIT_BYTES}; allowed_targets holds "
-                f"{len(props.allowed_targets)} targets (17 bytes each)"
-            )
-        variables["IDEMPOTENCY_TABLE_NAME"] = table.name
-        function_asset = TerraformAsset(
-            self, "function-zip", path=str(props.function_zip.path), type=AssetType.FILE
-        )
-        function = LambdaFunction(
+        alarms = TriggerAlarms(
             self,
-            "function",
-            function_name=name,
-            description="Dispatches the GitHub deploy workflow when a SageMaker model package "
-            "is approved",
-            role=role.arn,
-            handler="handler.handler",
-            runtime=props.runtime,
-            architectures=[props.architecture],
-            filename=function_asset.path,
-            source_code_hash=props.function_zip.base64_sha256,
-            layers=[layer.arn],
-            memory_size=256,
-            timeout=budget.function_timeout_seconds,
-            reserved_concurrent_executions=props.reserved_concurrency,
-            tracing_config={"mode": "Active"},
-            # The handler prints its own one-line JSON records (lambda_src/github_trigger/logs.py).
-            logging_config={"log_format": "Text", "log_group": log_group.name},
-            environment={"variables": variables},
-            depends_on=[log_group],
-        )
-        LambdaFunctionEventInvokeConfig(
-            self,
-            "async",
-            function_name=function.function_name,
-            maximum_retry_attempts=props.max_retry_attempts,
-            maximum_event_age_in_seconds=props.max_event_age_seconds,
-            destination_config={"on_failure": {"destination": queue.arn}},
-        )
-        if props.event_rule_arn_pattern is not None:
-            # One statement for every project's rule, instead of one per project added by the
-            # product template: the resource policy stays ~400 bytes whatever the number of
-            # projects (its limit is 20 KB), and it follows the function when it is replaced.
-            # Lambda stores SourceArn as the condition ArnLike AWS:SourceArn (IAM condition
-            # operators: '*' matches any characters), so the pattern admits exactly the rules
-            # named with the toolkit's prefix; SourceAccount pins the account. A rule on a
-            # custom event bus (rule/<bus>/<name>) matches only if the bus itself is named
-            # with the toolkit's prefix.
-            LambdaPermission(
-                self,
-                "invoke-from-rules",
-                statement_id="ProjectModelApprovedRules",
-                action="lambda:InvokeFunction",
-                function_name=function.function_name,
-                principal="events.amazonaws.com",
-                source_arn=props.event_rule_arn_pattern,
-                source_account=props.event_rule_account,
-            )
-        topic_arns, failure_alarm, error_alarm = self._alarms(
-            props, queue_name=queue.name, function_name=function.function_name
+            TriggerAlarmsProps(
+                function_name=name,
+                queue_name=queue.name,
+                function_name_ref=function.function_name,
+                alarm_topic_arn=props.alarm_topic_arn,
+                alarm_emails=props.alarm_emails,
+            ),
         )
         self.time_budget: TimeBudget = budget
-        self.failure_alarm_arn: str = failure_alarm.arn
-        self.error_alarm_arn: str = error_alarm.arn
-        self.alarm_topic_arns: tuple[str, ...] = tuple(topic_arns)
+        self.failure_alarm_arn: str = alarms.failure_alarm_arn
+        self.error_alarm_arn: str = alarms.error_alarm_arn
+        self.alarm_topic_arns: tuple[str, ...] = alarms.topic_arns
         self.function_name: str = function.function_name
-        self.function_arn: str = function.arn
-        self.role_arn: str = role.arn
-        self.layer_version_arn: str = layer.arn
+        self.function_arn: str = function.function_arn
+        self.role_arn: str = role.role_arn
+        self.layer_version_arn: str = function.layer_version_arn
         self.failure_queue_arn: str = queue.arn
         self.failure_queue_url: str = queue.url
         self.idempotency_table_name: str = table.name
         self.log_group_name: str = log_group.name
 
-    def _alarms(
-        self, props: TriggerFunctionProps, *, queue_name: str, function_name: str
-    ) -> tuple[list[str], CloudwatchMetricAlarm, CloudwatchMetricAlarm]:
-        """Alarms on the failure queue and on function errors, and whom they notify."""
-        topic_arns: list[str] = []
-        if props.alarm_topic_arn is not None:
-            topic_arns.append(props.alarm_topic_arn)
-        if props.alarm_emails:
-            # Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed
-            # aws/sns key, and alarm notifications carry no secret (alarm name, metric, state).
-            topic = SnsTopic(
-                self,
-                "alarm-topic",
-                name=bounded(props.function_name, "alarms", max_length=256),
-                display_name="SageMaker GitHub trigger alarms",
-            )
-            for index, email in enumerate(sorted(set(props.alarm_emails))):
-                SnsTopicSubscription(
-                    self,
-                    f"alarm-email-{index}",
-                    topic_arn=topic.arn,
-                    protocol="email",
-                    endpoint=email,
-                )
-            topic_arns.append(topic.arn)
 
-        def alarm(
-            id_: str, suffix: str, description: str, metric: tuple[str, str, str, str]
-        ) -> CloudwatchMetricAlarm:
-            namespace, metric_name, dimension, statistic = metric
-            return CloudwatchMetricAlarm(
-                self,
-                id_,
-                alarm_name=bounded(props.function_name, suffix, max_length=255),
-                alarm_description=description,
-                namespace=namespace,
-                metric_name=metric_name,
-                dimensions={"QueueName" if namespace == "AWS/SQS" else "FunctionName": dimension},
-                statistic=statistic,
-                period=300,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=topic_arns,
-                ok_actions=topic_arns,
-            )
-
-        failure_alarm = alarm(
-            "failures-alarm",
-            "failed-events",
-            f"Approvals that {props.function_name} could not dispatch are waiting in the "
-            "failure queue: read the message and the function's log lines with outcome failed",
-            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_name, "Maximum"),
-        )
-        error_alarm = alarm(
-            "errors-alarm",
-            "errors",
-            f"{props.function_name} raised errors (Lambda retries them; see the log lines "
-            "with outcome retry or failed)",
-            ("AWS/Lambda", "Errors", function_name, "Sum"),
-        )
-        return topic_arns, failure_alarm, error_alarm
+def _lambda_props(
+    props: TriggerFunctionProps,
+    *,
+    budget: TimeBudget,
+    role: TriggerRole,
+    table: IdempotencyTable,
+    queue: SqsQueue,
+    log_group: CloudwatchLogGroup,
+) -> TriggerLambdaProps:
+    return TriggerLambdaProps(
+        function_name=props.function_name,
+        runtime=props.runtime,
+        architecture=props.architecture,
+        function_zip=props.function_zip,
+        layer_zip=props.layer_zip,
+        reserved_concurrency=props.reserved_concurrency,
+        github_api_url=props.github_api_url,
+        idempotency_ttl_seconds=props.idempotency_ttl_seconds,
+        allowed_targets=props.allowed_targets,
+        max_retry_attempts=props.max_retry_attempts,
+        max_event_age_seconds=props.max_event_age_seconds,
+        event_rule_arn_pattern=props.event_rule_arn_pattern,
+        event_rule_account=props.event_rule_account,
+        budget=budget,
+        role_arn=role.role_arn,
+        log_group_name=log_group.name,
+        table_name=table.name,
+        table_name_literal=table.table_name,
+        queue_arn=queue.arn,
+        depends_on=(log_group,),
+    )
 
 
 def _validate(path: str, props: TriggerFunctionProps) -> TimeBudget:

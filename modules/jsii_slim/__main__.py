@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from modules import runtime
-from modules.jsii_slim import DISABLE_ENV, _shown, active_loader, scan_used_submodules
+from modules.jsii_slim import DISABLE_ENV, active_loader, scan_used_submodules, shown_paths
 
 
 def package_cache_root() -> Path | None:
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"jsii_slim: {m['assembly']}@{m['version']}: {len(m['submodules'])} of "
             f"{m['total_submodules']} submodules, {m['types']} of {m['total_types']} types, "
-            f"{slim.path.stat().st_size / 1e6:.1f} MB -> {_shown([slim.path])}"
+            f"{slim.path.stat().st_size / 1e6:.1f} MB -> {shown_paths([slim.path])}"
         )
         if not args.no_warm:
             # Loads cdktf, constructs and the slim assembly once, so that jsii's package cache

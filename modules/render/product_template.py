@@ -412,110 +412,132 @@ def group_policy(props: ProductTemplateProps) -> dict[str, Any]:
 
 
 def _resources(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
+    """The project's resources in template order: its artifacts bucket and bucket policy, its
+    model package group, the approval rule that invokes the trigger, its code repository."""
+    return {
+        BUCKET_ID: _bucket(),
+        BUCKET_POLICY_ID: _bucket_policy(props),
+        MODEL_PACKAGE_GROUP_ID: _model_package_group(props),
+        RULE_ID: _approval_rule(props),
+        CODE_REPOSITORY_ID: _code_repository(),
+    }
+
+
+def _bucket() -> dict[str, Any]:
+    return {
+        "Type": "AWS::S3::Bucket",
+        # Model artifacts outlive the project (registered model versions point at them);
+        # a failed first provisioning still cleans up.
+        "DeletionPolicy": "RetainExceptOnCreate",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": _sub(BUCKET_NAME_SUB),
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+        },
+    }
+
+
+def _bucket_policy(props: ProductTemplateProps) -> dict[str, Any]:
     bucket_arn = _get_att(BUCKET_ID, "Arn")
     return {
-        BUCKET_ID: {
-            "Type": "AWS::S3::Bucket",
-            # Model artifacts outlive the project (registered model versions point at them);
-            # a failed first provisioning still cleans up.
-            "DeletionPolicy": "RetainExceptOnCreate",
-            "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "BucketName": _sub(BUCKET_NAME_SUB),
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "VersioningConfiguration": {"Status": "Enabled"},
-            },
-        },
-        BUCKET_POLICY_ID: {
-            "Type": "AWS::S3::BucketPolicy",
-            "DeletionPolicy": "RetainExceptOnCreate",
-            "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "Bucket": _ref(BUCKET_ID),
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket_arn, _sub("${" + BUCKET_ID + ".Arn}/*")],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                        {
-                            "Sid": "DenyTlsBelow12",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket_arn, _sub("${" + BUCKET_ID + ".Arn}/*")],
-                            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-                        },
-                        *_stage_bucket_statements(props),
-                    ],
-                },
-            },
-        },
-        MODEL_PACKAGE_GROUP_ID: {
-            "Type": "AWS::SageMaker::ModelPackageGroup",
-            # Registered model versions are an audit record; keep them when the project goes.
-            "DeletionPolicy": "RetainExceptOnCreate",
-            "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "ModelPackageGroupName": _sub(GROUP_NAME_SUB),
-                "ModelPackageGroupDescription": _sub(
-                    "Model versions of SageMaker project ${SageMakerProjectName} "
-                    "(${SageMakerProjectId})"
-                ),
-                **({"ModelPackageGroupPolicy": group_policy(props)} if props.stage_grants else {}),
-            },
-        },
-        RULE_ID: {
-            "Type": "AWS::Events::Rule",
-            "Properties": {
-                "Name": _sub(RULE_NAME_SUB),
-                "Description": _sub(
-                    "Dispatches the GitHub deploy workflow when a model version of "
-                    + GROUP_NAME_SUB
-                    + " is approved"
-                ),
-                "EventPattern": {
-                    "source": ["aws.sagemaker"],
-                    "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
-                    "detail": {
-                        "ModelPackageGroupName": [_sub(GROUP_NAME_SUB)],
-                        "ModelApprovalStatus": ["Approved"],
-                    },
-                },
-                "State": "ENABLED",
-                "Targets": [
+        "Type": "AWS::S3::BucketPolicy",
+        "DeletionPolicy": "RetainExceptOnCreate",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "Bucket": _ref(BUCKET_ID),
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
                     {
-                        "Id": RULE_TARGET_ID,
-                        "Arn": _sub(_function_arn_sub(props)),
-                        "InputTransformer": {"InputTemplate": _sub(INPUT_TEMPLATE_SUB)},
-                    }
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [bucket_arn, _sub("${" + BUCKET_ID + ".Arn}/*")],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Sid": "DenyTlsBelow12",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [bucket_arn, _sub("${" + BUCKET_ID + ".Arn}/*")],
+                        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                    },
+                    *_stage_bucket_statements(props),
                 ],
             },
         },
-        CODE_REPOSITORY_ID: {
-            "Type": "AWS::SageMaker::CodeRepository",
-            "Properties": {
-                "CodeRepositoryName": _sub(CODE_REPOSITORY_NAME_SUB),
-                "GitConfig": {
-                    "RepositoryUrl": _sub(REPOSITORY_URL_SUB),
-                    "Branch": _ref("GitHubRepositoryBranch"),
+    }
+
+
+def _model_package_group(props: ProductTemplateProps) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SageMaker::ModelPackageGroup",
+        # Registered model versions are an audit record; keep them when the project goes.
+        "DeletionPolicy": "RetainExceptOnCreate",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "ModelPackageGroupName": _sub(GROUP_NAME_SUB),
+            "ModelPackageGroupDescription": _sub(
+                "Model versions of SageMaker project ${SageMakerProjectName} "
+                "(${SageMakerProjectId})"
+            ),
+            **({"ModelPackageGroupPolicy": group_policy(props)} if props.stage_grants else {}),
+        },
+    }
+
+
+def _approval_rule(props: ProductTemplateProps) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "Name": _sub(RULE_NAME_SUB),
+            "Description": _sub(
+                "Dispatches the GitHub deploy workflow when a model version of "
+                + GROUP_NAME_SUB
+                + " is approved"
+            ),
+            "EventPattern": {
+                "source": ["aws.sagemaker"],
+                "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+                "detail": {
+                    "ModelPackageGroupName": [_sub(GROUP_NAME_SUB)],
+                    "ModelApprovalStatus": ["Approved"],
                 },
+            },
+            "State": "ENABLED",
+            "Targets": [
+                {
+                    "Id": RULE_TARGET_ID,
+                    "Arn": _sub(_function_arn_sub(props)),
+                    "InputTransformer": {"InputTemplate": _sub(INPUT_TEMPLATE_SUB)},
+                }
+            ],
+        },
+    }
+
+
+def _code_repository() -> dict[str, Any]:
+    return {
+        "Type": "AWS::SageMaker::CodeRepository",
+        "Properties": {
+            "CodeRepositoryName": _sub(CODE_REPOSITORY_NAME_SUB),
+            "GitConfig": {
+                "RepositoryUrl": _sub(REPOSITORY_URL_SUB),
+                "Branch": _ref("GitHubRepositoryBranch"),
             },
         },
     }
@@ -678,9 +700,7 @@ def launch_role_supplement_statements(
     AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy (v12) does not grant these
     actions for the resources this template creates (tests/modules/render/test_product_template.py
     proves the list is exactly the gap). The arguments may be Terraform tokens, e.g. the
-    partition, region and account id data sources. ``group_policy``: the template sets the
-    model package group's resource policy (``stage_grants``), which needs
-    ``sagemaker:PutModelPackageGroupPolicy``. Default: no group policy.
+    partition, region and account id data sources.
     """
     region_account = f"{region}:{account_id}"
     return [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.config import load_config
+from modules.core.config import load_config
 from modules.core.naming import PRODUCTION_STAGE, STAGING_STAGE, github_environment
 from tests.conftest import EXAMPLE_CONFIG
 from tools.gates.checkov_gate import ensure_checkov

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
+from modules.core.function_source import import_function_module
+
 ROOT = Path(__file__).resolve().parents[2]
-# The function's zip root is lambda_src/ (handler.handler); tests import it the same way.
-for entry in (ROOT / "lambda_src", ROOT):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+# The function's modules under the names they have in Lambda (zip root lambda_src/: `handler`,
+# `github_trigger`), without a sys.path edit: modules/core/function_source.py.
+import_function_module("handler")
 
 import handler  # noqa: E402
 

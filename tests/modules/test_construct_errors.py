@@ -14,8 +14,8 @@ from modules.aws.actions_identity import ActionsIdentity, ActionsIdentityProps
 from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
 from modules.aws.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
 from modules.aws.trigger_function import TriggerFunction, TriggerFunctionProps, ZipArtifact
-from modules.config import ConfigError, parse_config
 from modules.core.account_context import AccountContext
+from modules.core.config import ConfigError, parse_config
 from modules.core.policy import Statement
 from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps

@@ -23,9 +23,12 @@ from tests.conftest import EXAMPLE_CONFIG, ROOT, run_main
 
 def test_lazy_mode_imports_only_used_modules(tmp_path: Path) -> None:
     code = (
-        "import sys, modules.app\n"
+        "import sys\n"
+        "from modules import runtime\n"
+        "runtime.prepare()\n"
+        "import modules.app\n"
         "from modules.artifacts import build_artifacts\n"
-        "from modules.config import load_config\n"
+        "from modules.core.config import load_config\n"
         f"config = load_config({str(EXAMPLE_CONFIG)!r})\n"
         "modules.app.build_app(config, artifacts=build_artifacts(config), seed_files={}, "
         f"outdir={str(tmp_path)!r})\n"
@@ -47,7 +50,12 @@ def test_lazy_mode_imports_only_used_modules(tmp_path: Path) -> None:
 
 
 def test_jsii_node_points_at_node22() -> None:
-    code = "import os, modules; print(os.environ['JSII_NODE'])"
+    code = (
+        "import os\n"
+        "from modules import runtime\n"
+        "runtime.prepare()\n"
+        "print(os.environ['JSII_NODE'])\n"
+    )
     env = {k: v for k, v in os.environ.items() if k != "JSII_NODE"}
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True

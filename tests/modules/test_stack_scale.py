@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from tests.support.ownership import conflicts, describe
 
 PROJECTS = 200

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from modules.config import ToolkitConfig
+from modules.core.config import ToolkitConfig
 
 #: A valid minimal mapping per backend ``type``, to reach each backend's own string fields.
 BACKEND_BASES: dict[str, dict[str, Any]] = {

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 
 _CACHE: dict[str, dict[str, dict[str, Any]]] = {}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modules.config import parse_config
+from modules.core.config import parse_config
 from tests.conftest import ROOT
 from tools.bench import (
     EAGER_ENV,

@@ -266,6 +266,24 @@ class Environment(_Model):
         return tuple(owners)
 
 
+def _stage_oidc_creators(i: int, env: Environment, creators: dict[str, int]) -> None:
+    """Stage accounts whose GitHub OIDC provider environment ``i`` creates (one per account)."""
+    for stage, account in (env.promotion.stages() if env.promotion else {}).items():
+        if account.oidc_provider_arn is not None:
+            continue
+        if account.account_id in creators:
+            raise _fail(
+                "duplicate_oidc_provider",
+                f"environments[{i}].promotion.{stage}.oidc_provider_arn: environments"
+                f"[{creators[account.account_id]}] already creates the GitHub OIDC "
+                f"provider of account {account.account_id} (an account holds only "
+                "one); set oidc_provider_arn here to 'arn:aws:iam::"
+                f"{account.account_id}:oidc-provider/token.actions.githubusercontent.com'"
+                " to reuse it",
+            )
+        creators[account.account_id] = i
+
+
 class ToolkitConfig(_Model):
     """The whole file: a list of environments, each one stack."""
 
@@ -310,20 +328,7 @@ class ToolkitConfig(_Model):
                         "token.actions.githubusercontent.com' to reuse it",
                     )
                 oidc_creators[env.account_id] = i
-            for stage, account in (env.promotion.stages() if env.promotion else {}).items():
-                if account.oidc_provider_arn is not None:
-                    continue
-                if account.account_id in oidc_creators:
-                    raise _fail(
-                        "duplicate_oidc_provider",
-                        f"environments[{i}].promotion.{stage}.oidc_provider_arn: environments"
-                        f"[{oidc_creators[account.account_id]}] already creates the GitHub OIDC "
-                        f"provider of account {account.account_id} (an account holds only "
-                        "one); set oidc_provider_arn here to 'arn:aws:iam::"
-                        f"{account.account_id}:oidc-provider/token.actions.githubusercontent.com'"
-                        " to reuse it",
-                    )
-                oidc_creators[account.account_id] = i
+            _stage_oidc_creators(i, env, oidc_creators)
             for j, project in enumerate(env.projects):
                 key = (env.account_id, env.region, project.name.lower())
                 if key in places:

@@ -10,7 +10,7 @@ import pydantic
 import pytest
 import yaml
 
-from modules.config import ConfigError, load_config, parse_config
+from modules.core.config import ConfigError, load_config, parse_config
 from tests.conftest import EXAMPLE_CONFIG
 
 CONN = "arn:aws:codeconnections:{region}:{account}:connection/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"

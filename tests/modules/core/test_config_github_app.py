@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from modules.config import ConfigError, parse_config
+from modules.core.config import ConfigError, parse_config
 from tests.conftest import example_data
 
 

@@ -12,8 +12,7 @@ from typing import Any
 import botocore
 import pytest
 
-from modules.config import ConfigError, load_config, parse_config
-from modules.core.config import base
+from modules.core.config import ConfigError, base, load_config, parse_config
 from modules.core.hcl import NotLiteralError, literal
 from modules.core.template_contract import (
     BRANCH_PATTERN,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modules.config import ConfigError, parse_config
+from modules.core.config import ConfigError, parse_config
 from tests.conftest import run_main
 
 

@@ -26,8 +26,7 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules.config import parse_config
-from modules.core.config import Environment
+from modules.core.config import Environment, parse_config
 from modules.ops import deployer_policy, preflight
 from modules.ops.preflight import Check, guard_read_only
 from tests.conftest import ROOT, Synth

@@ -29,6 +29,8 @@ from modules.render.seed.deploy import deploy as deploy_mod
 from tests.support.moto_server import MotoServer, running_moto_server
 
 REGION = "eu-west-1"
+pytestmark = pytest.mark.slow  # starts moto_server
+
 HOME = "111111111111"
 STAGE = "333333333333"
 OTHER = "444444444444"
