@@ -10,6 +10,9 @@ the first apply, each with what was checked and the fix; then a summary.
 
 It is read-only on both sides: GitHub is only sent ``GET`` requests and AWS only
 ``Get``/``List``/``Describe``/``Head`` calls (the tests record every request to prove it).
+The one exception, for environments with stage accounts (``promotion``): ``sts:AssumeRole``
+into each stage deployer role, as the plan does (modules/ops/preflight_stages.py; the output
+says so).
 
 Exit code: 0 nothing blocks, 1 at least one ``✗``, 2 the config is invalid.
 
@@ -66,6 +69,7 @@ from modules.core.naming import (
     TRIGGER_FUNCTION_NAME,
     owner_token_variable,
 )
+from modules.ops.preflight_stages import AssumeRole, boto3_assume_role, stage_account_checks
 
 Status = Literal["ok", "warn", "fail"]
 SYMBOL: Mapping[Status, str] = {"ok": "✓", "warn": "!", "fail": "✗"}
@@ -1075,10 +1079,18 @@ def run(
     environ: Mapping[str, str],
     github_api_url: str,
     github_timeout_seconds: float = GITHUB_TIMEOUT_SECONDS,
+    assume: AssumeRole | None = None,
 ) -> list[Check]:
+    """``assume``: how to reach the stage accounts of promoted environments
+    (modules/ops/preflight_stages.py). Default: they are not checked."""
     checks: list[Check] = []
     for env in environments:
         checks.extend(aws_checks(env, clients, environ))
+        if assume is not None:
+            out = _Collector(env.name)
+            for line in stage_account_checks(env, assume):
+                out.add(*line)  # type: ignore[arg-type]
+            checks.extend(out.checks)
         checks.extend(github_checks(env, github_api_url, environ, github_timeout_seconds))
     return checks
 
@@ -1119,7 +1131,12 @@ def _selected(
             yield env
 
 
-def main(argv: Sequence[str] | None = None, *, clients: ClientFactory | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    clients: ClientFactory | None = None,
+    assume: AssumeRole | None = None,
+) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m modules.ops.preflight",
         description="Read-only check of the AWS and GitHub prerequisites before the first apply.",
@@ -1144,6 +1161,9 @@ def main(argv: Sequence[str] | None = None, *, clients: ClientFactory | None = N
         clients=clients or boto3_clients(),
         environ=os.environ,
         github_api_url=re.sub(r"/+$", "", args.github_api_url),
+        # stage accounts: the plan's credentials assume each stage deployer role (injected
+        # clients without ``assume`` leave them out)
+        assume=assume or (boto3_assume_role() if clients is None else None),
     )
     print(render(checks))
     if args.json_path is not None:
