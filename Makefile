@@ -94,6 +94,9 @@ validate: synth ## terraform init (provider mirror, offline) + validate of every
 preflight: $(VENV)/.installed ## Read-only check of the AWS + GitHub prerequisites of CONFIG (STACK=<env>): exit 0 ok, 1 blocked
 	@$(PY) -m modules.ops.preflight --config "$(CONFIG)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
+propose: $(VENV)/.installed ## After the first deploy: open the starter-code (and protected-branch workflow) pull requests once (STACK=<env>); docs/seeding.md
+	@$(PY) -m modules.proposals --config "$(CONFIG)" $(if $(STACK),--stack $(STACK))
+
 deployer-policy: $(VENV)/.installed ## Least-privilege IAM policy for whoever plans/applies (STACK=<env>; READ_ONLY=1: for make drift)
 	@$(PY) main.py --config "$(CONFIG)" --outdir "$(OUTDIR)" >&2
 	@$(PY) -m modules.ops.deployer_policy --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(READ_ONLY),--read-only)
@@ -108,7 +111,7 @@ checkov: $(VENV)/.installed ## checkov on OUTDIR's stacks, offline (own pinned v
 bench: $(VENV)/.installed ## Time our synth against the naive eager-import baseline (RUNS=5)
 	@$(PY) tools/bench.py --runs $(RUNS) --config "$(if $(filter command line,$(origin CONFIG)),$(CONFIG),config/example.yaml)"
 
-layer: $(VENV)/.installed ## Build the PyGithub layer zip (RUNTIME=python3.12 ARCH=arm64) into build/
+layer: $(VENV)/.installed ## Build the trigger layer zip (requests) (RUNTIME=python3.12 ARCH=arm64) into build/
 	$(PY) -m layer_build --runtime $(or $(RUNTIME),python3.12) --architecture $(or $(ARCH),arm64) --out build/
 
 schema: $(VENV)/.installed ## Regenerate config/schema.json from the config models

@@ -1,4 +1,4 @@
-"""Reproducible packaging of the trigger Lambda: its PyGithub layer and its function zip.
+"""Reproducible packaging of the trigger Lambda: its layer (requests) and its function zip.
 
 ``build_layer`` turns the hash-locked ``requirements.lock`` into a layer zip for one Lambda
 runtime and architecture; ``build_function_zip`` packs ``lambda_src/``. Both write

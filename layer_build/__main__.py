@@ -1,6 +1,6 @@
 """Command line: ``python -m layer_build --runtime python3.12 --architecture arm64 --out build/``.
 
-Builds (or reuses) the PyGithub layer zip and, with ``--function-src``, the function zip; prints
+Builds (or reuses) the layer zip and, with ``--function-src``, the function zip; prints
 one line per artifact: ``<path> sha256=<hex> base64sha256=<base64>``. Progress goes to stderr.
 """
 
@@ -19,7 +19,7 @@ from layer_build.targets import DEFAULT_ARCHITECTURE, UnsupportedTargetError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m layer_build",
-        description="Build the trigger Lambda's PyGithub layer (and function zip) reproducibly.",
+        description="Build the trigger Lambda's layer (and function zip) reproducibly.",
     )
     parser.add_argument("--runtime", default="python3.12", help="Lambda runtime (python3.12)")
     parser.add_argument(

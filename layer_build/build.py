@@ -1,4 +1,4 @@
-"""Builds the PyGithub Lambda layer and the trigger function's zip, byte-reproducibly.
+"""Builds the trigger's Lambda layer (``requests``) and its function zip, byte-reproducibly.
 
 The layer: the hash-locked ``requirements.lock`` is filtered with the *target* runtime's
 environment markers, ``pip download`` fetches wheels for the target platform only
@@ -247,9 +247,9 @@ def build_layer(
     cache_dir: Path | None = None,
     lock_path: Path = LOCK_PATH,
 ) -> Artifact:
-    """Build (or reuse) the PyGithub layer zip for a Lambda runtime and architecture.
+    """Build (or reuse) the layer zip for a Lambda runtime and architecture.
 
-    The zip is ``out_dir/pygithub-layer-<runtime>-<architecture>-<key>.zip``, where ``key``
+    The zip is ``out_dir/requests-layer-<runtime>-<architecture>-<key>.zip``, where ``key``
     digests the lock file, runtime, architecture and build format. Wheels are cached under
     ``cache_dir`` (default: ``out_dir/wheel-cache``). Raises UnsupportedTargetError for an
     unknown runtime or architecture, LayerBuildError when wheels cannot be fetched or checked.
@@ -257,7 +257,7 @@ def build_layer(
     target = make_target(runtime=runtime, architecture=architecture)
     lock_bytes = lock_path.read_bytes()
     key = layer_cache_key(lock_bytes=lock_bytes, target=target)
-    out_path = out_dir / f"pygithub-layer-{runtime}-{architecture}-{key}.zip"
+    out_path = out_dir / f"requests-layer-{runtime}-{architecture}-{key}.zip"
     if out_path.is_file():
         _progress(f"reusing {out_path} (same lock, runtime and architecture)")
         return sha256_artifact(out_path)

@@ -1,6 +1,6 @@
 """The zips a synth needs, built before the app (constructs never build or read files).
 
-The trigger function's zip and one PyGithub layer per (runtime, architecture) used by the
+The trigger function's zip and one layer (requests) per (runtime, architecture) used by the
 config, built by ``layer_build`` byte-reproducibly into ``build/`` (reused when unchanged).
 """
 
@@ -55,7 +55,7 @@ def build_artifacts(config: ToolkitConfig, build_dir: Path | None = None) -> Bui
         }
     )
     for runtime, architecture in wanted:
-        print(f">> PyGithub layer for {runtime}/{architecture}", file=sys.stderr)
+        print(f">> trigger layer (requests) for {runtime}/{architecture}", file=sys.stderr)
         built = build_layer(
             runtime=runtime,
             architecture=architecture,

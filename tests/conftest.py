@@ -82,6 +82,9 @@ HEAVY_TESTS = (
     "tests/gates/test_synthesized_artifacts.py::",
     "tests/gates/test_secret_canaries.py::test_no_secret_input_reaches_output_logs_or_snapshots",
     "tests/modules/test_runtime.py::test_lazy_mode_imports_only_used_modules",
+    # the provider lifecycle model: a synth per config variant and every scenario, twice
+    "tests/modules/github/test_provider_lifecycle.py::",
+    "tests/support/test_stateful_github_conformance.py::",
 )
 
 

@@ -39,6 +39,12 @@ WORKFLOW_INPUT_NAME = "model_package_arn"
 _OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _WORKFLOW_RE = re.compile(r"^(?:[0-9]+|[A-Za-z0-9._-]+\.ya?ml)$")
+# The ref the plan configures: a branch as the toolkit's config accepts it (letters, digits,
+# '.', '_', '/', '-', at most 255 characters), or refs/heads/<branch> / refs/tags/<tag>, within
+# git's ref rules (git-check-ref-format(1)): no '..', no empty component, no component starting
+# with '.' or ending with '.lock', no leading '-'. Control characters (a newline...) never pass:
+# the ref is checked before any whitespace is stripped.
+_REF_RE = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 # The model package ARN grammar: a known partition, a region, a 12-digit account and
 # model-package/<group>/<version>, where the group follows ModelPackageGroupName's pattern
 # (1-63 characters) and the version is a positive integer. Anything else is refused, which also
@@ -292,7 +298,22 @@ def _parse_target(payload: Mapping[str, Any]) -> GitHubTarget:
             "github.workflow must be a workflow file name (e.g. deploy.yml) or a numeric id, "
             f"got {target.workflow!r}"
         )
+    if not valid_ref(block["ref"]):
+        raise InvalidEventError(
+            "github.ref must be a branch or tag name (letters, digits, '.', '_', '/', '-'; at "
+            f"most 255 characters; git's ref rules), got {_shown(block['ref'])}"
+        )
     return target
+
+
+def valid_ref(ref: str) -> bool:
+    """Whether ``ref`` (exactly as received) is a ref the function dispatches on."""
+    if not _REF_RE.fullmatch(ref) or ref.startswith(("-", "/")) or ref.endswith(("/", ".")):
+        return False
+    return all(
+        part and not part.startswith(".") and not part.endswith(".lock") and ".." not in part
+        for part in ref.split("/")
+    )
 
 
 def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:

@@ -23,10 +23,13 @@ Every outcome falls in one of four classes, and only the first counts as a dispa
   answer came back: read timeout, connection lost after connecting, ``504 Gateway Timeout``, a
   status outside 2xx-5xx, any unexpected exception. Retrying could dispatch twice.
 
-Requests go through ``requests`` (shipped in the PyGithub layer) on a fresh session per
-request: no connection reuse, so a connection the server closed while the function was frozen
-cannot turn into an ambiguous failure. Timeouts: ``(connect, read)`` from the time budget.
-Error messages name the API path, never the base URL's credentials or the token.
+Requests go through ``requests`` (the layer ships it and its dependencies, nothing else) on a
+fresh session per request: no connection reuse, so a connection the server closed while the
+function was frozen cannot turn into an ambiguous failure. Timeouts: ``(connect, read)`` from
+the time budget.
+Error messages name the API path, never the base URL's credentials or the token: every string
+taken from GitHub's answer (message, errors, a non-JSON body, ``Location``, run URLs) has the
+token replaced by ``***`` before it reaches an exception, the ledger or a log (:func:`scrub`).
 """
 
 from __future__ import annotations
@@ -221,7 +224,7 @@ class WorkflowDispatcher:
                     "sent again: check the repository's Actions runs, re-approve to redeploy"
                 ) from e
             try:
-                return _interpret(response, path)
+                return _interpret(response, path, token)
             except TriggerError:
                 raise
             except Exception as e:  # a bug or a bizarre answer: GitHub may have accepted
@@ -245,16 +248,28 @@ def _not_sent(e: BaseException) -> bool:
     return False
 
 
-def _interpret(response: requests.Response, path: str) -> DispatchResult:
+def scrub(text: str, token: str) -> str:
+    """``text`` with every occurrence of ``token`` (as sent, or URL-encoded) replaced by ``***``.
+
+    GitHub echoes parts of a request in some answers (and a server in between may echo the
+    ``Authorization`` header): nothing GitHub returns is logged or raised without this."""
+    if not token:
+        return text
+    for form in {token, quote(token, safe="")}:
+        text = text.replace(form, "***")
+    return text
+
+
+def _interpret(response: requests.Response, path: str, token: str = "") -> DispatchResult:
     status = response.status_code
     if not isinstance(status, int):
         raise GitHubOutcomeUnknownError(f"POST {path}: GitHub's answer has no usable status")
     if 200 <= status < 300:
-        return _accepted(response, status)
-    message = f"GitHub answered {status} to POST {path}: {_github_message(response)}"
+        return _accepted(response, status, token)
+    message = f"GitHub answered {status} to POST {path}: {_github_message(response, token)}"
     if 300 <= status < 400:
         location = _header(response, "location")
-        moved_to = redact_url(location) if location else "no Location header"
+        moved_to = scrub(redact_url(location), token) if location else "no Location header"
         raise GitHubRequestRejectedError(
             f"{message} (the repository or workflow moved to {moved_to}; nothing was "
             "dispatched: update the config's owner/repository and re-approve)",
@@ -275,7 +290,7 @@ def _interpret(response: requests.Response, path: str) -> DispatchResult:
     raise GitHubOutcomeUnknownError(f"{message} (not an HTTP status GitHub documents)")
 
 
-def _accepted(response: requests.Response, status: int) -> DispatchResult:
+def _accepted(response: requests.Response, status: int, token: str = "") -> DispatchResult:
     """The dispatch was accepted: nothing in the answer's body may raise from here."""
     try:
         data = response.json() if response.content else None
@@ -289,15 +304,15 @@ def _accepted(response: requests.Response, status: int) -> DispatchResult:
         workflow_run_id=run_id
         if isinstance(run_id, int) and not isinstance(run_id, bool)
         else None,
-        run_url=_url_or_none(data.get("run_url")),
-        html_url=_url_or_none(data.get("html_url")),
+        run_url=_url_or_none(data.get("run_url"), token),
+        html_url=_url_or_none(data.get("html_url"), token),
     )
 
 
-def _url_or_none(value: object) -> str | None:
+def _url_or_none(value: object, token: str = "") -> str | None:
     if not isinstance(value, str) or not value.startswith("https://") or len(value) > 2048:
         return None
-    return redact_url(value)
+    return scrub(redact_url(value), token)
 
 
 def _header(response: requests.Response, name: str) -> str | None:
@@ -308,7 +323,9 @@ def _header(response: requests.Response, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _github_message(response: requests.Response) -> str:
+def _github_message(response: requests.Response, token: str = "") -> str:
+    """GitHub's error text, scrubbed of the token before it is cut to length (a cut token
+    would otherwise leave its prefix behind)."""
     parts: list[str] = []
     try:
         data = response.json()
@@ -330,8 +347,8 @@ def _github_message(response: requests.Response) -> str:
         except Exception:
             text = ""
         if text:
-            parts.append(f"non-JSON body: {text[:100]!r}")
-    text = "; ".join(parts) or "no message"
+            parts.append(f"non-JSON body: {scrub(text, token)[:100]!r}")
+    text = scrub("; ".join(parts), token) or "no message"
     return text[:_MAX_MESSAGE_CHARS]
 
 

@@ -8,6 +8,7 @@ exception message.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from github_trigger.errors import AwsServiceError, TokenSecretError
+
+_FIELD_NAME_RE = re.compile(r"[a-z][a-z_]{0,23}")
 
 # Secrets Manager error codes that a retry cannot fix.
 _PERMANENT_ERROR_CODES = frozenset(
@@ -61,9 +64,17 @@ def parse_secret_string(secret_name: str, secret_string: str) -> str:
         token = document.get("token") if isinstance(document, dict) else None
         if not isinstance(token, str) or not token.strip():
             keys = sorted(document) if isinstance(document, dict) else []
+            # a field name may itself be the token pasted in the wrong place: only names that
+            # look like field names are shown
+            shown = [k for k in keys if _FIELD_NAME_RE.fullmatch(k)]
+            hidden = (
+                f" and {len(keys) - len(shown)} other(s) not shown"
+                if len(shown) < len(keys)
+                else ""
+            )
             raise TokenSecretError(
                 f'secret {secret_name!r} is JSON without a non-empty string "token" field '
-                f"(fields present: {keys})"
+                f"(fields present: {shown}{hidden})"
             )
         text = token.strip()
     if any(ch.isspace() for ch in text):

@@ -1,9 +1,10 @@
 """The shared trigger function: approved model package -> deploy workflow dispatched.
 
-One function per environment (the product template points every project's EventBridge rule at
-it by name). Around it: the PyGithub layer, a least-privilege role, a log group with
-retention, an idempotency table, asynchronous invocation with bounded retries whose
-failures land in an encrypted SQS queue, and alarms on that queue and on function errors.
+One function per environment (the product template points every project's EventBridge rule at it
+by name). Around it: the layer with `requests` (what the function imports), a least-privilege
+role, a log group with retention, an idempotency table, asynchronous invocation with bounded
+retries whose failures land in an encrypted SQS queue, and alarms on that queue and on function
+errors.
 
 The function timeout and ``GITHUB_TIMEOUT_SECONDS`` come from the function's own time budget
 (``lambda_src/github_trigger/budget.py``), and ``ALLOWED_TARGETS`` from its own encoder

@@ -1,4 +1,4 @@
-"""The trigger's Lambda function itself: its PyGithub layer, code, environment, asynchronous
+"""The trigger's Lambda function itself: its layer (requests), code, environment, asynchronous
 invocation (bounded retries, failures to the queue) and the permission for the project rules.
 
 A child of :class:`~modules.aws.trigger_function.TriggerFunction` that creates its resources in
@@ -119,12 +119,12 @@ def _layer(scope: Construct, props: TriggerLambdaProps) -> str:
         scope,
         "layer",
         layer_name=bounded(
-            "sagemaker-github-pygithub",
+            "sagemaker-github-requests",
             props.runtime.replace(".", ""),
             props.architecture,
             max_length=64,
         ),
-        description="PyGithub for the SageMaker GitHub workflow trigger",
+        description="requests for the SageMaker GitHub workflow trigger",
         filename=layer_asset.path,
         source_code_hash=props.layer_zip.base64_sha256,
         compatible_runtimes=[props.runtime],

@@ -1,24 +1,28 @@
-"""Files the toolkit commits to a project's GitHub repository.
+"""Files the toolkit puts into a project's GitHub repository.
 
 Two kinds, one construct:
 
-* **managed** files (the two workflows): the toolkit owns them. ``overwrite_on_create`` adopts
-  a file that already exists, and a later edit in GitHub shows up as drift in the next plan and is
-  reverted by the apply.
-* **seeded** files (the starter ML code): never committed to the project's branch by
-  Terraform. They are committed to a toolkit branch ``sagemaker-mlops/seed/<branch>`` (created
-  from the project's branch) and proposed with a pull request into the project's branch. Once
-  merged they are the data scientists' own: no resource in any state points at the project
-  branch's copies, so removing the project, ``seed_code: false`` or ``destroy`` cannot delete or
-  rewrite them (the provider deletes only on the toolkit branch, and a destroyed pull request
-  that is merged or closed is left alone: integrations/github 6.9.0
-  ``resourceGithubRepositoryPullRequestDelete`` closes only an open one), a file the user
-  deletes stays deleted, and a protected branch that requires pull requests gets its starter
-  code through review like any other change.
-  ``autocreate_branch`` (source: the project's branch) keeps the plan quiet when the
-  repository deletes head branches on merge: the provider then reads the file from the source
-  branch (``resourceGithubRepositoryFileRead``). ``ignore_changes = [content]`` keeps later
-  edits out of every plan.
+* **managed** files (the two workflows): the toolkit owns them. On a branch that accepts direct
+  commits each is a ``github_repository_file`` on the project branch: ``overwrite_on_create``
+  adopts a file that already exists, and a later edit in GitHub shows up as drift in the next
+  plan and is reverted by the apply.
+* **seeded** files (the starter ML code), and the managed files of a branch whose protection
+  requires pull requests: never in Terraform state. They become a :class:`Proposal` (attribute
+  ``proposals``) that ``make propose`` opens once: one branch created once, one commit, one pull
+  request (``modules/ops/propose.py``).
+
+Why the proposals are outside state (integrations/github 6.9.0, ``docs/seeding.md``): every
+Terraform-managed way to commit to a new branch breaks after the pull request is merged and its
+branch deleted. ``github_repository_file`` with ``autocreate_branch`` checks for the branch and
+then creates it, once per file, so parallel creates race to ``422 Reference already exists``
+(provider issue #2438; ``resource_github_repository_file.go:201-221``); its Read then reads the
+source branch (``:291-292``) and drops a file the team deleted (``:313``), so the next apply
+re-creates the branch and the file; its Delete re-creates the deleted branch at the stored
+commit before deleting (``:470-491``), so ``seed_code: false``, a project removal or a destroy
+re-create the branch and fail with 404. A ``github_branch`` resource is dropped from state when
+the branch is deleted (``resource_github_branch.go:138-141``) and re-created by the next apply.
+A proposal outside state has nothing a refresh can find missing, so no plan ever re-creates a
+branch or a file, and no destroy touches the starter code.
 
 integrations/github 6.9.0 keeps plans quiet only with an explicit branch, a fixed commit
 message per file, and author/email both unset (commits are then authored by the token's user).
@@ -27,43 +31,38 @@ Content is normalised to LF with one final newline.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import TerraformProvider, TerraformResourceLifecycle
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_github.provider import GithubProvider
 from cdktf_cdktf_provider_github.repository_file import RepositoryFile
-from cdktf_cdktf_provider_github.repository_pull_request import RepositoryPullRequest
 from constructs import Construct
 
 from modules.core.hcl import literal
 from modules.core.naming import slug
+from modules.core.proposals import (
+    COMMIT_MESSAGE,
+    SEED_PULL_REQUEST_TITLE,
+    WORKFLOWS_PULL_REQUEST_TITLE,
+    Proposal,
+    normalise,
+    seed_branch,
+    seed_proposal,
+    workflows_branch,
+    workflows_proposal,
+)
 
-COMMIT_MESSAGE = "chore(mlops): {verb} {path} [sagemaker-github-mlops]"
-SEED_PULL_REQUEST_TITLE = "chore(mlops): starter pipeline and deploy code [sagemaker-github-mlops]"
-
-
-WORKFLOWS_PULL_REQUEST_TITLE = "chore(mlops): GitHub Actions workflows [sagemaker-github-mlops]"
-
-
-def seed_branch(branch: str) -> str:
-    """The toolkit branch the starter code is committed to, one per project branch."""
-    return f"sagemaker-mlops/seed/{branch}"
-
-
-def workflows_branch(branch: str, managed: Mapping[str, str]) -> str:
-    """The toolkit branch proposing ``managed`` for ``branch``: named after the content."""
-    digest = hashlib.sha256(
-        json.dumps({p: normalise(c) for p, c in managed.items()}, sort_keys=True).encode()
-    ).hexdigest()
-    return f"sagemaker-mlops/workflows/{branch}-{digest[:8]}"
-
-
-def normalise(text: str) -> str:
-    """LF line endings and exactly one final newline (an empty file stays empty)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.rstrip("\n") + "\n" if text.strip("\n") else ""
+__all__ = [
+    "COMMIT_MESSAGE",
+    "SEED_PULL_REQUEST_TITLE",
+    "WORKFLOWS_PULL_REQUEST_TITLE",
+    "RepositoryFiles",
+    "RepositoryFilesProps",
+    "normalise",
+    "seed_branch",
+    "workflows_branch",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,18 +70,19 @@ class RepositoryFilesProps:
     """Props of :class:`RepositoryFiles`.
 
     Attributes:
-        provider: the github provider of the repository's owner.
+        provider: the github provider of the repository's owner (its ``owner`` names the
+            owner of the proposals).
         repository: repository name (without the owner).
         branch: the branch to commit to (it must exist).
         managed: path -> content, reverted to this content by every apply.
-        seeded: path -> content, proposed once by a pull request from ``seed_branch(branch)``
-            into ``branch`` and then left alone. Default: none (no branch, no pull request).
+        seeded: path -> content, proposed once by ``make propose`` (a pull request from
+            ``seed_branch(branch)`` into ``branch``) and then left alone. Default: none.
         managed_via_pull_request: whether the managed files are proposed by a pull request
-            too, for a branch whose protection requires pull requests (a direct commit would
-            be rejected). The head branch ``workflows_branch(branch, managed)`` is named after
-            the content, so a toolkit upgrade that changes a workflow opens a new pull request
-            and closes the superseded one if it is still open. Edits on the project branch are
-            then not reverted. Default: no, committed to ``branch`` directly.
+            too (by ``make propose``), for a branch whose protection requires pull requests (a
+            direct commit would be rejected). The head branch ``workflows_branch(branch,
+            managed)`` is named after the content, so a toolkit upgrade that changes a workflow
+            is proposed anew. Edits on the project branch are then not reverted. Default: no,
+            committed to ``branch`` directly and kept in Terraform state.
     """
 
     provider: TerraformProvider
@@ -95,7 +95,8 @@ class RepositoryFilesProps:
 
 class RepositoryFiles(Construct):
     """Attributes: ``managed_paths``, ``seeded_paths``, ``seed_branch`` (``None`` when nothing
-    is seeded), ``workflows_branch`` (``None`` when the managed files are committed directly)."""
+    is seeded), ``workflows_branch`` (``None`` when the managed files are committed directly),
+    ``proposals`` (the pull requests ``make propose`` opens, outside Terraform state)."""
 
     def __init__(self, scope: Construct, id_: str, props: RepositoryFilesProps) -> None:
         super().__init__(scope, id_)
@@ -105,20 +106,18 @@ class RepositoryFiles(Construct):
         for path in [*props.managed, *props.seeded]:
             if path.startswith("/") or ".." in path.split("/") or "\\" in path:
                 raise ValueError(f"{self.node.path}: {path!r} must be a relative POSIX path")
+        owner = props.provider.owner if isinstance(props.provider, GithubProvider) else None
+        if (props.seeded or props.managed_via_pull_request) and not owner:
+            raise ValueError(
+                f"{self.node.path}: proposing files needs a github provider with an owner"
+            )
+        proposals: list[Proposal] = []
         self.workflows_branch: str | None = None
         if props.managed_via_pull_request:
-            self.workflows_branch = workflows_branch(props.branch, props.managed)
-            self._propose(
-                props,
-                prefix="managed",
-                files=props.managed,
-                verb="update",
-                head=self.workflows_branch,
-                title=WORKFLOWS_PULL_REQUEST_TITLE,
-                body="The GitHub Actions workflows of the SageMaker project, proposed by "
-                "sagemaker-github-mlops because this branch requires pull requests. A newer "
-                "version opens a new pull request and closes this one if it is still open.",
-            )
+            assert owner is not None
+            proposal = workflows_proposal(owner, props.repository, props.branch, props.managed)
+            self.workflows_branch = proposal.head
+            proposals.append(proposal)
         else:
             for path in sorted(props.managed):
                 RepositoryFile(
@@ -134,64 +133,10 @@ class RepositoryFiles(Construct):
                 )
         self.seed_branch: str | None = None
         if props.seeded:
-            self.seed_branch = seed_branch(props.branch)
-            self._propose(
-                props,
-                prefix="seed",
-                files=props.seeded,
-                verb="add starter",
-                head=self.seed_branch,
-                title=SEED_PULL_REQUEST_TITLE,
-                body="Starter code for the SageMaker pipeline (`pipelines/`) and the deploy step "
-                "(`deploy/`), proposed once by sagemaker-github-mlops. Once merged the files "
-                "are yours: the toolkit never changes or deletes them. Close this pull request "
-                "if the repository already has its code.",
-            )
+            assert owner is not None
+            proposal = seed_proposal(owner, props.repository, props.branch, props.seeded)
+            self.seed_branch = proposal.head
+            proposals.append(proposal)
+        self.proposals: tuple[Proposal, ...] = tuple(proposals)
         self.managed_paths = tuple(sorted(props.managed))
         self.seeded_paths = tuple(sorted(props.seeded))
-
-    def _propose(
-        self,
-        props: RepositoryFilesProps,
-        *,
-        prefix: str,
-        files: Mapping[str, str],
-        verb: str,
-        head: str,
-        title: str,
-        body: str,
-    ) -> None:
-        """Commit ``files`` to the toolkit branch ``head`` (created from the project branch)
-        and open one pull request into the project branch."""
-        committed = [
-            RepositoryFile(
-                self,
-                f"{prefix}-{slug(path)}",
-                provider=props.provider,
-                repository=props.repository,
-                branch=head,
-                autocreate_branch=True,
-                autocreate_branch_source_branch=props.branch,
-                file=path,
-                content=literal(normalise(files[path])),
-                commit_message=COMMIT_MESSAGE.format(verb=verb, path=path),
-                # Only the toolkit branch is written: the pull request shows any difference
-                # to the project branch, and the data scientists decide.
-                overwrite_on_create=True,
-                lifecycle=TerraformResourceLifecycle(ignore_changes=["content"]),
-            )
-            for path in sorted(files)
-        ]
-        RepositoryPullRequest(
-            self,
-            f"{prefix}-pull-request",
-            provider=props.provider,
-            base_repository=props.repository,
-            base_ref=props.branch,
-            head_ref=head,
-            title=title,
-            body=body,
-            # Someone may retitle or edit it; that is not drift.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["title", "body"]),
-            depends_on=committed,
-        )

@@ -38,6 +38,7 @@ __all__ = [
     "StageDeploy",
     "WorkflowParams",
     "WorkflowParamsError",
+    "deploy_workflow_path",
     "render_build_workflow",
     "render_deploy_workflow",
     "workflow_paths",
@@ -60,6 +61,11 @@ def workflow_paths(environment_name: str) -> dict[str, str]:
     return {
         kind: f"{WORKFLOW_DIRECTORY}/{kind}-{environment_name}.yml" for kind in ("build", "deploy")
     }
+
+
+def deploy_workflow_path(environment_name: str) -> str:
+    """The workflow file the trigger dispatches for this environment."""
+    return workflow_paths(environment_name)["deploy"]
 
 
 AuthMode = Literal["oidc", "access_keys"]

@@ -67,3 +67,6 @@ def trigger_env(
     handler.reset_runtime()
     yield TriggerEnv(github=fake_github, dynamodb=dynamodb, secrets=secrets)
     handler.reset_runtime()
+    # every dispatch the function sent and every answer it got, against GitHub's description
+    errors = fake_github.conformance_errors()
+    assert errors == [], "\n".join(errors)

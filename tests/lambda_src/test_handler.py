@@ -35,6 +35,11 @@ from tests.lambda_src.trigger_support import (
 )
 from tests.support.fake_github import FakeResponse
 
+#: GitHub's description documents only 200 and 204 for create-workflow-dispatch; the error
+#: answers below follow "Troubleshooting the REST API" / "Rate limits for the REST API" and
+#: keep GitHub's basic-error body (tests/support/fake_github.py ``undocumented``)
+UNDOCUMENTED = "create-workflow-dispatch error (the description lists 200 and 204 only)"
+
 APPROVED = "model_package_approved"
 ARN = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-model-p-abc123def456/3"
 DISPATCH_PATH = "/repos/acme-user/churn-model/actions/workflows/deploy.yml/dispatches"
@@ -116,6 +121,7 @@ def test_server_rejecting_return_run_details_gets_plain_dispatch(
         FakeResponse(
             status=422,
             body={"message": 'Invalid request.\n\n"return_run_details" is not a permitted key.'},
+            undocumented="a server without return_run_details (GitHub Enterprise Server)",
         ),
         FakeResponse(status=204),
     )
@@ -204,7 +210,9 @@ def test_github_enterprise_base_path_is_kept(
 def test_server_error_raises_retryable_and_releases_claim(
     trigger_env: TriggerEnv, status: int
 ) -> None:
-    trigger_env.github.enqueue(FakeResponse(status=status, body={"message": "Server Error"}))
+    trigger_env.github.enqueue(
+        FakeResponse(status=status, body={"message": "Server Error"}, undocumented=UNDOCUMENTED)
+    )
 
     with pytest.raises(GitHubUnavailableError, match=f"GitHub answered {status}"):
         invoke(load_fixture(APPROVED))
@@ -227,7 +235,9 @@ def test_rate_limits_raise_retryable(
     trigger_env: TriggerEnv, status: int, headers: dict[str, str], message: str
 ) -> None:
     trigger_env.github.enqueue(
-        FakeResponse(status=status, headers=headers, body={"message": message})
+        FakeResponse(
+            status=status, headers=headers, body={"message": message}, undocumented=UNDOCUMENTED
+        )
     )
 
     with pytest.raises(GitHubRateLimitedError) as raised:
@@ -264,7 +274,9 @@ def test_422_is_non_retryable_and_retries_do_not_call_github(
 ) -> None:
     trigger_env.github.enqueue(
         FakeResponse(
-            status=422, body={"message": "Workflow does not have 'workflow_dispatch' trigger"}
+            status=422,
+            body={"message": "Workflow does not have 'workflow_dispatch' trigger"},
+            undocumented=UNDOCUMENTED,
         )
     )
 
@@ -289,7 +301,9 @@ def test_422_is_non_retryable_and_retries_do_not_call_github(
 
 
 def test_re_approval_after_permanent_failure_dispatches_again(trigger_env: TriggerEnv) -> None:
-    trigger_env.github.enqueue(FakeResponse(status=404, body={"message": "Not Found"}))
+    trigger_env.github.enqueue(
+        FakeResponse(status=404, body={"message": "Not Found"}, undocumented=UNDOCUMENTED)
+    )
     with pytest.raises(GitHubRequestRejectedError, match="404"):
         invoke(load_fixture(APPROVED))
     # A duplicate of the same approval (new event id, same approval time) does not retry.
@@ -339,7 +353,9 @@ def test_package_registered_as_approved_keys_on_its_creation_time(
     [(401, "token is invalid"), (403, "may not dispatch"), (404, "does not exist")],
 )
 def test_client_errors_are_non_retryable(trigger_env: TriggerEnv, status: int, hint: str) -> None:
-    trigger_env.github.enqueue(FakeResponse(status=status, body={"message": "nope"}))
+    trigger_env.github.enqueue(
+        FakeResponse(status=status, body={"message": "nope"}, undocumented=UNDOCUMENTED)
+    )
 
     with pytest.raises(GitHubRequestRejectedError, match=hint):
         invoke(load_fixture(APPROVED))
@@ -456,7 +472,9 @@ def test_token_is_cached_and_refreshed_after_401(trigger_env: TriggerEnv) -> Non
     invoke(load_fixture(APPROVED))
     trigger_env.secrets.put_secret_value(SecretId=SECRET_NAME, SecretString="ghp_RotatedToken000")
     other = load_fixture("model_package_approved_org_repository")
-    trigger_env.github.enqueue(FakeResponse(status=401, body={"message": "Bad credentials"}))
+    trigger_env.github.enqueue(
+        FakeResponse(status=401, body={"message": "Bad credentials"}, undocumented=UNDOCUMENTED)
+    )
 
     result = invoke(other)
 
@@ -494,6 +512,7 @@ def test_redirect_from_a_moved_repository_is_a_permanent_error_naming_the_new_pl
             status=status,
             headers={"Location": moved},
             body={"message": "Moved Permanently", "url": moved, "documentation_url": "https://x"},
+            undocumented=UNDOCUMENTED,
         )
     )
 
@@ -511,7 +530,11 @@ def test_redirect_from_a_moved_repository_is_a_permanent_error_naming_the_new_pl
 
 def test_redirect_location_credentials_never_reach_the_error(trigger_env: TriggerEnv) -> None:
     trigger_env.github.enqueue(
-        FakeResponse(status=307, headers={"Location": "https://user:hunter2@evil.example/x?t=1"})
+        FakeResponse(
+            status=307,
+            headers={"Location": "https://user:hunter2@evil.example/x?t=1"},
+            malformed=True,
+        )
     )
 
     with pytest.raises(GitHubRequestRejectedError) as raised:
@@ -543,7 +566,9 @@ def test_accepted_dispatch_with_unparseable_rate_limit_headers_is_dispatched_onc
 def test_accepted_dispatch_with_malformed_body_is_dispatched_without_details(
     trigger_env: TriggerEnv,
 ) -> None:
-    trigger_env.github.enqueue(FakeResponse(status=200, body="<html>not json</html>"))
+    trigger_env.github.enqueue(
+        FakeResponse(status=200, body="<html>not json</html>", malformed=True)
+    )
 
     result = invoke(load_fixture(APPROVED))
 
@@ -554,7 +579,9 @@ def test_accepted_dispatch_with_malformed_body_is_dispatched_without_details(
 
 
 def test_gateway_timeout_is_outcome_unknown(trigger_env: TriggerEnv) -> None:
-    trigger_env.github.enqueue(FakeResponse(status=504, body={"message": "Gateway Timeout"}))
+    trigger_env.github.enqueue(
+        FakeResponse(status=504, body={"message": "Gateway Timeout"}, undocumented=UNDOCUMENTED)
+    )
 
     with pytest.raises(GitHubOutcomeUnknownError, match="504"):
         invoke(load_fixture(APPROVED))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -10,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from layer_build import (
     LOCK_PATH,
@@ -140,10 +143,38 @@ def test_lock_without_pins_or_hashes_is_refused(lock: str, message: str) -> None
 
 def test_project_lock_pins_everything_with_hashes_for_both_architectures() -> None:
     requirements = {r.name: r for r in parse_lock(LOCK_PATH.read_text())}
-    assert requirements["pygithub"].version == "2.10.0"
-    assert {"cryptography", "pynacl", "cffi", "requests", "pyjwt"} <= set(requirements)
+    assert requirements["requests"].version == "2.34.2"
     # Compiled packages carry one hash per platform wheel, not only this machine's.
-    assert len(requirements["cffi"].hashes) > 20
+    assert len(requirements["charset-normalizer"].hashes) > 20
+
+
+def _third_party_imports() -> set[str]:
+    """Top-level modules the function's code imports that neither the standard library, the
+    function's own zip nor the Lambda Python runtime (boto3, botocore) provides."""
+    own = {"handler", "github_trigger"}
+    runtime = {"boto3", "botocore"}
+    found: set[str] = set()
+    for path in (ROOT / "lambda_src").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - own - runtime - set(sys.stdlib_module_names)
+
+
+def test_layer_holds_exactly_what_the_function_imports() -> None:
+    """The lock is requests and its required dependencies (from requests' own metadata), and
+    the function imports requests and urllib3 (whose exception types it classifies)."""
+    assert _third_party_imports() == {"requests", "urllib3"}
+    locked = {r.name for r in parse_lock(LOCK_PATH.read_text())}
+    required = {
+        Requirement(text).name.lower().replace("_", "-")
+        for text in importlib.metadata.requires("requests") or []
+        if "extra ==" not in text
+    }
+    assert required == {"charset-normalizer", "idna", "urllib3", "certifi"}
+    assert locked == {"requests"} | required
 
 
 @pytest.mark.parametrize(

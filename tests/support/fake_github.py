@@ -22,13 +22,20 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.support import github_bodies as bodies
+from tests.support.github_openapi import description
 
 LOOPBACK = "127.0.0.1"
+#: ``Location`` of GitHub's 301 for a renamed or transferred repository ("Repository
+#: redirects"): ``/repositories/{id}``
+REDIRECT_TARGET = r"/repositories/(\d+)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +46,22 @@ class FakeResponse:
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    #: deliberately outside GitHub's description (fault injection: an HTML error page, a 5xx
+    #: no operation documents, a body missing fields): :func:`conformance_errors` skips
+    #: exactly these
+    malformed: bool = False
+    #: why GitHub sends this status although the operation's description does not list it (e.g.
+    #: 403 "Resource not accessible by personal access token", "Troubleshooting the REST API");
+    #: the body must still be GitHub's ``basic-error``
+    undocumented: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exchange:
+    """One request the fake received and what it answered."""
+
+    request: RecordedRequest
+    response: FakeResponse
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,9 +72,6 @@ class RecordedRequest:
     path: str
     headers: Mapping[str, str]
     body: Any
-
-
-DOCS = "https://docs.github.com/rest"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,10 +101,19 @@ class FakeRepository:
     admin: bool = True
     collaborators: set[str] = field(default_factory=set)
     teams: set[str] = field(default_factory=set)
-    #: branch -> the protection document GitHub returns (absent: "Branch not protected")
-    protection: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: branch -> active ruleset rules (GET /repos/{o}/{r}/rules/branches/{b})
-    rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: branch -> its protection: the required approvals when pull requests are required, or
+    #: ``None`` when protected without that (absent: "Branch not protected")
+    protection: dict[str, int | None] = field(default_factory=dict)
+    #: branch -> the types of the active ruleset rules (GET /repos/{o}/{r}/rules/branches/{b})
+    rules: dict[str, list[str]] = field(default_factory=dict)
+    #: old branch name -> new name (GitHub answers 301 for a renamed branch)
+    renamed_branches: dict[str, str] = field(default_factory=dict)
+    #: the OIDC subject template: ``None`` the default, else the customized claim keys
+    oidc_claim_keys: tuple[str, ...] | None = None
+    #: whether the repository opted in to the immutable, repository-ID-based ``sub``
+    oidc_immutable: bool = False
+    #: (branch, path) -> text of files the contents API serves
+    files: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
@@ -97,6 +126,11 @@ class FakeWorld:
     users: set[str] = field(default_factory=set)
     teams: set[tuple[str, str]] = field(default_factory=set)  # (org, slug)
     org_plans: dict[str, str | None] = field(default_factory=dict)
+    #: (owner, name) of a repository's former name -> the repository now (GitHub answers 301
+    #: with ``Location: .../repositories/{id}``, "Repository redirects")
+    renamed: dict[tuple[str, str], FakeRepository] = field(default_factory=dict)
+    #: rate limit left for every token (0: 403 "API rate limit exceeded")
+    rate_limit_remaining: int = 4999
 
     def repository(self, owner: str, name: str) -> FakeRepository | None:
         for repo in self.repositories:
@@ -105,47 +139,125 @@ class FakeWorld:
         return None
 
 
-def _error(status: int, message: str, doc: str, headers: Mapping[str, str]) -> FakeResponse:
-    body = {"message": message, "documentation_url": f"{DOCS}/{doc}", "status": str(status)}
-    return FakeResponse(status=status, body=body, headers=headers)
+#: The fine-grained permission each routed endpoint needs, as GitHub documents it per
+#: endpoint ("Permissions required for fine-grained personal access tokens") and sends back in
+#: ``X-Accepted-GitHub-Permissions`` on every answer to a fine-grained or App token.
+PERMISSIONS = (
+    (r"/repos/[^/]+/[^/]+/actions/variables", "variables=read"),
+    (r"/repos/[^/]+/[^/]+/actions/secrets", "secrets=read"),
+    (r"/repos/[^/]+/[^/]+/actions/oidc/customization/sub", "actions=read"),
+    (r"/repos/[^/]+/[^/]+/branches/.+/protection", "administration=read"),
+    (r"/repos/[^/]+/[^/]+/contents/.+", "contents=read"),
+    (r"/repos/[^/]+/[^/]+/pulls", "pull_requests=read"),
+    (r"/repos/[^/]+/[^/]+(/.*)?", "metadata=read"),
+    (r"/orgs/[^/]+/teams/.*", "members=read"),
+)
 
 
-def route(world: FakeWorld, method: str, path: str, headers: Mapping[str, str]) -> FakeResponse:
+def _error(
+    status: int, message: str, doc: str, headers: Mapping[str, str], undocumented: str = ""
+) -> FakeResponse:
+    return FakeResponse(
+        status=status,
+        body=bodies.error(status, message, doc),
+        headers=headers,
+        undocumented=undocumented,
+    )
+
+
+def route(
+    world: FakeWorld,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    base: str = "https://api.github.com",
+) -> FakeResponse:
     """Answer one request like api.github.com (GET endpoints the preflight reads).
 
     Authentication: ``Authorization: Bearer <token>`` (or ``token <token>``); an unknown token
     gets 401 "Bad credentials". Classic tokens get ``X-OAuth-Scopes`` on every answer
     ("Scopes for OAuth apps": the header lists the token's scopes); fine-grained and App tokens
-    get no such header. A repository the token cannot see is 404 "Not Found", exactly like one
-    that does not exist ("Troubleshooting the REST API": GitHub answers 404, not 403, to hide
-    private repositories).
+    get no such header, and get ``X-Accepted-GitHub-Permissions`` naming the endpoint's
+    permission on every answer ("Troubleshooting the REST API"). A repository the token cannot
+    see is 404 "Not Found", exactly like one that does not exist (GitHub answers 404, not 403,
+    to hide private repositories). Every answer carries GitHub's ``x-ratelimit-*`` headers
+    ("Rate limits for the REST API"); with none left, 403 "API rate limit exceeded".
+    ``base``: the API root that redirect ``Location`` headers point into.
     """
     auth = headers.get("authorization", "")
     token = world.tokens.get(auth.split(" ", 1)[1] if " " in auth else "")
     if token is None:
-        return _error(401, "Bad credentials", "overview/troubleshooting-the-rest-api", {})
-    scope_headers = (
-        {"X-OAuth-Scopes": ", ".join(token.scopes), "X-Accepted-OAuth-Scopes": ""}
-        if token.kind == "classic"
-        else {}
-    )
+        return _error(
+            401,
+            "Bad credentials",
+            "overview/troubleshooting-the-rest-api",
+            {},
+            undocumented="bad credentials: 'Troubleshooting the REST API' (any endpoint)",
+        )
+    url = urlsplit(path)
+    router = _Router(world, token, url.path.rstrip("/"), base)
+    if world.rate_limit_remaining <= 0:
+        return _error(
+            403,
+            f"API rate limit exceeded for user ID {bodies.stable_id(token.login)}.",
+            "overview/rate-limits-for-the-rest-api",
+            router.common,
+            undocumented="rate limited: 'Rate limits for the REST API' (403 or 429)",
+        )
     if method != "GET":
-        return _error(404, "Not Found", "overview/resources-in-the-rest-api", scope_headers)
+        return router.not_found("overview/resources-in-the-rest-api")
+    return router.get(dict(parse_qsl(url.query)))
 
-    def ok(body: Any) -> FakeResponse:
-        return FakeResponse(status=200, body=body, headers=scope_headers)
 
-    def no_content() -> FakeResponse:
-        return FakeResponse(status=204, headers=scope_headers)
+class _Router:
+    """Answers one GET for one token."""
 
-    def not_found(doc: str, message: str = "Not Found") -> FakeResponse:
-        return _error(404, message, doc, scope_headers)
+    def __init__(self, world: FakeWorld, token: FakeToken, path: str, base: str) -> None:
+        self.world = world
+        self.token = token
+        self.path = path
+        self.base = base
+        remaining = max(world.rate_limit_remaining, 0)
+        self.common: dict[str, str] = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-reset": "1767607200",
+            "x-ratelimit-used": str(5000 - remaining),
+            "x-ratelimit-resource": "core",
+        }
+        if token.kind == "classic":
+            self.common["X-OAuth-Scopes"] = ", ".join(token.scopes)
+            self.common["X-Accepted-OAuth-Scopes"] = "repo"
+        else:
+            permission = next((p for r, p in PERMISSIONS if re.fullmatch(r, path)), None)
+            if permission is not None:
+                self.common["X-Accepted-GitHub-Permissions"] = permission
 
-    def denied(permission: str) -> FakeResponse | None:
-        """403 for a fine-grained/App token without ``permission``, with the header GitHub
-        sends such callers ("x-accepted-github-permissions: variables=read"; alternatives are
-        separated by ';') and the body "Resource not accessible by personal access token"
-        (by "integration" for Apps)."""
+    def ok(self, body: Any, extra: Mapping[str, str] | None = None) -> FakeResponse:
+        return FakeResponse(status=200, body=body, headers={**self.common, **(extra or {})})
+
+    def no_content(self) -> FakeResponse:
+        return FakeResponse(status=204, headers=self.common)
+
+    def not_found(self, doc: str, message: str = "Not Found") -> FakeResponse:
+        return _error(404, message, doc, self.common)
+
+    def absent(self) -> FakeResponse:
+        """404 without a body: the answer of the yes/no endpoints (check-collaborator,
+        check-permissions-for-repo-in-org), whose description documents no content."""
+        return FakeResponse(status=404, headers=self.common)
+
+    def moved(self, location: str, doc: str) -> FakeResponse:
+        """301 "Moved permanently" (documented by get-repository and get-branch)."""
+        body = {**bodies.error(301, "Moved Permanently", doc), "url": location}
+        return FakeResponse(status=301, body=body, headers={**self.common, "Location": location})
+
+    def denied(self, permission: str, doc: str) -> FakeResponse | None:
+        """403 for a fine-grained/App token without ``permission``: the body "Resource not
+        accessible by personal access token" ("by integration" for Apps) and the permission in
+        X-Accepted-GitHub-Permissions ("Troubleshooting the REST API"; the endpoints' own
+        descriptions do not list this 403)."""
+        token = self.token
         if token.kind == "classic" or token.permissions is None:
             return None
         if permission.split("=", 1)[0] in token.permissions:
@@ -154,101 +266,185 @@ def route(world: FakeWorld, method: str, path: str, headers: Mapping[str, str]) 
         return _error(
             403,
             f"Resource not accessible by {by}",
-            "overview/troubleshooting-the-rest-api#resource-not-accessible",
-            {"X-Accepted-GitHub-Permissions": permission},
+            doc,
+            {**self.common, "X-Accepted-GitHub-Permissions": permission},
+            undocumented="fine-grained permission missing: 'Troubleshooting the REST API'",
         )
 
-    def visible(repo: FakeRepository | None) -> FakeRepository | None:
+    def visible(self, repo: FakeRepository | None) -> FakeRepository | None:
         if repo is None:
             return None
-        if token.owners is not None and repo.owner.lower() not in token.owners:
+        if self.token.owners is not None and repo.owner.lower() not in self.token.owners:
             return None
         return repo
 
-    path = path.split("?", 1)[0].rstrip("/")
-    if path == "/user":
-        if token.kind == "app":
-            # installation tokens act as the App, not a user
-            return _error(
-                403,
-                "Resource not accessible by integration",
-                "users/users#get-the-authenticated-user",
-                scope_headers,
+    def get(self, params: Mapping[str, str]) -> FakeResponse:
+        path, world = self.path, self.world
+        if path == "/user":
+            if self.token.kind == "app":
+                # installation tokens act as the App, not a user
+                return _error(
+                    403,
+                    "Resource not accessible by integration",
+                    "users/users#get-the-authenticated-user",
+                    self.common,
+                )
+            return self.ok(bodies.private_user(self.token.login))
+        if m := re.fullmatch(r"/users/([^/]+)", path):
+            known = {u.lower(): u for u in world.users}
+            if m.group(1).lower() in known:
+                return self.ok(bodies.public_user(known[m.group(1).lower()]))
+            return self.not_found("users/users#get-a-user")
+        if m := re.fullmatch(r"/orgs/([^/]+)", path):
+            plans = {k.lower(): (k, v) for k, v in world.org_plans.items()}
+            if m.group(1).lower() not in plans:
+                return self.not_found("orgs/orgs#get-an-organization")
+            return self.ok(bodies.organization(*plans[m.group(1).lower()]))
+        if m := re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)", path):
+            if (m.group(1).lower(), m.group(2).lower()) in {(o.lower(), s) for o, s in world.teams}:
+                return self.ok(bodies.team(m.group(1), m.group(2).lower()))
+            return self.not_found("teams/teams#get-a-team-by-name")
+        if m := re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)/repos/([^/]+)/([^/]+)", path):
+            repo = self.visible(world.repository(m.group(3), m.group(4)))
+            if repo is not None and m.group(2).lower() in repo.teams:
+                # "Response if team has permission for the repository" (no repository media type)
+                return self.no_content()
+            return self.absent()
+        if m := re.fullmatch(REDIRECT_TARGET, path):
+            # where a repository redirect points ("Repository redirects"; the description has no
+            # such operation)
+            for repo in world.repositories:
+                if bodies.stable_id(repo.owner, repo.name) == int(m.group(1)) and self.visible(
+                    repo
+                ):
+                    return self.repository(repo)
+            return self.not_found("repos/repos#get-a-repository")
+        m = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
+        if m is None:
+            return self.not_found("repos/repos#get-a-repository")
+        former = {(o.lower(), n.lower()): r for (o, n), r in world.renamed.items()}
+        moved = self.visible(former.get((m.group(1).lower(), m.group(2).lower())))
+        if moved is not None and not m.group(3):
+            repository_id = bodies.stable_id(moved.owner, moved.name)
+            return self.moved(
+                f"{self.base}/repositories/{repository_id}", "repos/repos#get-a-repository"
             )
-        return ok({"login": token.login, "id": 1, "type": "User"})
-    if m := re.fullmatch(r"/users/([^/]+)", path):
-        if m.group(1).lower() in {u.lower() for u in world.users}:
-            return ok({"login": m.group(1), "id": 2, "type": "User"})
-        return not_found("users/users#get-a-user")
-    if m := re.fullmatch(r"/orgs/([^/]+)", path):
-        org = m.group(1).lower()
-        plans = {k.lower(): v for k, v in world.org_plans.items()}
-        if org not in plans:
-            return not_found("orgs/orgs#get-an-organization")
-        body: dict[str, Any] = {"login": m.group(1), "id": 3, "type": "Organization"}
-        if plans[org] is not None:
-            body["plan"] = {"name": plans[org], "space": 976562499, "private_repos": 999999}
-        return ok(body)
-    if m := re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)", path):
-        if (m.group(1).lower(), m.group(2).lower()) in {(o.lower(), s) for o, s in world.teams}:
-            return ok({"slug": m.group(2), "id": 4, "name": m.group(2)})
-        return not_found("teams/teams#get-a-team-by-name")
-    if m := re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)/repos/([^/]+)/([^/]+)", path):
-        repo = visible(world.repository(m.group(3), m.group(4)))
-        if repo is not None and m.group(2).lower() in repo.teams:
-            # "Response if team has permission for the repository" (no repository media type)
-            return no_content()
-        return not_found("teams/teams#check-team-permissions-for-a-repository")
-    m = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
-    repo = visible(world.repository(m.group(1), m.group(2))) if m else None
-    if m is None or repo is None:
-        return not_found("repos/repos#get-a-repository")
-    rest = m.group(3) or ""
-    if rest == "":
-        body = {
-            "name": repo.name,
-            "full_name": f"{repo.owner}/{repo.name}",
-            "owner": {"login": repo.owner, "type": repo.owner_type},
-            "private": repo.visibility != "public",
-            "visibility": repo.visibility,
-            "archived": repo.archived,
-            "default_branch": repo.default_branch,
-        }
-        if token.kind != "app":
+        repo = self.visible(world.repository(m.group(1), m.group(2)))
+        if repo is None:
+            return self.not_found("repos/repos#get-a-repository")
+        return self.in_repository(repo, m.group(3) or "", params)
+
+    def repository(self, repo: FakeRepository) -> FakeResponse:
+        permissions = None
+        if self.token.kind != "app":
             # the authenticated user's role; absent for installation tokens
-            body["permissions"] = {
+            permissions = {
                 "admin": repo.admin,
                 "maintain": repo.admin,
                 "push": True,
                 "triage": True,
                 "pull": True,
             }
-        return ok(body)
-    if c := re.fullmatch(r"/collaborators/([^/]+)", rest):
-        # "Response if user is a collaborator" 204, "Not Found if user is not a collaborator"
-        if c.group(1).lower() in {u.lower() for u in repo.collaborators}:
-            return no_content()
-        return not_found("collaborators/collaborators#check-if-a-user-is-a-repository-collaborator")
-    if rest == "/actions/variables":
-        return denied("variables=read") or ok({"total_count": 0, "variables": []})
-    if rest == "/actions/secrets":
-        return denied("secrets=read") or ok({"total_count": 0, "secrets": []})
-    if b := re.fullmatch(r"/rules/branches/(.+)", rest):
-        return ok(repo.rules.get(b.group(1), []))
-    if b := re.fullmatch(r"/branches/(.+)/protection", rest):
-        refused = denied("administration=read")
+        return self.ok(
+            bodies.repository(
+                repo.owner,
+                repo.name,
+                owner_type=repo.owner_type,
+                default_branch=repo.default_branch,
+                visibility=repo.visibility,
+                archived=repo.archived,
+                permissions=permissions,
+            )
+        )
+
+    def in_repository(
+        self, repo: FakeRepository, rest: str, params: Mapping[str, str]
+    ) -> FakeResponse:
+        if rest == "":
+            return self.repository(repo)
+        if c := re.fullmatch(r"/collaborators/([^/]+)", rest):
+            # "Response if user is a collaborator" 204, "Not Found if user is not a collaborator"
+            if c.group(1).lower() in {u.lower() for u in repo.collaborators}:
+                return self.no_content()
+            return self.absent()
+        if rest == "/actions/variables":
+            return self.denied(
+                "variables=read", "actions/variables#list-repository-variables"
+            ) or self.ok({"total_count": 0, "variables": []})
+        if rest == "/actions/secrets":
+            return self.denied(
+                "secrets=read", "actions/secrets#list-repository-secrets"
+            ) or self.ok({"total_count": 0, "secrets": []})
+        if rest == "/pulls":
+            return self.denied("pull_requests=read", "pulls/pulls#list-pull-requests") or self.ok(
+                []
+            )
+        if rest == "/actions/oidc/customization/sub":
+            keys = repo.oidc_claim_keys
+            return self.denied("actions=read", "actions/oidc") or self.ok(
+                bodies.oidc_subject(
+                    use_default=keys is None, claim_keys=keys or (), immutable=repo.oidc_immutable
+                )
+            )
+        if b := re.fullmatch(r"/rules/branches/(.+)", rest):
+            rules = [
+                bodies.rule(kind, 1000 + i, f"{repo.owner}/{repo.name}")
+                for i, kind in enumerate(repo.rules.get(b.group(1), []))
+            ]
+            return self.page(rules, params, f"{self.base}/repos/{repo.owner}/{repo.name}{rest}")
+        if f := re.fullmatch(r"/contents/(.+)", rest):
+            ref = params.get("ref", repo.default_branch)
+            text = repo.files.get((ref, f.group(1)))
+            if text is None:
+                return self.not_found("repos/contents#get-repository-content")
+            return self.ok(bodies.content_file(repo.owner, repo.name, f.group(1), ref, text))
+        if b := re.fullmatch(r"/branches/(.+)/protection", rest):
+            return self.protection(repo, b.group(1))
+        if b := re.fullmatch(r"/branches/(.+)", rest):
+            return self.branch(repo, b.group(1))
+        return self.not_found("repos/repos#get-a-repository")
+
+    def protection(self, repo: FakeRepository, name: str) -> FakeResponse:
+        doc = "branches/branch-protection#get-branch-protection"
+        refused = self.denied("administration=read", doc)
         if refused is not None:
             return refused
-        if b.group(1) not in repo.branches:
-            return not_found("branches/branch-protection#get-branch-protection", "Branch not found")
-        if b.group(1) in repo.protection:
-            return ok(repo.protection[b.group(1)])
-        return not_found("branches/branch-protection#get-branch-protection", "Branch not protected")
-    if b := re.fullmatch(r"/branches/(.+)", rest):
-        if b.group(1) in repo.branches:
-            return ok({"name": b.group(1), "protected": b.group(1) in repo.protection})
-        return not_found("branches/branches#get-a-branch", "Branch not found")
-    return not_found("repos/repos#get-a-repository")
+        if name not in repo.branches:
+            return self.not_found(doc, "Branch not found")
+        if name not in repo.protection:
+            return self.not_found(doc, "Branch not protected")
+        return self.ok(
+            bodies.branch_protection(
+                repo.owner, repo.name, name, required_approvals=repo.protection[name]
+            )
+        )
+
+    def branch(self, repo: FakeRepository, name: str) -> FakeResponse:
+        if name in repo.renamed_branches:
+            # get-branch documents 301 "Moved permanently"; Location: the new branch's URL
+            new = repo.renamed_branches[name]
+            return self.moved(
+                f"{self.base}/repos/{repo.owner}/{repo.name}/branches/{new}",
+                "branches/branches#get-a-branch",
+            )
+        if name in repo.branches:
+            return self.ok(
+                bodies.branch(repo.owner, repo.name, name, protected=name in repo.protection)
+            )
+        return self.not_found("branches/branches#get-a-branch", "Branch not found")
+
+    def page(self, items: list[Any], params: Mapping[str, str], url: str) -> FakeResponse:
+        """One page of a list ("Using pagination in the REST API": ``per_page`` default 30,
+        max 100; a ``Link`` header with ``rel="next"`` and ``rel="last"`` while more follow)."""
+        per_page = min(int(params.get("per_page", "30")), 100)
+        page = int(params.get("page", "1"))
+        start = (page - 1) * per_page
+        links = []
+        if start + per_page < len(items):
+            last = (len(items) + per_page - 1) // per_page
+            links.append(f'<{url}?per_page={per_page}&page={page + 1}>; rel="next"')
+            links.append(f'<{url}?per_page={per_page}&page={last}>; rel="last"')
+        return self.ok(items[start : start + per_page], {"Link": ", ".join(links)} if links else {})
 
 
 class FakeGitHub:
@@ -257,6 +453,7 @@ class FakeGitHub:
     def __init__(self, port: int) -> None:
         self.port = port
         self.requests: list[RecordedRequest] = []
+        self.exchanges: list[Exchange] = []
         self.default = FakeResponse()
         self.world: FakeWorld | None = None
         self._queue: deque[FakeResponse] = deque()
@@ -276,6 +473,7 @@ class FakeGitHub:
         """Forget recorded requests and scripted responses."""
         with self._lock:
             self.requests.clear()
+            self.exchanges.clear()
             self._queue.clear()
             self.default = FakeResponse()
             self.world = None
@@ -284,10 +482,57 @@ class FakeGitHub:
         with self._lock:
             self.requests.append(request)
             if self._queue:
-                return self._queue.popleft()
-            if self.world is not None:
-                return route(self.world, request.method, request.path, request.headers)
-            return self.default
+                answer = self._queue.popleft()
+            elif self.world is not None:
+                answer = route(
+                    self.world, request.method, request.path, request.headers, self.api_url
+                )
+            else:
+                answer = self.default
+            self.exchanges.append(Exchange(request=request, response=answer))
+            return answer
+
+    def conformance_errors(self) -> list[str]:
+        """Every way the recorded requests and the answers given differ from GitHub's
+        published description (:func:`conformance_errors`)."""
+        with self._lock:
+            exchanges = list(self.exchanges)
+        return conformance_errors(exchanges)
+
+
+def conformance_errors(exchanges: Iterable[Exchange]) -> list[str]:
+    """Check each request (path, query, JSON body) and each answer (status, documented headers,
+    body) against GitHub's OpenAPI description; answers marked ``malformed`` are skipped, those
+    marked ``undocumented`` are held to GitHub's ``basic-error`` schema only."""
+    spec = description()  # parsed once per process
+    errors: list[str] = []
+    for exchange in exchanges:
+        request, answer = exchange.request, exchange.response
+        if re.fullmatch(REDIRECT_TARGET, urlsplit(request.path).path) and request.method == "GET":
+            # the one request outside the description: where GitHub's 301 for a renamed
+            # repository points (get-repository documents the 301, not its target); GitHub
+            # answers it with the repository, so the answer is held to repos/get's schema
+            if answer.status == 200:
+                errors.extend(
+                    f"GET {request.path}: {e}"
+                    for e in spec.schema_errors("#/components/schemas/full-repository", answer.body)
+                )
+            continue
+        errors.extend(spec.request_errors(request.method, request.path, request.body))
+        if answer.malformed:
+            continue
+        if answer.undocumented:
+            errors.extend(
+                f"{request.method} {request.path} {answer.status} ({answer.undocumented}): {e}"
+                for e in spec.schema_errors("#/components/schemas/basic-error", answer.body)
+            )
+            continue
+        errors.extend(
+            spec.response_errors(
+                request.method, request.path, answer.status, answer.headers, answer.body
+            )
+        )
+    return errors
 
 
 def _handler_class(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:

@@ -29,7 +29,7 @@ from modules.core.config.base import (
 
 
 class LambdaSettings(_Model):
-    """Runtime of the shared trigger function and of its PyGithub layer."""
+    """Runtime of the shared trigger function and of its layer."""
 
     runtime: Literal["python3.12", "python3.13"] = "python3.12"
     architecture: Literal["arm64", "x86_64"] = "arm64"

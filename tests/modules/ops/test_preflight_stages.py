@@ -17,7 +17,7 @@ import pytest
 from modules.core.config import parse_config
 from modules.core.naming import iam_name
 from modules.ops import preflight
-from modules.ops.preflight_stages import READ_ONLY_PREFIXES, stage_account_checks
+from modules.ops.preflight.stages import READ_ONLY_PREFIXES, stage_account_checks
 from tests.support.moto_server import MotoServer, running_moto_server
 from tests.support.three_accounts import ENVIRONMENT, PRODUCTION, REGION, STAGING, three_accounts
 

@@ -12,7 +12,7 @@ Per stage account, with the credentials that run plans:
 4. the stage roles the plan creates (deploy and model role per project) are not taken by
    something else: a role of that name without the toolkit's ``managed-by`` tag blocks.
 
-Hooked into :func:`modules.ops.preflight.run` by one call (:func:`stage_account_checks`).
+Hooked into :func:`modules.ops.preflight.cli.run` by one call (:func:`stage_account_checks`).
 """
 
 from __future__ import annotations
