@@ -25,27 +25,30 @@ export CHECKPOINT_DISABLE := 1
 CDKTF = PATH="$(NODE22_DIR):$$PATH" JSII_NODE="$(NODE22_DIR)/node" env $$([ -t 1 ] || echo CI=true) node_modules/.bin/cdktf
 # Before a cdktf command: `CONFIG=` switches the remembered config (an explicit synth), then the
 # STACK must be one of the config's stacks (else exit 2 with the list).
+# The config and STACK a target works on, checked at once (it reads only the config, no synth):
+# CONFIG= from the command line, else the remembered config; an unknown STACK exits 2 with the list.
+CHECK_STACK = $(PY) -m modules.ops.stacks --outdir "$(OUTDIR)" $(CONFIG_ARG) $(if $(STACK),--stack $(STACK))
+# A synth whose summary goes to stderr (the target's own output stays on stdout).
+SYNTH_QUIET = $(PY) main.py $(CONFIG_ARG) --outdir "$(OUTDIR)" >&2
 PREPARE_STACK = $(if $(CONFIG_ARG),$(PY) main.py $(CONFIG_ARG) --outdir cdktf.out &&) \
 	$(PY) -m modules.ops.stacks --outdir cdktf.out $(if $(STACK),--stack $(STACK))
 
-.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node schema addresses golden preflight deployer-policy
+.PHONY: help synth test test-fast lint diff deploy destroy layer bench checkov validate drift clean install install-dev node lock schema addresses golden preflight deployer-policy inventory
 
 help: ## Show this help (the default goal)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  Variables: CONFIG=<path> (synth; remembered) OUTDIR=$(OUTDIR) STACK=<environment name>"
 
-$(VENV)/.installed: requirements.txt
-	@echo ">> creating $(VENV) and installing requirements.txt"
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -r requirements.txt
-	@echo ">> preparing slim provider assemblies (build/slim-providers) and jsii's package cache"
+# Installs from the hash-pinned locks (make lock) with the pinned uv, falling back to pip
+# (modules/ops/install.py says when and why); both share their caches between clones.
+$(VENV)/.installed: requirements.lock
+	@$(PYTHON) modules/ops/install.py --venv $(VENV) --lock requirements.lock
+	@echo ">> preparing slim provider assemblies and jsii's package cache (shared: ~/.cache)"
 	@$(PY) -m modules.jsii_slim || echo ">> (not prepared: synth falls back to the full packages)"
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	@echo ">> installing requirements-dev.txt"
-	@$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	@$(PYTHON) modules/ops/install.py --venv $(VENV) --lock requirements-dev.lock
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -56,6 +59,8 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed ## Create the virtualenv with what synth needs
 install-dev: $(VENV)/.installed-dev ## Add what the tests need
 node: node_modules/.installed ## Install the pinned cdktf CLI (package.json)
+lock: ## Regenerate requirements.lock and requirements-dev.lock (hashes) from requirements*.txt
+	@$(PYTHON) modules/ops/install.py --venv $(VENV) --compile
 
 synth: $(VENV)/.installed ## Synthesize CONFIG (remembered) into OUTDIR (no credentials needed)
 	@$(PY) main.py $(CONFIG_ARG) --outdir "$(OUTDIR)"
@@ -66,7 +71,7 @@ test: $(VENV)/.installed-dev node_modules/.installed ## Run every test (what CI 
 	@start=$$(date +%s); rc=0; $(PY) -m pytest -n 2 --dist worksteal --durations=10 $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
-test-fast: $(VENV)/.installed-dev ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, moto, checkov
+test-fast: $(VENV)/.installed-dev node_modules/.installed ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, moto, checkov
 	@start=$$(date +%s); rc=0; MLOPS_TEST_FAST=1 $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not heavy" -n 2 --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test-fast: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
@@ -91,19 +96,29 @@ destroy: $(VENV)/.installed node_modules/.installed ## cdktf destroy STACK=<env>
 validate: synth ## terraform init (provider mirror, offline) + validate of every stack
 	@$(PY) -m modules.ops.validate --outdir "$(OUTDIR)" --workdir build/validate
 
-preflight: $(VENV)/.installed ## Read-only check of the AWS + GitHub prerequisites of CONFIG (STACK=<env>): exit 0 ok, 1 blocked
-	@$(PY) -m modules.ops.preflight --config "$(CONFIG)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
+preflight: $(VENV)/.installed ## Read-only check of the AWS + GitHub prerequisites of the remembered config (or CONFIG=, STACK=<env>): exit 0 ok, 1 blocked
+	@config=$$($(CHECK_STACK) --print-path) && \
+	$(PY) -m modules.ops.preflight --config "$$config" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
 propose: $(VENV)/.installed ## After the first deploy: open the starter-code (and protected-branch workflow) pull requests once (STACK=<env>); docs/seeding.md
 	@$(PY) -m modules.proposals --config "$(CONFIG)" $(if $(STACK),--stack $(STACK))
 
 deployer-policy: $(VENV)/.installed ## Least-privilege IAM policy for whoever plans/applies (STACK=<env>; READ_ONLY=1: for make drift)
-	@$(PY) main.py --config "$(CONFIG)" --outdir "$(OUTDIR)" >&2
+	@$(CHECK_STACK) >&2
+	@$(SYNTH_QUIET)
 	@$(PY) -m modules.ops.deployer_policy --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(READ_ONLY),--read-only)
 
-drift: $(VENV)/.installed ## Drift check of deployed stacks (STACK=<env>, JSON=path): exit 0 in sync, 2 drift, 1 error
-	@$(if $(STACK),$(PY) -m modules.ops.stacks --outdir "$(OUTDIR)" --stack $(STACK))
+# make exits 2 whenever a recipe fails, so `make drift` cannot tell drift (2) from an error (1):
+# scripts and CI call `python -m modules.ops.drift` itself (docs/drift.md).
+drift: $(VENV)/.installed ## Drift check of deployed stacks (STACK=<env>, JSON=path): see docs/drift.md for exit codes
+	@$(CHECK_STACK) >&2
+	@$(SYNTH_QUIET)
 	@$(PY) -m modules.ops.drift --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
+
+inventory: $(VENV)/.installed ## What each account and repository gets, from the synthesized stacks (STACK=<env>, JSON=path or -)
+	@$(CHECK_STACK) >&2
+	@$(SYNTH_QUIET)
+	@$(PY) -m modules.ops.inventory --outdir "$(OUTDIR)" $(if $(STACK),--stack $(STACK)) $(if $(JSON),--json $(JSON))
 
 checkov: $(VENV)/.installed ## checkov on OUTDIR's stacks, offline (own pinned venv in build/)
 	@$(PY) -m tools.gates.checkov_gate --outdir "$(OUTDIR)"

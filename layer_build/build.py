@@ -268,7 +268,11 @@ def build_layer(
         if r.applies_to(target)
     ]
     wheel_dir = (cache_dir or out_dir / "wheel-cache") / f"{runtime}-{architecture}-{key}"
-    _download_wheels(requirements, target, wheel_dir)
+    try:
+        # a cache shared between clones may hold every wheel already (checked by hash)
+        _select_wheels(requirements, target, wheel_dir)
+    except LayerBuildError:
+        _download_wheels(requirements, target, wheel_dir)
     entries: dict[str, ZipEntry] = {}
     for wheel in _select_wheels(requirements, target, wheel_dir):
         _wheel_entries(wheel, entries)

@@ -1,7 +1,9 @@
 """The zips a synth needs, built before the app (constructs never build or read files).
 
 The trigger function's zip and one layer (requests) per (runtime, architecture) used by the
-config, built by ``layer_build`` byte-reproducibly into ``build/`` (reused when unchanged).
+config, built by ``layer_build`` byte-reproducibly into ``build/`` (reused when unchanged). The
+layer's wheels are downloaded once per machine into the shared cache (:func:`shared_cache_dir`,
+``MLOPS_WHEEL_CACHE`` overrides), checked against the lock's hashes on every use.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def default_build_dir() -> Path:
     """``$MLOPS_BUILD_DIR`` or ``build/`` in the project."""
     return Path(os.environ.get("MLOPS_BUILD_DIR") or ROOT / "build")
+
+
+def shared_cache_dir() -> Path:
+    """The user's cache directory for this toolkit (``$XDG_CACHE_HOME`` or ``~/.cache``), shared
+    by every clone: what is kept there is keyed by the hashes of what it was made from."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sagemaker-github-mlops"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +54,7 @@ def build_artifacts(config: ToolkitConfig, build_dir: Path | None = None) -> Bui
     """Build the function zip and every layer the config needs (cached in ``build_dir``)."""
     out = build_dir or default_build_dir()
     out.mkdir(parents=True, exist_ok=True)
-    cache = os.environ.get("MLOPS_WHEEL_CACHE")
+    cache = os.environ.get("MLOPS_WHEEL_CACHE") or str(shared_cache_dir() / "layer-wheels")
     function = build_function_zip(src_dir=FUNCTION_ROOT, out_path=out / "trigger-function.zip")
     layers: dict[tuple[str, str], ZipArtifact] = {}
     wanted = sorted(

@@ -17,8 +17,9 @@ Two problems, one place:
 * **Node load.** Even then, jsii's kernel would load the provider's whole npm package (every
   type and every resource's JavaScript) on the first import. ``modules/jsii_slim`` serves it
   a slim copy of the package holding only the submodules the app uses, built once and cached
-  under ``build/slim-providers/``; it falls back to the full package, with one warning line, when
-  the slim copy cannot be prepared (``MLOPS_SLIM_ASSEMBLIES=0`` turns only this part off).
+  in the user's cache directory (shared by clones); it falls back to the full package, with one
+  warning line, when the slim copy cannot be prepared (``MLOPS_SLIM_ASSEMBLIES=0`` turns only
+  this part off).
 
 Nothing here runs on import: the entry points call :func:`prepare` explicitly, before anything
 imports cdktf (``main.py``, ``python -m modules.jsii_slim``, ``tools/gates/golden.py``, the test

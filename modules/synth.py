@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from modules.core.config import ConfigChoice, ToolkitConfig, write_record
 from modules.core.config.selection import display_path
@@ -42,6 +43,8 @@ class StackSummary:
     resources: dict[str, int]
     data_sources: int
     projects: int
+    #: Where a local backend keeps the state (relative to the stack directory), else None.
+    local_state: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,12 +60,23 @@ class SynthSummary:
         lines = [f"Synthesized {len(self.stacks)} stack(s) into {self.outdir}/{source}:"]
         if self.choice is not None and self.choice.previous is not None and self.choice.switches:
             lines.append(f"  (this replaced the output of {display_path(self.choice.previous)})")
+        if self.choice is not None and self.choice.notice is not None:
+            lines.append(f"  ({self.choice.notice})")
         for s in self.stacks:
             per_provider = ", ".join(f"{n} {p}" for p, n in sorted(s.resources.items()))
             lines.append(
                 f"  {s.name:<12} {s.projects} project(s); resources: {per_provider}; "
                 f"data sources: {s.data_sources}  ({s.path})"
             )
+        if self.choice is not None and not self.choice.is_example:
+            # once per stack: a non-example config whose state would live only in this clone
+            lines += [
+                f"  warning: stack {s.name} keeps its Terraform state in this clone "
+                f"({os.path.normpath(s.path.parent / s.local_state)}); another clone or CI "
+                "has none: use an s3 or cloud backend per account (docs/state.md)"
+                for s in self.stacks
+                if s.local_state is not None
+            ]
         first = self.stacks[0].name if self.stacks else "<environment>"
         next_head, switch = "Next:", []
         if self.choice is not None:
@@ -83,6 +97,17 @@ class SynthSummary:
         return "\n".join(lines)
 
 
+def _local_state(doc: dict[str, Any]) -> str | None:
+    """The state path of a stack that keeps its state in a local file, else None."""
+    terraform = doc.get("terraform", {})
+    if "cloud" in terraform:
+        return None
+    backend = terraform.get("backend") or {"local": {}}
+    if "local" not in backend:
+        return None
+    return str(backend["local"].get("path") or "terraform.tfstate")
+
+
 def summarize(
     outdir: Path, config: ToolkitConfig, choice: ConfigChoice | None = None
 ) -> SynthSummary:
@@ -101,6 +126,7 @@ def summarize(
                 resources=dict(counts),
                 data_sources=data,
                 projects=len(env.projects),
+                local_state=_local_state(doc),
             )
         )
     return SynthSummary(outdir=outdir, stacks=tuple(stacks), choice=choice)

@@ -80,6 +80,7 @@ HEAVY_TESTS = (
     "tests/gates/test_checkov_gate.py::",
     "tests/gates/test_python_lint.py::",
     "tests/gates/test_synthesized_artifacts.py::",
+    "tests/test_drift_workflow.py::test_zizmor_finds_nothing",
     "tests/gates/test_secret_canaries.py::test_no_secret_input_reaches_output_logs_or_snapshots",
     "tests/modules/test_runtime.py::test_lazy_mode_imports_only_used_modules",
     # the provider lifecycle model: a synth per config variant and every scenario, twice

@@ -261,8 +261,8 @@ def test_fails_on_cdktf_token_marker_anywhere() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(data, "c.yaml")
     assert info.value.problems == (
-        "environments[0].platform.product.owner: holds '{TfToken[', the marker CDKTF uses for "
-        "references; it can never be written literally: remove it",
+        "environments[0].platform.product.owner: 'a ${TfToken[TOKEN.1]}' holds '{TfToken[', "
+        "the marker CDKTF uses for references; it can never be written literally: remove it",
     )
 
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import main
+from modules.core.config.base import MAX_LISTED_PROBLEMS
 from tests.conftest import EXAMPLE_CONFIG, ROOT
 from tests.modules.core.test_config_input import BILLION_LAUGHS
 
@@ -134,7 +135,13 @@ def check_output(rc: int, err: str, outdir: Path) -> None:
         head, *lines = err.rstrip("\n").split("\n")
         m = re.fullmatch(r"error: .*?: (\d+) problems? in the configuration:", head)
         assert m, head
-        assert len(lines) == int(m.group(1)), err
+        total = int(m.group(1))
+        if total > MAX_LISTED_PROBLEMS:
+            assert lines.pop() == (
+                f"  ... and {total - MAX_LISTED_PROBLEMS} more (fix the ones above and run "
+                "again to see them)"
+            )
+        assert len(lines) == min(total, MAX_LISTED_PROBLEMS), err
         assert all(line.startswith("  - ") and line[4:].strip() for line in lines), err
         assert not outdir.exists()
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from pathlib import Path
 
+import yaml
+
+from modules.core.config import write_record
 from tests.conftest import ROOT
 
 # The install stamps are treated as up to date: -n must not even plan a reinstall.
@@ -58,3 +62,66 @@ def test_test_fast_leaves_out_slow_and_heavy_tests() -> None:
     assert '-m "not slow and not heavy"' in recipe
     full = make("-n", *STAMPS, "test").stdout
     assert "-m pytest" in full and "not slow" not in full and "MLOPS_TEST_FAST" not in full
+
+
+def _order(lines: list[str], *needles: str) -> list[int]:
+    return [next(i for i, line in enumerate(lines) if needle in line) for needle in needles]
+
+
+def test_preflight_uses_the_remembered_config() -> None:
+    recipe = make("-n", *STAMPS, "preflight", "STACK=dev").stdout
+    assert '-m modules.ops.stacks --outdir "cdktf.out"' in recipe
+    assert "--stack dev --print-path" in recipe
+    assert '-m modules.ops.preflight --config "$config" --stack dev' in recipe
+    assert '--config ""' not in recipe
+    given = make("-n", *STAMPS, "preflight", "CONFIG=my.yaml").stdout
+    assert '-m modules.ops.stacks --outdir "cdktf.out" --config "my.yaml"' in given
+
+
+def test_targets_check_the_stack_before_any_synth() -> None:
+    for target, module in (
+        ("deployer-policy", "modules.ops.deployer_policy"),
+        ("drift", "modules.ops.drift"),
+        ("inventory", "modules.ops.inventory"),
+    ):
+        lines = make("-n", *STAMPS, target, "STACK=dev").stdout.splitlines()
+        check, synth, run = _order(lines, "-m modules.ops.stacks", "main.py", f"-m {module}")
+        assert check < synth < run, target
+        assert "--stack dev" in lines[check] and "--config" not in lines[synth], target
+        assert "--stack dev" in lines[run], target
+
+
+def test_install_comes_from_the_locks() -> None:
+    synth = make("-n", "-W", "requirements.lock", "-o", "node_modules/.installed", "install")
+    assert "modules/ops/install.py --venv .venv --lock requirements.lock" in synth.stdout
+    dev = make("-n", "-W", "requirements-dev.lock", "-o", ".venv/.installed", "install-dev")
+    assert "modules/ops/install.py --venv .venv --lock requirements-dev.lock" in dev.stdout
+    assert "--compile" in make("-n", "lock").stdout
+
+
+def test_an_unknown_stack_is_listed_at_once_without_a_synth(tmp_path: Path) -> None:
+    """Through the real Makefile: the stack check reads only the config."""
+    out = tmp_path / "out"
+    for target in ("deployer-policy", "drift", "inventory", "preflight"):
+        result = make(*STAMPS, target, "STACK=nope", f"OUTDIR={out}")
+        assert result.returncode == 2, (target, result.stdout, result.stderr)
+        assert "STACK=nope: 1 problem" in result.stderr, target
+        assert "its stacks: dev, prod" in result.stderr, target
+        assert "Synthesized" not in result.stdout + result.stderr, target
+        assert not (out / "stacks").exists(), target
+
+
+def test_preflight_without_config_names_the_remembered_one(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    data = yaml.safe_load((ROOT / "config" / "example.yaml").read_text(encoding="utf-8"))
+    data["environments"] = data["environments"][:1]
+    data["environments"][0]["name"] = "mine"
+    mine.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    write_record(out, mine)
+    result = make(*STAMPS, "preflight", "STACK=nope", f"OUTDIR={out}")
+    assert result.returncode == 2
+    assert f"not a stack of {mine} (remembered from the last synth); its stacks: mine" in (
+        result.stderr
+    )

@@ -32,6 +32,8 @@ COPIED = (
     "layer_build",
     "requirements.txt",
     "requirements-dev.txt",
+    "requirements.lock",
+    "requirements-dev.lock",
     "package.json",
     "package-lock.json",
 )
@@ -78,7 +80,14 @@ def project(tmp_path: Path) -> Path:
     (dest / "node_modules").symlink_to(ROOT / "node_modules")
     # The install stamps live in the shared .venv/node_modules: make must see them as newer
     # than the copied requirement files, or it would reinstall into the shared environments.
-    for name in ("requirements.txt", "requirements-dev.txt", "package.json", "package-lock.json"):
+    for name in (
+        "requirements.txt",
+        "requirements-dev.txt",
+        "requirements.lock",
+        "requirements-dev.lock",
+        "package.json",
+        "package-lock.json",
+    ):
         os.utime(dest / name, (0, 0))
     (dest / "my.yaml").write_text(MY_CONFIG, encoding="utf-8")
     return dest
@@ -183,3 +192,23 @@ def test_plain_make_prints_help_and_validate_uses_the_remembered_config(project:
     assert again.returncode == 0, again.stderr
     assert "from my.yaml (remembered from the last synth)" in again.stdout
     assert sorted(p.name for p in (project / "cdktf.out" / "stacks").iterdir()) == ["mine"]
+
+
+def test_a_new_mlops_yaml_is_announced_and_preflight_uses_the_remembered_config(
+    project: Path,
+) -> None:
+    assert make(project, "synth", "CONFIG=my.yaml").returncode == 0
+    shutil.copy(project / "config" / "example.yaml", project / "mlops.yaml")
+    again = make(project, "synth")
+    assert again.returncode == 0, again.stderr
+    assert "from my.yaml (remembered from the last synth)" in again.stdout
+    assert (
+        "  (note: mlops.yaml is not used: the output remembers my.yaml; to switch, run "
+        "`make synth CONFIG=mlops.yaml` once)"
+    ) in again.stdout.splitlines()
+    policy = make(project, "deployer-policy", "STACK=dev")
+    assert policy.returncode == 2
+    assert "note: mlops.yaml is not used" in policy.stderr
+    assert "not a stack of my.yaml (remembered from the last synth); its stacks: mine" in (
+        policy.stderr
+    )

@@ -18,9 +18,10 @@ version (so every type keeps its FQN and the output stays byte-identical), holdi
 Which submodules the app uses is derived, never listed by hand: the sources under the scan roots
 (the ``modules`` package and ``main.py``) are searched for ``cdktf_cdktf_provider_aws.<name>``,
 and any submodule imported before the assembly is loaded is added too. The slim tarball is
-cached under ``build/slim-providers/`` (``MLOPS_SLIM_CACHE_DIR`` overrides), keyed by the sha256
-of the original tarball, the used submodules, the jsii version and this builder's version: a
-package upgrade or a new import rebuilds it (one notice line on stderr).
+cached in the user's cache directory, shared by every clone
+(``~/.cache/sagemaker-github-mlops/slim-providers/``; ``MLOPS_SLIM_CACHE_DIR`` overrides),
+keyed by the sha256 of the original tarball, the used submodules, the jsii version and this
+builder's version: a package upgrade or a new import rebuilds it (one notice line on stderr).
 ``python -m modules.jsii_slim`` builds it ahead of time (``make install`` does).
 
 The swap happens in exactly one place: the jsii kernel's ``load`` is wrapped so that a request
@@ -32,7 +33,7 @@ submodule and the way out, rather than failing later inside Node.
 
 The package, by role: ``common`` (settings, the error, the notice line), ``scan`` (which
 submodules the app uses), ``assembly`` (selecting the slim assembly and its ``lib/index.js``),
-``tarball`` (reading the original and writing the slim tarball), ``cache`` (build/slim-providers/)
+``tarball`` (reading the original and writing the slim tarball), ``cache`` (the shared cache)
 and ``loader`` (the meta-path finder that swaps the tarball; ``install``). This ``__init__``
 only re-exports their public names.
 

@@ -1,8 +1,9 @@
 """``python -m modules.jsii_slim``: prepare the slim tarballs and warm jsii's caches.
 
 ``make install`` runs this once, so that the first synth on a fresh machine is already fast: it
-builds the slim tarballs under ``build/slim-providers/`` and loads them in Node once, which fills
-jsii's package cache (``~/.cache/aws/jsii/package-cache`` or ``JSII_RUNTIME_PACKAGE_CACHE_ROOT``).
+builds the slim tarballs in the shared cache (``DEFAULT_CACHE_DIR``) and loads them in Node
+once, which fills jsii's package cache (``~/.cache/aws/jsii/package-cache`` or
+``JSII_RUNTIME_PACKAGE_CACHE_ROOT``).
 
 jsii 1.142 writes each cached package's runtime type index from a background thread after the
 load; a process that exits first never writes it, and the next synth pays for it. So this

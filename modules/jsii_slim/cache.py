@@ -1,4 +1,5 @@
-"""The cache of slim tarballs under ``build/slim-providers/`` (``MLOPS_SLIM_CACHE_DIR``)."""
+"""The cache of slim tarballs, shared by every clone (``DEFAULT_CACHE_DIR``, in the user's cache
+directory; ``MLOPS_SLIM_CACHE_DIR`` overrides)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,7 +13,13 @@ CACHE_DIR_ENV = "MLOPS_SLIM_CACHE_DIR"
 #: ``MLOPS_SLIM_ASSEMBLIES=0`` loads the full tarballs (the Python side stays lazy).
 DISABLE_ENV = "MLOPS_SLIM_ASSEMBLIES"
 ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_CACHE_DIR = ROOT / "build" / "slim-providers"
+#: Shared by every clone on the machine (entries are keyed by what they were built from, and
+#: written atomically): ``$XDG_CACHE_HOME`` or ``~/.cache``.
+DEFAULT_CACHE_DIR = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "sagemaker-github-mlops"
+    / "slim-providers"
+)
 DEFAULT_SCAN_ROOTS = (ROOT / "modules", ROOT / "main.py")
 
 

@@ -24,11 +24,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 from botocore.parsers import ResponseParserError  # not a BotoCoreError: nothing classifies it
 from requests.structures import CaseInsensitiveDict
+
+from tests.support.fake_github import Exchange, FakeResponse, RecordedRequest, conformance_errors
 
 DOCS = "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"
 
@@ -374,7 +377,30 @@ class FakeGitHubApi:
                 )
             return _response(204)
 
-        return self.world.call("github.post", process, GitHubFaults())
+        def conforming() -> Any:
+            """The answer GitHub decided on, held (with the request) to GitHub's OpenAPI
+            description; the faults above then garble or replace it deliberately."""
+            answer = process()
+            _assert_conforms(url, body, answer)
+            return answer
+
+        return self.world.call("github.post", conforming, GitHubFaults())
+
+
+def _assert_conforms(url: str, body: Any, answer: Any) -> None:
+    status = int(answer.status_code)
+    documented = status in (200, 204)  # create-workflow-dispatch lists only these
+    exchange = Exchange(
+        request=RecordedRequest(method="POST", path=urlsplit(url).path, headers={}, body=body),
+        response=FakeResponse(
+            status=status,
+            body=json.loads(answer.content) if answer.content else None,
+            headers=dict(answer.headers),
+            undocumented="" if documented else "a dispatch error GitHub sends (basic-error)",
+        ),
+    )
+    errors = conformance_errors([exchange])
+    assert errors == [], "\n".join(errors)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import pytest
 
 from modules.core.config import ConfigChoice
 from modules.synth import StackSummary, SynthSummary
+from tests.conftest import Synth
 
 STACK = StackSummary(
     name="mine",
@@ -52,3 +53,41 @@ def test_summary_says_when_it_replaced_another_configs_output(
     same = ConfigChoice(path=tmp_path / "a.yaml", source="recorded", previous=tmp_path / "a.yaml")
     text = SynthSummary(outdir=Path("out"), stacks=(STACK,), choice=same).render()
     assert "replaced" not in text
+
+
+def test_summary_warns_once_per_stack_whose_state_stays_in_this_clone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    local = StackSummary(
+        name="mine",
+        path=Path("cdktf.out/stacks/mine/cdk.tf.json"),
+        resources={"aws": 3},
+        data_sources=1,
+        projects=1,
+        local_state="../../../terraform.mine.tfstate",
+    )
+    remote = StackSummary(
+        name="prod", path=Path("cdktf.out/stacks/prod/cdk.tf.json"), resources={}, data_sources=0,
+        projects=1,
+    )  # fmt: skip
+    mine = ConfigChoice(path=tmp_path / "my.yaml", source="--config")
+    lines = SynthSummary(outdir=Path("cdktf.out"), stacks=(local, remote), choice=mine).render()
+    warnings = [line for line in lines.splitlines() if "warning:" in line]
+    assert warnings == [
+        "  warning: stack mine keeps its Terraform state in this clone "
+        "(terraform.mine.tfstate); another clone or CI has none: use an s3 or cloud backend "
+        "per account (docs/state.md)"
+    ]
+    example = ConfigChoice(path=tmp_path / "config" / "example.yaml", source="example")
+    text = SynthSummary(outdir=Path("cdktf.out"), stacks=(local,), choice=example).render()
+    assert "warning:" not in text
+
+
+def test_the_local_state_of_the_examples_stacks(example_synth: Synth) -> None:
+    from modules.synth import _local_state  # noqa: PLC0415
+
+    assert _local_state(example_synth.stack("dev")) == "../../../terraform.dev.tfstate"
+    assert _local_state(example_synth.stack("prod")) is None  # s3
+    assert _local_state({"terraform": {"cloud": {"organization": "acme"}}}) is None
+    assert _local_state({"terraform": {}}) == "terraform.tfstate"

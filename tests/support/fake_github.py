@@ -11,9 +11,15 @@ without run details). Use it as a context manager::
 
 With a :class:`FakeWorld` (``gh.world = FakeWorld(...)``), requests that no scripted response
 answers are routed like the real REST API: tokens, repositories, branches, protection, rulesets,
-users, teams and organization plans, with GitHub's status codes, scope headers and error bodies
+users, teams and organization plans, with GitHub's status codes, scope, permission and
+rate-limit headers, complete bodies (tests/support/github_bodies.py) and error bodies
 (``{"message": ..., "documentation_url": ...}``). See :func:`route` for the endpoints and the
 documentation each one follows.
+
+Every exchange is recorded (``gh.exchanges``); :meth:`FakeGitHub.conformance_errors` checks the
+requests and the answers against GitHub's OpenAPI description (tests/support/github_openapi.py).
+A scripted answer that is deliberately outside it says so: ``malformed=True`` (skipped) or
+``undocumented="why GitHub sends it"`` (only its ``basic-error`` body is checked).
 """
 
 from __future__ import annotations
@@ -85,6 +91,8 @@ class FakeToken:
     owners: frozenset[str] | None = None
     #: fine-grained / App repository permissions granted (``None``: all of them)
     permissions: frozenset[str] | None = None
+    #: whether a classic token is authorized for the SAML SSO of ``FakeWorld.saml_orgs``
+    sso_authorized: bool = False
 
 
 @dataclass(kw_only=True)
@@ -131,6 +139,10 @@ class FakeWorld:
     renamed: dict[tuple[str, str], FakeRepository] = field(default_factory=dict)
     #: rate limit left for every token (0: 403 "API rate limit exceeded")
     rate_limit_remaining: int = 4999
+    #: organizations that enforce SAML SSO: a classic token not authorized for one gets 403
+    #: with ``X-GitHub-SSO: required; url=...`` on its resources ("Authenticating to the REST
+    #: API with SAML single sign-on")
+    saml_orgs: set[str] = field(default_factory=set)
 
     def repository(self, owner: str, name: str) -> FakeRepository | None:
         for repo in self.repositories:
@@ -271,6 +283,23 @@ class _Router:
             undocumented="fine-grained permission missing: 'Troubleshooting the REST API'",
         )
 
+    def sso_refusal(self) -> FakeResponse | None:
+        """403 for a classic token not authorized for an organization's SAML SSO."""
+        match = re.fullmatch(r"/(?:repos|orgs)/([^/]+)(?:/.*)?", self.path)
+        org = match.group(1).lower() if match else ""
+        saml = {o.lower() for o in self.world.saml_orgs}
+        if org not in saml or self.token.kind != "classic" or self.token.sso_authorized:
+            return None
+        url = f"https://github.com/orgs/{org}/sso?authorization_request=A1B2C3"
+        return _error(
+            403,
+            "Resource protected by organization SAML enforcement. You must grant your Personal "
+            "Access token access to this organization.",
+            "authentication/authenticating-to-the-rest-api",
+            {**self.common, "X-GitHub-SSO": f"required; url={url}"},
+            undocumented="SAML SSO: 'Authenticating to the REST API' (any endpoint)",
+        )
+
     def visible(self, repo: FakeRepository | None) -> FakeRepository | None:
         if repo is None:
             return None
@@ -280,6 +309,8 @@ class _Router:
 
     def get(self, params: Mapping[str, str]) -> FakeResponse:
         path, world = self.path, self.world
+        if refused := self.sso_refusal():
+            return refused
         if path == "/user":
             if self.token.kind == "app":
                 # installation tokens act as the App, not a user

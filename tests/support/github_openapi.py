@@ -229,7 +229,7 @@ class GitHubDescription:
                 errors.extend(
                     f"{where}: {location} parameter {name}={value!r}: {message}"
                     for message in _schema_errors(
-                        WRITE_VALIDATOR(schema, registry=self.registry),
+                        WRITE_VALIDATOR(schema, registry=self.registry, format_checker=FORMATS),
                         _coerce(value, schema),
                     )
                 )
@@ -291,7 +291,8 @@ class GitHubDescription:
             errors.extend(
                 f"{where}: header {name}={value!r}: {message}"
                 for message in _schema_errors(
-                    READ_VALIDATOR(schema, registry=self.registry), _coerce(value, schema)
+                    READ_VALIDATOR(schema, registry=self.registry, format_checker=FORMATS),
+                    _coerce(value, schema),
                 )
             )
         content = response.get("content")
@@ -342,12 +343,15 @@ def _github_dialect(base: Any) -> Any:
 
 READ_VALIDATOR = _github_dialect(OAS30ReadValidator)
 WRITE_VALIDATOR = _github_dialect(OAS30WriteValidator)
+#: OpenAPI 3.0's formats as openapi-schema-validator checks them (date-time, email, int64, ...;
+#: ``uri`` is not checked: that needs a package this project does not install)
+FORMATS = OAS30ReadValidator.FORMAT_CHECKER
 
 
 @functools.lru_cache(maxsize=512)
 def _validator(owner: GitHubDescription, pointer: str, write: bool) -> Any:
     cls = WRITE_VALIDATOR if write else READ_VALIDATOR
-    return cls({"$ref": BASE_URI + pointer}, registry=owner.registry)
+    return cls({"$ref": BASE_URI + pointer}, registry=owner.registry, format_checker=FORMATS)
 
 
 def _coerce(value: str, schema: Mapping[str, Any]) -> Any:

@@ -23,6 +23,7 @@ from tests.support.fake_github import (
     conformance_errors,
     running_fake_github,
 )
+from tests.support.github_bodies import stable_id
 
 CLASSIC, FINE, APP, LIMITED = "ghp_classic", "github_pat_fine", "ghs_app", "github_pat_none"
 
@@ -77,6 +78,7 @@ PATHS = [
     "/orgs/acme-ml/teams/other/repos/acme-ml/churn-model",
     "/repos/acme-ml/churn-model",
     "/repos/acme-ml/old-churn",
+    f"/repositories/{stable_id('acme-ml', 'churn-model')}",  # where that 301 points
     "/repos/mona/private-thing",
     "/repos/acme-ml/nothing",
     "/repos/acme-ml/churn-model/collaborators/octocat",
@@ -157,6 +159,18 @@ def test_rate_limited_answers_conform(gh: FakeGitHub) -> None:
     assert status == 403
     assert headers["x-ratelimit-remaining"] == "0"
     assert body["message"].startswith("API rate limit exceeded")
+    assert gh.conformance_errors() == []
+
+
+def test_saml_sso_answers_conform(gh: FakeGitHub) -> None:
+    gh.reset()
+    gh.world = world()
+    gh.world.saml_orgs = {"acme-ml"}
+    status, headers, body = get(gh, "/repos/acme-ml/churn-model", CLASSIC)
+    assert status == 403
+    assert headers["x-github-sso"].startswith("required; url=https://github.com/orgs/acme-ml/sso")
+    assert "SAML enforcement" in body["message"]
+    assert get(gh, "/repos/acme-ml/churn-model", FINE)[0] == 200  # fine-grained: no SSO step
     assert gh.conformance_errors() == []
 
 

@@ -101,6 +101,19 @@ def test_response_checks(spec: GitHubDescription) -> None:
     assert "status 418 is not documented (documented: 200, 301, 403, 404)" in teapot
     not_found = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
     assert spec.response_errors("GET", "/repos/a/b", 404, {}, not_found) == []
+    (bad_time,) = spec.response_errors(
+        "GET",
+        "/repos/a/b/actions/variables",
+        200,
+        {},
+        {
+            "total_count": 1,
+            "variables": [
+                {"name": "X", "value": "1", "created_at": "yesterday", "updated_at": "now"}
+            ],
+        },
+    )[:1]
+    assert "'yesterday' is not a 'date-time'" in bad_time
     (wrong_type,) = spec.response_errors("GET", "/repos/a/b", 404, {}, {"message": 404})
     assert "message: 404 is not of type 'string'" in wrong_type
     (body_on_204,) = spec.response_errors("GET", "/repos/a/b/collaborators/u", 204, {}, {"x": 1})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import (
@@ -24,7 +25,9 @@ from modules.core.config.base import (
     TOOLKIT_TAG_KEYS,
     _fail,
     _Model,
+    arn_partition_problem,
     check_region,
+    fail_all,
 )
 from modules.core.config.platform import Platform
 from modules.core.config.projects import Project
@@ -118,85 +121,150 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Environment:
-        self._one_project_per_repository()
+        # Every problem is collected, and all are reported in one run (fail_all).
+        found = self._one_project_per_repository()
         seen: dict[str, int] = {}
         for i, project in enumerate(self.projects):
             key = project.name.lower()
             if key in seen:
-                raise _fail(
-                    "duplicate_project",
+                found.append(
                     f"projects[{i}].name: {project.name!r} is already used by "
                     f"projects[{seen[key]}]; SageMaker project names are unique per account "
                     "and region (case-insensitively): rename one",
                 )
-            seen[key] = i
+            seen.setdefault(key, i)
             if project.code_connection != "create":
                 if project.connection_region != self.region:
-                    raise _fail(
-                        "connection_region",
+                    found.append(
                         f"projects[{i}].code_connection: the connection is in region "
                         f"{project.connection_region!r} but this environment is in "
                         f"{self.region!r}; SageMaker code repositories need a connection in the "
                         "same region: create one there, or use 'create'",
                     )
                 if project.connection_account != self.account_id:
-                    raise _fail(
-                        "connection_account",
+                    found.append(
                         f"projects[{i}].code_connection: the connection belongs to account "
                         f"{project.connection_account} but this environment is account "
                         f"{self.account_id}; use a connection of the same account, or 'create'",
                     )
+        found += self._project_patterns_apart()
         oidc = self.platform.oidc_provider_arn
         if oidc is not None:
             m = OIDC_PROVIDER_ARN_RE.fullmatch(oidc)
             if m and m.group(1) != self.account_id:
-                raise _fail(
-                    "oidc_account",
+                found.append(
                     f"platform.oidc_provider_arn: the provider belongs to account {m.group(1)} "
                     f"but this environment is account {self.account_id}",
                 )
             if self.platform.auth_mode == "access_keys":
-                raise _fail(
-                    "oidc_unused",
+                found.append(
                     "platform.oidc_provider_arn is set but auth_mode is 'access_keys'; remove "
                     "it, or set auth_mode: oidc",
                 )
-        deployer = self.platform.deployer_principal_arn
-        if deployer is not None:
-            m = IAM_PRINCIPAL_ARN_RE.fullmatch(deployer)
-            if m and m.group(1) != self.account_id:
-                raise _fail(
-                    "deployer_account",
-                    f"platform.deployer_principal_arn: {deployer!r} belongs to account "
-                    f"{m.group(1)}, not {self.account_id}; give the role that runs applies in "
-                    "this account",
-                )
+        found += self._principals_in_account()
         for role in self.platform.studio_execution_role_arns:
             m = IAM_ROLE_ARN_RE.fullmatch(role)
             if m and m.group(1) != self.account_id:
-                raise _fail(
-                    "role_account",
+                found.append(
                     f"platform.studio_execution_role_arns: {role!r} belongs to account "
                     f"{m.group(1)}, not {self.account_id}; list this account's Studio roles",
                 )
+        found += self._topic_in_place()
+        found += self._arn_partitions()
+        fail_all(found)
         return self
 
-    def _one_project_per_repository(self) -> None:
+    def _one_project_per_repository(self) -> list[str]:
+        found = []
         repositories: dict[tuple[str, str], int] = {}
         for i, project in enumerate(self.projects):
             # GitHub owner and repository names are case-insensitive.
             repo = (project.github.owner.lower(), project.github.repository.lower())
             if repo in repositories:
                 j = repositories[repo]
-                raise _fail(
-                    "duplicate_repository",
+                found.append(
                     f"projects[{i}].github: {project.github.owner}/{project.github.repository} "
                     f"is already the repository of projects[{j}] "
                     f"({self.projects[j].name!r}) in this environment; both projects would write "
                     "the same workflow files, variables and environments: give each project its "
                     "own repository",
                 )
-            repositories[repo] = i
+            repositories.setdefault(repo, i)
+        return found
+
+    def _project_patterns_apart(self) -> list[str]:
+        """A project's policies match its resources by name pattern when the stack does not
+        know its project id: ``<name>-p-*`` (modules.core.naming.group_in_arn; SageMaker
+        project ids are ``p-`` and 12 letters or digits). Project ``a``'s pattern matches the
+        resources ``<b>-p-<id>`` of project ``b`` exactly when ``b`` is ``a`` followed by
+        ``-p-...`` or by ``-p`` (then ``a-p-p-<id>``): refuse such pairs."""
+        found = []
+        names = [(i, p.name.lower()) for i, p in enumerate(self.projects)]
+        for i, short in names:
+            for j, long in names:
+                if long != short and (long + "-").startswith(short + "-p-"):
+                    found.append(
+                        f"projects[{j}].name: {self.projects[j].name!r} is projects[{i}]'s name "
+                        f"{self.projects[i].name!r} followed by '-p'; the name pattern of "
+                        f"{self.projects[i].name!r}'s resources ('{short}-p-*') would match this "
+                        f"project's ('{long}-p-<id>'): rename one",
+                    )
+        return found
+
+    def _principals_in_account(self) -> list[str]:
+        """The principals named for plans and refreshes (token_secret.readers,
+        deployer_principal_arn and any other ``*_principal_arn`` of the platform, such as a
+        drift identity) are of this account: the token secret's resource policy only denies
+        (it grants nothing), and a principal of another account would need an Allow there and
+        a customer-managed KMS key, which the toolkit does not create."""
+        platform = self.platform
+        named = [
+            (f"platform.token_secret.readers[{n}]", arn)
+            for n, arn in enumerate(platform.token_secret.readers)
+        ]
+        for name in sorted(type(platform).model_fields):
+            value = getattr(platform, name)
+            if name.endswith("_principal_arn") and isinstance(value, str):
+                named.append((f"platform.{name}", value))
+        found = []
+        for where, arn in named:
+            m = IAM_PRINCIPAL_ARN_RE.fullmatch(arn)
+            if m and m.group(1) != self.account_id:
+                found.append(
+                    f"{where}: {arn!r} belongs to account {m.group(1)}, not {self.account_id}; "
+                    "the token secret's policy only denies, so a principal of another account "
+                    "could not read it (that needs an Allow and a customer-managed KMS key, "
+                    f"which the toolkit does not create): give a role of account "
+                    f"{self.account_id}",
+                )
+        return found
+
+    def _topic_in_place(self) -> list[str]:
+        """CloudWatch alarm actions notify an SNS topic of the alarm's own region, and the
+        toolkit grants nothing on another account's topic."""
+        topic = self.platform.alarms.sns_topic_arn
+        if topic is None:
+            return []
+        _, _, _, region, account, _ = topic.split(":", 5)
+        if region == self.region and account == self.account_id:
+            return []
+        return [
+            f"platform.alarms.sns_topic_arn: {topic!r} is in region {region}, account "
+            f"{account}, but this environment is region {self.region}, account "
+            f"{self.account_id}; CloudWatch alarms notify a topic of their own region and the "
+            "toolkit grants nothing on another account's topic: give a topic of this account "
+            "and region, or list emails instead",
+        ]
+
+    def _arn_partitions(self) -> list[str]:
+        """Every ARN anywhere in the environment is of the region's partition
+        (base.arn_partition_problem): found generically, so a field added later is covered."""
+        found = []
+        for where, text in _strings(self.model_dump(by_alias=True), ""):
+            problem = arn_partition_problem(text, self.region)
+            if problem is not None:
+                found.append(f"{where}: {problem}")
+        return found
 
     @model_validator(mode="after")
     def _promotion(self) -> Environment:
@@ -266,14 +334,15 @@ class Environment(_Model):
         return tuple(owners)
 
 
-def _stage_oidc_creators(i: int, env: Environment, creators: dict[str, int]) -> None:
-    """Stage accounts whose GitHub OIDC provider environment ``i`` creates (one per account)."""
+def _stage_oidc_creators(i: int, env: Environment, creators: dict[str, int]) -> list[str]:
+    """Stage accounts whose GitHub OIDC provider environment ``i`` creates (one per account):
+    the problems found."""
+    found = []
     for stage, account in (env.promotion.stages() if env.promotion else {}).items():
         if account.oidc_provider_arn is not None:
             continue
         if account.account_id in creators:
-            raise _fail(
-                "duplicate_oidc_provider",
+            found.append(
                 f"environments[{i}].promotion.{stage}.oidc_provider_arn: environments"
                 f"[{creators[account.account_id]}] already creates the GitHub OIDC "
                 f"provider of account {account.account_id} (an account holds only "
@@ -281,7 +350,8 @@ def _stage_oidc_creators(i: int, env: Environment, creators: dict[str, int]) -> 
                 f"{account.account_id}:oidc-provider/token.actions.githubusercontent.com'"
                 " to reuse it",
             )
-        creators[account.account_id] = i
+        creators.setdefault(account.account_id, i)
+    return found
 
 
 class ToolkitConfig(_Model):
@@ -291,6 +361,8 @@ class ToolkitConfig(_Model):
 
     @model_validator(mode="after")
     def _unique(self) -> ToolkitConfig:
+        # Every problem is collected, and all are reported in one run (fail_all).
+        found: list[str] = []
         names: dict[str, int] = {}
         places: dict[tuple[str, str, str], tuple[int, int]] = {}
         regions: dict[tuple[str, str], int] = {}
@@ -298,54 +370,49 @@ class ToolkitConfig(_Model):
         branches: dict[tuple[str, str, str], tuple[int, int]] = {}
         for i, env in enumerate(self.environments):
             if env.name in names:
-                raise _fail(
-                    "duplicate_environment",
+                found.append(
                     f"environments[{i}].name: {env.name!r} is already used by "
                     f"environments[{names[env.name]}]; each environment names its own stack",
                 )
-            names[env.name] = i
+            names.setdefault(env.name, i)
             place = (env.account_id, env.region)
             if place in regions:
-                raise _fail(
-                    "duplicate_place",
+                found.append(
                     f"environments[{i}]: account {env.account_id} region {env.region} is already "
                     f"environments[{regions[place]}]; the account-wide pieces (trigger function, "
                     "portfolio, token secret) exist once per account and region: put both "
                     "environments' projects in one environment",
                 )
-            regions[place] = i
+            regions.setdefault(place, i)
             creates_oidc = (
                 env.platform.auth_mode == "oidc" and env.platform.oidc_provider_arn is None
             )
             if creates_oidc:
                 if env.account_id in oidc_creators:
-                    raise _fail(
-                        "duplicate_oidc_provider",
+                    found.append(
                         f"environments[{i}].platform.oidc_provider_arn: environments"
                         f"[{oidc_creators[env.account_id]}] already creates the GitHub OIDC "
                         f"provider of account {env.account_id} (an account holds only one); set "
                         "oidc_provider_arn here to 'arn:aws:iam::<account>:oidc-provider/"
                         "token.actions.githubusercontent.com' to reuse it",
                     )
-                oidc_creators[env.account_id] = i
-            _stage_oidc_creators(i, env, oidc_creators)
+                oidc_creators.setdefault(env.account_id, i)
+            found += _stage_oidc_creators(i, env, oidc_creators)
             for j, project in enumerate(env.projects):
                 key = (env.account_id, env.region, project.name.lower())
                 if key in places:
                     pi, pj = places[key]
-                    raise _fail(
-                        "duplicate_project",
+                    found.append(
                         f"environments[{i}].projects[{j}].name: {project.name!r} is also "
                         f"environments[{pi}].projects[{pj}] in the same account and region; "
                         "rename one",
                     )
-                places[key] = (i, j)
+                places.setdefault(key, (i, j))
                 gh = project.github
                 claim = (gh.owner.lower(), gh.repository.lower(), gh.branch)
                 if claim in branches:
                     pi, pj = branches[claim]
-                    raise _fail(
-                        "duplicate_branch",
+                    found.append(
                         f"environments[{i}].projects[{j}].github: {gh.owner}/{gh.repository} "
                         f"branch {gh.branch!r} is also used by environments[{pi}].projects[{pj}] "
                         f"({self.environments[pi].name}/"
@@ -355,15 +422,17 @@ class ToolkitConfig(_Model):
                         "promote the model to other accounts with 'promotion:' "
                         "(docs/multi-account.md)",
                     )
-                branches[claim] = (i, j)
-        self._iam_names_apart()
+                branches.setdefault(claim, (i, j))
+        found += self._iam_names_apart()
+        fail_all(found)
         return self
 
-    def _iam_names_apart(self) -> None:
+    def _iam_names_apart(self) -> list[str]:
         """IAM names ``mlops-<environment>-<project>-<purpose>`` are account-wide. Environment
         ``a`` with project ``b-c`` and environment ``a-b`` with project ``c`` would name the
         same role in one account; refuse that pair (the only way two names can meet, since
         environment names are unique)."""
+        found = []
         for i, env in enumerate(self.environments):
             for k, other in enumerate(self.environments):
                 if other.account_id != env.account_id or not other.name.startswith(env.name + "-"):
@@ -374,11 +443,23 @@ class ToolkitConfig(_Model):
                     name = project.name.lower()
                     if name.startswith(rest + "-") and name[len(rest) + 1 :] in theirs:
                         n = theirs[name[len(rest) + 1 :]]
-                        raise _fail(
-                            "iam_name_clash",
+                        found.append(
                             f"environments[{i}].projects[{j}].name: {project.name!r} in "
                             f"environment {env.name!r} and environments[{k}].projects[{n}] "
                             f"({other.projects[n].name!r}) in environment {other.name!r} give "
                             f"the same IAM role names (mlops-{env.name}-{name}-...) in account "
                             f"{env.account_id}; rename one project or environment",
                         )
+        return found
+
+
+def _strings(node: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Every text in dumped config data, with its path (keys as in the YAML)."""
+    if isinstance(node, str):
+        yield where, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, list | tuple):
+        for i, item in enumerate(node):
+            yield from _strings(item, f"{where}[{i}]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,15 @@ from pydantic import (
     ValidationError,
 )
 
-from modules.core.config.base import ConfigError
+from modules.core.config.base import (
+    MAX_SHOWN_CHARS,
+    SEVERAL,
+    ConfigError,
+    did_you_mean,
+    show,
+)
 from modules.core.config.environments import ToolkitConfig
-from modules.core.hcl import CDKTF_TOKEN_MARKER
+from modules.core.config.tokens import number_reason, token_reason
 
 _HINTS = {
     "string_type": "expected text",
@@ -47,35 +53,49 @@ def _location(loc: tuple[int | str, ...]) -> str:
 def _key_text(key: str) -> str:
     """A mapping key as it appears in a location: plain names as they are, anything else
     (spaces, newlines, quotes...) quoted, so a problem always fits on one line."""
-    return key if re.fullmatch(r"[A-Za-z0-9_:.-]+", key) else f"[{key!r}]"
+    plain = len(key) <= MAX_SHOWN_CHARS and re.fullmatch(r"[A-Za-z0-9_:.-]+", key)
+    return key if plain else f"[{show(key)}]"
 
 
-def _describe(error: Mapping[str, Any], allowed: Mapping[str, Sequence[str]]) -> str:
+def _describe(error: Mapping[str, Any], known: _KnownKeys) -> list[str]:
+    """The problem lines of one pydantic error (several for a cross-field check that found
+    several problems); every value echoed is cut by ``show``."""
     where = _location(tuple(error["loc"]))
     kind = error["type"]
     given = error.get("input")
+    ctx = error.get("ctx", {})
+    # The model path without list indexes; inside a backend it keeps the union's tag, so an
+    # s3 backend's keys are those of the s3 backend.
+    names = [str(part) for part in error["loc"] if isinstance(part, str)]
     if kind == "extra_forbidden":
-        # Keys allowed in the mapping that holds the unknown one; inside a backend the path
-        # keeps the union's tag, so an s3 backend lists the s3 keys.
-        names = [str(part) for part in error["loc"][:-1] if isinstance(part, str)]
-        hint = allowed.get(".".join(names) or "(top level)")
-        known = f"; allowed keys here: {', '.join(hint)}" if hint else ""
-        return f"{where}: unknown key; remove it or fix its spelling{known}"
+        hint = known.allowed.get(".".join(names[:-1]) or "(top level)", [])
+        typo = did_you_mean(str(error["loc"][-1]), hint)
+        keys = f"; allowed keys here: {', '.join(hint)}" if hint else ""
+        return [f"{where}: unknown key{typo}; remove it or fix its spelling{keys}"]
     if kind == "missing":
-        return f"{where}: required but missing; add it"
+        about = known.descriptions.get(".".join(names), "")
+        return [f"{where}: required but missing; add it" + (f" ({about})" if about else "")]
     if kind in {"literal_error", "enum"}:
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{where}: {given!r} is not allowed; use one of {expected}"
+        expected = str(ctx.get("expected", ""))
+        choices = re.findall(r"'([^']*)'", expected)
+        typo = did_you_mean(given, choices) if isinstance(given, str) else ""
+        return [f"{where}: {show(given)} is not allowed{typo}; use one of {expected}"]
     if kind == "union_tag_invalid":
-        expected = error.get("ctx", {}).get("expected_tags", "")
-        tag = error.get("ctx", {}).get("tag", given)
-        return f"{where}.type: {tag!r} is not a backend type; use one of {expected}"
+        expected = str(ctx.get("expected_tags", ""))
+        tag = ctx.get("tag", given)
+        typo = did_you_mean(str(tag), re.findall(r"'([^']*)'", expected))
+        return [f"{where}.type: {show(tag)} is not a backend type{typo}; use one of {expected}"]
     if kind == "union_tag_not_found":
-        return f"{where}.type: required; use one of 'local', 's3', 'cloud'"
+        return [f"{where}.type: required; use one of 'local', 's3', 'cloud'"]
     if kind in _HINTS:
-        return f"{where}: {_HINTS[kind]}, got {given!r} ({type(given).__name__})"
+        return [f"{where}: {_HINTS[kind]}, got {show(given)} ({type(given).__name__})"]
     if kind in {"too_short"} and isinstance(given, list | tuple) and not given:
-        return f"{where}: the list is empty; give at least one entry"
+        return [f"{where}: the list is empty; give at least one entry"]
+    head = f"{where}." if where != "(top level)" else ""
+    if kind == SEVERAL:
+        # Cross-field checks name their own sub-path first.
+        found = ctx.get("problems") or (str(error["msg"]),)
+        return [_shorten(f"{head}{problem}", given) for problem in found]
     msg = str(error["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -86,35 +106,60 @@ def _describe(error: Mapping[str, Any], allowed: Mapping[str, Sequence[str]]) ->
         "connection_account",
         "no_reviewers",
     } or msg.startswith(("projects[", "platform.", "environments[", "production_reviewers")):
-        head = f"{where}." if where != "(top level)" else ""
-        return f"{head}{msg}"
-    return f"{where}: {msg}"
+        return [_shorten(f"{head}{msg}", given)]
+    return [_shorten(f"{where}: {msg}", given)]
 
 
-def _allowed_keys() -> dict[str, list[str]]:
-    """Allowed keys for each config path, for 'unknown key' messages.
+def _shorten(message: str, given: Any) -> str:
+    """``message`` with every long text of ``given`` (the value a validator refused, which
+    it may echo whole) replaced by its cut form."""
+    long_texts = sorted(set(_long_strings(given)), key=len, reverse=True)
+    for text in long_texts:
+        message = message.replace(repr(text), show(text))
+    return message
 
-    Paths have no list indexes; a member of a discriminated union (the backends) is registered
-    under its tag too (``environments.backend.s3``), the way pydantic's error locations name it.
+
+def _long_strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        if len(node) > MAX_SHOWN_CHARS - 2:  # its repr would be cut
+            yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _long_strings(key)
+            yield from _long_strings(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _long_strings(item)
+
+
+class _KnownKeys:
+    """Per config path (no list indexes): the keys allowed there, for 'unknown key' messages,
+    and the description of each field, for 'required but missing' ones.
+
+    A member of a discriminated union (the backends) is registered under its tag too
+    (``environments.backend.s3``), the way pydantic's error locations name it.
     """
-    out: dict[str, list[str]] = {}
 
-    def walk(model: type[BaseModel], path: str) -> None:
-        out[path] = [f.alias or n for n, f in model.model_fields.items()]
+    def __init__(self) -> None:
+        self.allowed: dict[str, list[str]] = {}
+        self.descriptions: dict[str, str] = {}
+        self._walk(ToolkitConfig, "(top level)")
+
+    def _walk(self, model: type[BaseModel], path: str) -> None:
+        self.allowed[path] = [f.alias or n for n, f in model.model_fields.items()]
         for name, field in model.model_fields.items():
             key = field.alias or name
             sub = f"{path}.{key}" if path != "(top level)" else key
+            if field.description:
+                self.descriptions[sub] = field.description
             candidates = _models_in(field.annotation)
             for candidate in candidates:
                 tag = candidate.model_fields.get("type")
                 tags = getattr(tag.annotation, "__args__", ()) if tag is not None else ()
                 if len(candidates) > 1 and tags:
-                    walk(candidate, f"{sub}.{tags[0]}")
+                    self._walk(candidate, f"{sub}.{tags[0]}")
                 else:
-                    walk(candidate, sub)
-
-    walk(ToolkitConfig, "(top level)")
-    return out
+                    self._walk(candidate, sub)
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -218,11 +263,12 @@ def parse_config(data: Any, source: str = "config") -> ToolkitConfig:
     try:
         return ToolkitConfig.model_validate_json(text)
     except ValidationError as e:
-        allowed = _allowed_keys()
+        known = _KnownKeys()
         problems = [
-            _describe(err, allowed)
+            line
             for err in e.errors(include_url=False)
             if not _follows_from_items(err)
+            for line in _describe(err, known)
         ]
         raise ConfigError(source, problems) from None
 
@@ -243,17 +289,22 @@ def _plain(value: Any) -> str:
 
 
 def _token_markers(node: Any, where: str) -> Iterator[str]:
-    """Every key or text value holding CDKTF's token marker (see modules.core.hcl): CDKTF
-    would swap it for a reference, whatever the field, so it is refused everywhere."""
+    """Every key or value CDKTF would read as a token (``modules.core.config.tokens``): CDKTF
+    would swap it for a reference or fail, whatever the field, so it is refused everywhere."""
     if isinstance(node, str):
-        if CDKTF_TOKEN_MARKER in node:
-            yield (
-                f"{where or '(top level)'}: holds {CDKTF_TOKEN_MARKER!r}, the marker CDKTF "
-                "uses for references; it can never be written literally: remove it"
-            )
+        reason = token_reason(node)
+        if reason is not None:
+            yield f"{where or '(top level)'}: {show(node)} {reason}"
+    elif isinstance(node, float | int) and not isinstance(node, bool):
+        try:
+            reason = number_reason(float(node))
+        except OverflowError:
+            reason = None  # an integer beyond any double; the models refuse it
+        if reason is not None:
+            yield f"{where or '(top level)'}: {show(node)} {reason}"
     elif isinstance(node, dict):
         for key, value in node.items():
-            name = _key_text(key) if isinstance(key, str) else f"[{key!r}]"
+            name = _key_text(key) if isinstance(key, str) else f"[{show(key)}]"
             path = f"{where}.{name}" if where and not name.startswith("[") else f"{where}{name}"
             yield from _token_markers(key, path)
             yield from _token_markers(value, path)

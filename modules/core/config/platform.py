@@ -273,7 +273,36 @@ class Platform(_Model):
         "(TF_VAR_github_owner_token_<owner>, else GITHUB_TOKEN).",
     )
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    # The schema says what _token_reader requires: a deployer, a reader, or no written value.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        populate_by_name=True,
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["deployer_principal_arn"]},
+                {
+                    "required": ["token_secret"],
+                    "properties": {
+                        "token_secret": {
+                            "required": ["readers"],
+                            "properties": {"readers": {"minItems": 1}},
+                        }
+                    },
+                },
+                {
+                    "required": ["token_secret"],
+                    "properties": {
+                        "token_secret": {
+                            "required": ["value_from_variable"],
+                            "properties": {"value_from_variable": {"const": False}},
+                        }
+                    },
+                },
+            ]
+        },
+    )
 
     @field_validator("studio_execution_role_arns")
     @classmethod

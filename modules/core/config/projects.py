@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pydantic import (
+    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -101,6 +102,19 @@ class GitHubRepository(_Model):
 class Reviewers(_Model):
     """Who approves production deploys (GitHub environment protection)."""
 
+    # At least one user or team (Project._reviewers); the schema says so for editors.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["users"], "properties": {"users": {"minItems": 1}}},
+                {"required": ["teams"], "properties": {"teams": {"minItems": 1}}},
+            ]
+        },
+    )
+
     users: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
 
@@ -177,7 +191,10 @@ class Project(_Model):
         description="Whether to commit the starter pipeline and deploy code to the repository "
         "(once; later edits are the data scientists' own).",
     )
-    production_reviewers: Reviewers = Reviewers()
+    production_reviewers: Reviewers = Field(
+        description="Who approves production deploys: at least one GitHub user or team of the "
+        "owner organization, e.g. production_reviewers: {teams: [ml-leads]}",
+    )
     staging_environment: bool = Field(
         default=True,
         description="Whether the deploy has a staging stage: the '<environment>-staging' "

@@ -113,7 +113,8 @@ class EndpointSettings(_Model):
         default=1,
         ge=1,
         le=100,
-        description="Instances when the endpoint is created (and without autoscaling). Default: 1.",
+        description="Instances when the endpoint is created (and without autoscaling). "
+        "Default: 1, or autoscaling.min_instances.",
     )
     autoscaling: Autoscaling | None = Field(
         default=None, description="Default: a fixed instance_count, no scaling policy."
@@ -136,6 +137,13 @@ class EndpointSettings(_Model):
 
     @model_validator(mode="after")
     def _one_mode(self) -> EndpointSettings:
+        if (
+            self.serverless is None
+            and self.autoscaling is not None
+            and "instance_count" not in self.model_fields_set
+        ):
+            # without a count, an autoscaled endpoint starts at its minimum
+            return self.model_copy(update={"instance_count": self.autoscaling.min_instances})
         if self.serverless is None:
             if self.autoscaling is not None and not (
                 self.autoscaling.min_instances

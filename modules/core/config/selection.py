@@ -7,7 +7,8 @@ One rule, in this order (the first that applies wins):
 3. the config recorded in ``<outdir>/synthesized-from.json`` by the last successful synth, so
    ``make diff``/``deploy``/``validate``/``drift`` and the ``cdktf`` CLI (whose app command in
    ``cdktf.json`` has no ``--config``) keep using what the user synthesized (when that was the
-   example and ``mlops.yaml`` has appeared since, the run stops and says how to switch);
+   example and ``mlops.yaml`` has appeared since, the run stops and says how to switch; when it
+   was another config and ``mlops.yaml`` exists, every run says in one line that it is unused);
 4. ``mlops.yaml`` in the project directory, when present;
 5. ``config/example.yaml``.
 
@@ -54,10 +55,29 @@ class ConfigChoice:
     path: Path
     source: Source
     previous: Path | None = None
+    #: The project's mlops.yaml when this run does not use it because another config is
+    #: remembered (announced by :attr:`notice` on every run, never passed over silently).
+    passed_over: Path | None = None
+
+    @property
+    def notice(self) -> str | None:
+        """One line announcing a passed-over mlops.yaml, with the command that switches."""
+        if self.passed_over is None:
+            return None
+        return (
+            f"note: {self.passed_over.name} is not used: the output remembers "
+            f"{display_path(self.path)}; to switch, run `make synth CONFIG="
+            f"{self.passed_over.name}` once"
+        )
 
     @property
     def explanation(self) -> str:
         return _EXPLAIN[self.source]
+
+    @property
+    def is_example(self) -> bool:
+        """Whether the config is the toolkit's own example (config/example.yaml)."""
+        return self.source == "example" or same_file(self.path, DEFAULT_CONFIG_PATH)
 
     @property
     def switches(self) -> bool:
@@ -162,7 +182,12 @@ def choose_config(
                     f"{project_config.name}` once (or `make clean`)"
                 ],
             )
-        return ConfigChoice(path=previous, source="recorded", previous=previous)
+        passed_over = None
+        if project_config.is_file() and not same_file(previous, project_config):
+            passed_over = project_config
+        return ConfigChoice(
+            path=previous, source="recorded", previous=previous, passed_over=passed_over
+        )
     if project_config.is_file():
         return ConfigChoice(path=project_config, source="mlops.yaml")
     return ConfigChoice(path=example_config, source="example")

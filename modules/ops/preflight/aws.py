@@ -19,6 +19,7 @@ from modules.ops.preflight.aws_common import (
     role_exists,
 )
 from modules.ops.preflight.aws_names import name_checks, state_bucket_check
+from modules.ops.preflight.aws_principals import principal_checks
 from modules.ops.preflight.report import Check, Collector
 
 TOKEN_VARIABLE_ENV = "TF_VAR_github_token"  # noqa: S105 - a variable name, not a value
@@ -76,6 +77,13 @@ def aws_checks(env: Environment, clients: ClientFactory, environ: Mapping[str, s
         lambda: _oidc_check(out, env, iam),
     )
     _role_checks(out, env, iam)
+    guarded(
+        out,
+        "aws.principal",
+        "principals named in the config",
+        "iam:GetRole and iam:GetUser",
+        lambda: principal_checks(out, env, iam),
+    )
     _connection_checks(out, env, clients)
     guarded(
         out,

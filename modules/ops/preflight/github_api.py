@@ -63,14 +63,17 @@ def checked_api_url(raw: str) -> str:
     test server), no ``user:password@``, no query or fragment."""
     try:
         parts = urlsplit(raw.strip())
-        port = parts.port
     except ValueError as e:
-        raise ApiUrlError(f"--github-api-url is not a URL ({e})") from e
+        raise ApiUrlError("--github-api-url is not a URL") from e
     if "@" in parts.netloc:
         raise ApiUrlError(
             "--github-api-url must not carry credentials (user:password@host): preflight sends "
             "the token from GITHUB_TOKEN / TF_VAR_github_owner_token_<owner>"
         )
+    try:
+        port = parts.port
+    except ValueError as e:
+        raise ApiUrlError(f"--github-api-url is not a URL ({e})") from e
     host = parts.hostname or ""
     shown = f"{parts.scheme}://{host}" if host else "that value"
     if parts.scheme not in ("https", "http") or not host:

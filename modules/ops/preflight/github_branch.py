@@ -19,6 +19,7 @@ GitHub facts (docs.github.com/en/rest and the Actions docs):
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from modules.core.config import Environment, Project
 from modules.ops.preflight.github_api import GitHubClient
@@ -122,7 +123,8 @@ def default_branch_check(
         out.add(check, "ok", subject, f"{gh.branch!r} is the default branch")
         return
     path = deploy_workflow_path(env.name)
-    answer = client.get(f"/repos/{gh.owner}/{gh.repository}/contents/{path}?ref={default_branch}")
+    ref = quote(default_branch, safe="")
+    answer = client.get(f"/repos/{gh.owner}/{gh.repository}/contents/{path}?ref={ref}")
     if answer.status == 200:
         out.add(
             check,
@@ -152,8 +154,8 @@ def oidc_subject_check(
     answer = client.get(f"/repos/{gh.owner}/{gh.repository}/actions/oidc/customization/sub")
     check = "github.repository.oidc_subject"
     fix = (
-        f"gh api -X PUT repos/{gh.owner}/{gh.repository}/actions/oidc/customization/sub "
-        "-F use_default=true (Settings > Actions > OIDC), or remove the customization"
+        "reset it to GitHub's default template: gh api -X PUT "
+        f"repos/{gh.owner}/{gh.repository}/actions/oidc/customization/sub -F use_default=true"
     )
     body: Any = answer.body
     if answer.status == 403:

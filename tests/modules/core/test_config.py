@@ -183,8 +183,10 @@ def test_fails_on_two_environments_in_one_account_and_region(example: dict[str, 
     example["environments"][1]["platform"]["studio_execution_role_arns"] = [
         "arn:aws:iam::111111111111:role/x"
     ]
-    msg = one_problem(example)
-    assert "account 111111111111 region eu-west-1 is already environments[0]" in msg
+    # Both conflicts in one run: the place, and the project name it now shares.
+    place, project = problems(example)
+    assert "account 111111111111 region eu-west-1 is already environments[0]" in place
+    assert project.startswith("environments[1].projects[0].name: 'churn-model' is also")
 
 
 def test_fails_on_second_oidc_provider_in_one_account(example: dict[str, Any]) -> None:

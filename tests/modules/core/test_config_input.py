@@ -13,6 +13,7 @@ import botocore
 import pytest
 
 from modules.core.config import ConfigError, base, load_config, parse_config
+from modules.core.config.base import show
 from modules.core.hcl import NotLiteralError, literal
 from modules.core.template_contract import (
     BRANCH_PATTERN,
@@ -149,7 +150,9 @@ def test_project_name_of_32_characters_is_accepted(example: dict[str, Any]) -> N
 def test_fails_on_branch_git_or_the_template_rejects(example: dict[str, Any], branch: str) -> None:
     example["environments"][0]["projects"][0]["github"]["branch"] = branch
     msg = one_problem(example)
-    assert msg.startswith(f"environments[0].projects[0].github.branch: {branch!r} is not a branch")
+    assert msg.startswith(
+        f"environments[0].projects[0].github.branch: {show(branch)} is not a branch"
+    )
 
 
 @pytest.mark.parametrize("branch", ["release/1.2", "feature_x", "a-b.c", "x" * 255, "v1.lockx"])
@@ -407,9 +410,10 @@ def test_fails_on_backend_typo_listing_that_backends_keys(
 ) -> None:
     example["environments"][0]["backend"] = backend
     typo = next(k for k in backend if k not in {"type", "bucket", "organization"})
+    fixed = {"kye": "key", "pth": "path", "wrkspace": "workspace"}[typo]
     assert one_problem(example) == (
-        f"environments[0].backend.{typo}: unknown key; remove it or fix its spelling; allowed "
-        f"keys here: {keys}"
+        f"environments[0].backend.{typo}: unknown key (did you mean {fixed!r}?); remove it or "
+        f"fix its spelling; allowed keys here: {keys}"
     )
 
 
@@ -509,7 +513,7 @@ def test_fails_on_state_key_over_1024_bytes(example: dict[str, Any]) -> None:
     key = "é" * 513  # 1026 bytes of UTF-8
     example["environments"][0]["backend"] = {"type": "s3", "bucket": "acme-state", "key": key}
     assert one_problem(example) == (
-        f"environments[0].backend.key: {key!r}: use an object key like 'mlops/dev.tfstate' "
+        f"environments[0].backend.key: {show(key)}: use an object key like 'mlops/dev.tfstate' "
         "(at most 1024 bytes)"
     )
 

@@ -130,9 +130,12 @@ def test_fails_on_an_oidc_provider_created_twice_in_one_account() -> None:
     other["platform"]["deployer_principal_arn"] = "arn:aws:iam::444444444444:role/terraform-apply"
     other["projects"][0]["github"]["branch"] = "release"
     data["environments"].append(other)
-    msg = one_problem(data)
-    assert msg.startswith("environments[1].promotion.staging.oidc_provider_arn:")
-    assert "already creates the GitHub OIDC provider of account 222222222222" in msg
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, "test.yaml")
+    staging, production = info.value.problems  # every problem is reported in one run
+    assert staging.startswith("environments[1].promotion.staging.oidc_provider_arn:")
+    assert "already creates the GitHub OIDC provider of account 222222222222" in staging
+    assert production.startswith("environments[1].promotion.production.oidc_provider_arn:")
     other["promotion"]["staging"]["oidc_provider_arn"] = (
         f"arn:aws:iam::{STAGING}:oidc-provider/token.actions.githubusercontent.com"
     )
@@ -287,3 +290,16 @@ def test_bad_promotion_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert "promotion.production" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_an_autoscaled_endpoint_without_a_count_starts_at_its_minimum() -> None:
+    endpoint = {
+        "autoscaling": {
+            "min_instances": 3,
+            "max_instances": 5,
+            "target_invocations_per_instance": 9,
+        }
+    }
+    data = config(promotion={"production": stage(PRODUCTION, endpoint=endpoint)})
+    settings = parse_config(data).environments[0].endpoint_settings("production")
+    assert settings is not None and settings.instance_count == 3

@@ -212,3 +212,22 @@ def test_a_config_outside_the_project_is_recorded_absolute(tmp_path: Path) -> No
     assert json.loads((out / RECORD_NAME).read_text()) == {"config": str(elsewhere.resolve())}
     recorded = read_record(out)
     assert recorded is not None and same_file(recorded, elsewhere)
+
+
+def test_a_new_mlops_yaml_next_to_another_remembered_config_is_announced(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    assert choose(project).notice is None
+    (project / "mlops.yaml").write_text("x")
+    chosen = choose(project)
+    assert same_file(chosen.path, project / "a.yaml"), "the remembered config still wins"
+    assert chosen.notice == (
+        "note: mlops.yaml is not used: the output remembers a.yaml; to switch, run "
+        "`make synth CONFIG=mlops.yaml` once"
+    )
+    write_record(out, project / "mlops.yaml")
+    assert choose(project).notice is None, "nothing to announce once mlops.yaml is remembered"

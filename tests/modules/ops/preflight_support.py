@@ -213,6 +213,8 @@ def seed_healthy_account(moto: MotoServer) -> None:
         "AmazonSageMaker-ExecutionRole-dev",
     ):
         iam.create_role(RoleName=name, Path="/service-role/", AssumeRolePolicyDocument=trust)
+    # the config's deployer_principal_arn (arn:aws:iam::<account>:role/terraform-apply)
+    iam.create_role(RoleName="terraform-apply", AssumeRolePolicyDocument=trust)
     s3 = make("s3")
     s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"})

@@ -11,12 +11,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modules.core.config import Environment, parse_config
 from modules.ops import deployer_policy, preflight
 from modules.ops.preflight import aws as preflight_aws
+from modules.ops.preflight.aws_principals import principal_checks
 from tests.conftest import Synth
 from tests.modules.ops.preflight_support import (
     ACCOUNT,
@@ -304,3 +306,63 @@ def test_fails_when_the_state_bucket_is_in_another_region(setup: Setup) -> None:
     )
     check = only_failure(setup.run(), "aws.state_bucket", "in us-west-2", "uses region eu-west-1")
     assert check.fix == "set backend.region: us-west-2"
+
+
+# --- issue 27: the principals the config names by ARN ----------------------------------------
+
+
+def test_fails_when_the_deployer_arn_has_the_wrong_path(setup: Setup) -> None:
+    iam = aws(setup.fakes.moto)("iam")
+    iam.delete_role(RoleName="terraform-apply")
+    iam.create_role(RoleName="terraform-apply", Path="/ci/", AssumeRolePolicyDocument="{}")
+    check = only_failure(
+        setup.run(), "aws.principal", "role/terraform-apply", "path /ci/", "fails at apply"
+    )
+    assert check.fix == (
+        f"set platform.deployer_principal_arn to arn:aws:iam::{ACCOUNT}:role/ci/terraform-apply"
+    )
+
+
+def test_token_secret_readers_are_resolved(setup: Setup) -> None:
+    iam = aws(setup.fakes.moto)("iam")
+    iam.create_role(RoleName="ci-plan", Path="/automation/", AssumeRolePolicyDocument="{}")
+    setup.config["environments"][0]["platform"]["token_secret"] = {
+        "readers": [
+            f"arn:aws:iam::{ACCOUNT}:role/automation/ci-plan",  # exact
+            f"arn:aws:iam::{ACCOUNT}:role/missing-reader",
+            "arn:aws:iam::210987654321:role/other-account-plan",
+        ]
+    }
+    checks = by_id(setup.run(), "aws.principal")
+    verdicts = {c.subject.split(" ")[2]: (c.status, c.detail) for c in checks}
+    assert verdicts[f"arn:aws:iam::{ACCOUNT}:role/automation/ci-plan"][0] == "ok"
+    status, detail = verdicts[f"arn:aws:iam::{ACCOUNT}:role/missing-reader"]
+    assert (status, detail) == ("fail", "no role named 'missing-reader' exists")
+    status, detail = verdicts["arn:aws:iam::210987654321:role/other-account-plan"]
+    assert status == "warn" and "in account 210987654321" in detail
+
+
+def test_a_deployer_user_is_resolved_with_get_user(setup: Setup) -> None:
+    aws(setup.fakes.moto)("iam").create_user(UserName="deployer", Path="/people/")
+    arn = f"arn:aws:iam::{ACCOUNT}:user/people/deployer"
+    setup.config["environments"][0]["platform"]["deployer_principal_arn"] = arn
+    (check,) = by_id(setup.run(), "aws.principal")
+    assert check.status == "ok" and "GetUser" in setup.fakes.operations
+
+
+def test_an_unreadable_principal_is_a_warning_naming_the_permission() -> None:
+    """``make deployer-policy READ_ONLY=1`` grants iam:GetUser only where the stack has users."""
+
+    class _Iam:
+        def get_user(self, UserName: str) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetUser")
+
+    data = healthy_config()
+    data["environments"][0]["platform"]["deployer_principal_arn"] = (
+        f"arn:aws:iam::{ACCOUNT}:user/deployer"
+    )
+    out = preflight.Collector("dev")
+    principal_checks(out, parse_config(data).environments[0], _Iam())
+    (check,) = out.checks
+    assert (check.status, check.detail) == ("warn", "cannot be read (AccessDenied)")
+    assert "allow iam:GetUser" in check.fix

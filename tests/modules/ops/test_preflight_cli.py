@@ -4,6 +4,7 @@ check."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -46,6 +47,7 @@ def test_healthy_setup_passes_and_only_reads(setup: Setup) -> None:
         "aws.lambda_concurrency",
         "aws.state_bucket",
         "aws.name_taken",
+        "aws.principal",
         "github.token.authenticates",
         "github.token.scopes",
         "github.token.permissions",
@@ -148,7 +150,7 @@ def test_readme_lists_every_check() -> None:
         for f in sorted((ROOT / "modules" / "ops" / "preflight").glob("*.py"))
     )
     ids = set(re.findall(r'"((?:aws|github)\.[a-z_]+(?:\.[a-z_]+)?)"', source))
-    assert len(ids) == 37, sorted(ids)  # 32 + the five aws.stage.* checks of promotion
+    assert len(ids) == 38, sorted(ids)  # 33 + the five aws.stage.* checks of promotion
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Before you start", 1)[1].split("\n## ", 1)[0]
     missing = sorted(i for i in ids if f"`{i}`" not in section)
@@ -194,3 +196,14 @@ def test_entry_point_uses_the_default_credential_chain(
     assert "allow lambda:GetAccountSettings" in blocking[0]
     assert "✓ [dev] AWS account 123456789012 region eu-west-1: credentials of" in result.stdout
     assert CLASSIC not in result.stdout + result.stderr
+
+
+def test_the_package_keeps_files_and_functions_small() -> None:
+    """Issue 24: no file of modules/ops/preflight/ over 400 lines, no function over 80."""
+    for path in sorted((ROOT / "modules" / "ops" / "preflight").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 400, path.name
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno is not None
+                assert node.end_lineno - node.lineno + 1 <= 80, f"{path.name}: {node.name}"

@@ -529,3 +529,26 @@ def test_pull_requests_are_not_probed_without_seed_or_pull_request_mode(setup: S
     assert failing(setup.run()) == []
     assert not [r for r in setup.gh.requests if r.path.endswith("/pulls?per_page=1")]
     assert "Pull requests: Read and write" in github_token.REPOSITORY_PERMISSIONS
+
+
+def test_a_token_not_authorized_for_saml_sso_is_named_with_the_url(setup: Setup) -> None:
+    assert setup.gh.world is not None
+    setup.gh.world.saml_orgs = {"acme-ml"}
+    check = only_failure(
+        setup.run(), "github.token.sso", "GitHub token for acme-ml", "SAML single sign-on"
+    )
+    assert "https://github.com/orgs/acme-ml/sso?authorization_request=A1B2C3" in check.fix
+    assert "the remaining checks did not run" in check.detail
+
+
+def test_an_unreadable_oidc_subject_is_a_warning_naming_the_permission(setup: Setup) -> None:
+    assert setup.gh.world is not None
+    setup.gh.world.tokens[FINE] = FakeToken(
+        kind="fine-grained",
+        owners=frozenset({"acme-risk"}),
+        permissions=frozenset({"variables", "secrets", "administration", "pull_requests"}),
+    )
+    checks = setup.run()
+    assert failing(checks) == []
+    (line,) = [c for c in by_id(checks, "github.repository.oidc_subject") if c.status == "warn"]
+    assert "acme-risk/fraud-detection" in line.subject and "needs actions=read" in line.detail

@@ -191,6 +191,8 @@ def test_api_urls_accepted(raw: str, expected: str) -> None:
         ("https://ghp_tok3n@ghe.example.com", "must not carry credentials"),
         ("https://ghe.example.com/api/v3?token=x", "no query or fragment"),
         ("https://ghe.example.com:99999", "is not a URL"),
+        ("https://ghp_tok3n:s3cr3t@ghe.example.com:bad", "must not carry credentials"),
+        ("https://[::1", "is not a URL"),
     ],
 )
 def test_api_urls_refused_without_echoing_credentials(raw: str, needle: str) -> None:

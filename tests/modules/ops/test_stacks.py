@@ -54,3 +54,35 @@ def test_fails_when_mlops_config_contradicts_the_record(
     monkeypatch.setenv("MLOPS_CONFIG", "config/example.yaml")
     assert main(["--outdir", str(outdir)]) == 2
     assert "make synth CONFIG=config/example.yaml" in capsys.readouterr().err
+
+
+def test_prints_the_remembered_config_path_for_preflight(
+    outdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLOPS_CONFIG", raising=False)
+    monkeypatch.chdir(outdir.parent)
+    assert main(["--outdir", str(outdir), "--print-path"]) == 0
+    captured = capsys.readouterr()
+    assert Path(captured.out.strip()).resolve() == (outdir.parent / "mine.yaml").resolve()
+    assert (
+        captured.err == "config: mine.yaml (remembered from the last synth); stacks: mine, prod\n"
+    )
+
+
+def test_a_config_on_the_command_line_wins_and_is_checked_at_once(
+    outdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLOPS_CONFIG", raising=False)
+    monkeypatch.chdir(outdir.parent)
+    example = "config/example.yaml"
+    (outdir.parent / "config").mkdir()
+    (outdir.parent / example).write_text(
+        (Path(__file__).resolve().parents[3] / example).read_text(encoding="utf-8")
+    )
+    assert main(["--outdir", str(outdir), "--config", example, "--stack", "mine"]) == 2
+    assert (
+        "not a stack of config/example.yaml (given on the command line); its stacks: dev, prod"
+        in (capsys.readouterr().err)
+    )
+    assert main(["--outdir", str(outdir), "--config", example, "--print-path"]) == 0
+    assert capsys.readouterr().out == f"{example}\n"
