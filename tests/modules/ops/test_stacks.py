@@ -65,7 +65,8 @@ def test_prints_the_remembered_config_path_for_preflight(
     captured = capsys.readouterr()
     assert Path(captured.out.strip()).resolve() == (outdir.parent / "mine.yaml").resolve()
     assert (
-        captured.err == "config: mine.yaml (remembered from the last synth); stacks: mine, prod\n"
+        captured.err
+        == "config: mine.yaml (remembered from the last synth); stacks: mine, prod, forecast\n"
     )
 
 
