@@ -27,11 +27,13 @@ from modules.aws.stage_account import StageAccountBase
 from modules.aws.stage_deploy_identity import StageDeployIdentity, StageDeployIdentityProps
 from modules.core.account_context import AccountContext
 from modules.core.naming import (
+    BUILD_STAGE,
     PRODUCTION_STAGE,
     STAGING_STAGE,
     build_settings_prefix,
     github_environment,
 )
+from modules.github.build_environment import BuildEnvironment, BuildEnvironmentProps
 from modules.github.deploy_environments import DeployEnvironments, DeployEnvironmentsProps
 from modules.github.repository_files import RepositoryFiles, RepositoryFilesProps
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
@@ -90,6 +92,10 @@ class MlopsProjectProps:
             permissions for the stage's deploy role). Default: none.
         stage_deploys: per stage, how its deploy job differs from the defaults (registry
             account, session length, endpoint settings). Default: none.
+        permissions_boundary_arn: permissions boundary of every role and user of the project.
+            Default: none.
+        pin_build_workflow: whether the build role trusts only the committed build workflow
+            (``job_workflow_ref``; ``oidc``). Default: any workflow on the branch.
     """
 
     context: AccountContext
@@ -117,6 +123,18 @@ class MlopsProjectProps:
     stage_accounts: Mapping[str, StageAccountBase] = field(default_factory=dict)
     autoscaling_stages: frozenset[str] = frozenset()
     stage_deploys: tuple[tuple[str, StageDeploy], ...] = ()
+    permissions_boundary_arn: str | None = None
+    pin_build_workflow: bool = False
+
+
+def build_job_workflow_ref(props: MlopsProjectProps) -> str | None:
+    """The ``job_workflow_ref`` claim of the committed build workflow on the project's branch
+    (``OWNER/REPO/.github/workflows/build-<env>.yml@refs/heads/BRANCH``), when pinned."""
+    if not props.pin_build_workflow:
+        return None
+    repo = f"{props.github_owner}/{props.github_repository}"
+    build = workflow_paths(props.environment_name)["build"]
+    return f"{repo}/{build}@refs/heads/{props.branch}"
 
 
 class MlopsProject(Construct):
@@ -147,6 +165,7 @@ class MlopsProject(Construct):
                     environment_name=props.environment_name,
                     project_name=props.project_name,
                     project_id=project_id,
+                    permissions_boundary_arn=props.permissions_boundary_arn,
                 ),
             ).role_arn
         # Every GitHub object is scoped to this toolkit environment, so a repository deployed by
@@ -175,6 +194,8 @@ class MlopsProject(Construct):
                 pipeline_role_arn=self.pipeline_role_arn,
                 remote_stages=frozenset(props.stage_accounts),
                 autoscaling_stages=props.autoscaling_stages,
+                permissions_boundary_arn=props.permissions_boundary_arn,
+                build_job_workflow_ref=build_job_workflow_ref(props),
             ),
         )
         self.stage_identities = self._stage_identities(
@@ -230,9 +251,9 @@ class MlopsProject(Construct):
                 provider=props.github_provider,
                 repository=props.github_repository,
                 variables=credentials.build_variables,
-                secrets=credentials.build_secrets,
             ),
         )
+        build_environment = self._build_environment(props, credentials.build_environment_secrets)
         self.workflow_params = WorkflowParams(
             environment_name=props.environment_name,
             aws_region=props.region,
@@ -243,6 +264,7 @@ class MlopsProject(Construct):
             production_environment=production,
             build_settings_prefix=prefix,
             stage_deploys=props.stage_deploys,
+            build_environment=build_environment,
         )
         paths = workflow_paths(props.environment_name)
         self.files = RepositoryFiles(
@@ -277,6 +299,23 @@ class MlopsProject(Construct):
                 staging_secrets=credentials.stage_secrets[STAGING_STAGE],
             ),
         )
+
+    def _build_environment(self, props: MlopsProjectProps, secrets: dict[str, str]) -> str | None:
+        """The build job's GitHub environment holding its access key (``access_keys`` only),
+        deployable from the project's branch alone; its name, or ``None`` (``oidc``)."""
+        if not secrets:
+            return None
+        return BuildEnvironment(
+            self,
+            "build-environment",
+            BuildEnvironmentProps(
+                provider=props.github_provider,
+                repository=props.github_repository,
+                branch=props.branch,
+                environment=github_environment(props.environment_name, BUILD_STAGE),
+                secrets=secrets,
+            ),
+        ).environment_name
 
     def _outputs(self, project_id: str | None) -> None:
         outputs: dict[str, str] = {"pipeline-role-arn": self.pipeline_role_arn}

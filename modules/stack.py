@@ -184,5 +184,10 @@ class EnvironmentStack(TerraformStack):
             ),
             ("product-id", self.catalog.product_id, "Service Catalog product build-deploy-github"),
             ("portfolio-id", self.catalog.portfolio_id, "SageMaker Organization Templates"),
+            (
+                "product-template-sha256",
+                self.catalog.template_sha256,
+                "The current template version (keep it: platform.product.retained_versions)",
+            ),
         ):
             TerraformOutput(self, name, value=value, description=description)

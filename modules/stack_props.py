@@ -64,6 +64,7 @@ def trigger_props(
         ),
         alarm_topic_arn=env.platform.alarms.sns_topic_arn,
         alarm_emails=env.platform.alarms.emails,
+        permissions_boundary_arn=env.platform.permissions_boundary_arn,
         event_rule_arn_pattern=context.arn("events", f"rule/{PROJECT_RULE_PREFIX}*"),
         event_rule_account=context.account_id,
     )
@@ -100,6 +101,7 @@ def catalog_props(
         product_owner=platform.product.owner,
         product_description=platform.product.description,
         version_title=platform.product.version,
+        retained_template_sha256s=platform.product.retained_versions,
         enable_sagemaker_project_templates=platform.enable_sagemaker_project_templates,
         launch_role_supplement=tuple(
             launch_role_supplement_statements(
@@ -156,6 +158,8 @@ def project_props(
             stage for stage, deploy in deploys if deploy.min_instances is not None
         ),
         stage_deploys=deploys,
+        permissions_boundary_arn=platform.permissions_boundary_arn,
+        pin_build_workflow=platform.pin_build_workflow,
     )
 
 

@@ -186,6 +186,10 @@ def generated_configs(draw: st.DrawFn) -> dict[str, Any]:
                     "create_sagemaker_project": draw(st.booleans()),
                 }
             )
+        if "deployer_principal_arn" not in platform:
+            # only a named deployer may create SageMaker projects (portfolio access)
+            for project in projects:
+                project["create_sagemaker_project"] = False
         environments.append(
             {
                 "name": name,

@@ -85,6 +85,11 @@ class ActionsIdentityProps:
             is made here. Default: none, every stage deploys in this account.
         autoscaling_stages: stages whose endpoint scales: their deploy identity may register
             it with Application Auto Scaling. Default: none.
+        permissions_boundary_arn: managed policy set as the permissions boundary of every role
+            and user. Default: none.
+        build_job_workflow_ref: the only ``job_workflow_ref`` token claim the build role
+            trusts (``OWNER/REPO/.github/workflows/FILE@REF``; ``oidc`` only). Default: any
+            workflow on the branch.
     """
 
     context: AccountContext
@@ -102,6 +107,8 @@ class ActionsIdentityProps:
     max_session_seconds: int = 3600
     remote_stages: frozenset[str] = frozenset()
     autoscaling_stages: frozenset[str] = frozenset()
+    permissions_boundary_arn: str | None = None
+    build_job_workflow_ref: str | None = None
 
 
 class ActionsIdentity(Construct):
@@ -157,6 +164,7 @@ class ActionsIdentity(Construct):
             path="/github-actions/",
             force_destroy=True,
             tags={"sagemaker:project-name": p.project_name},
+            permissions_boundary=p.permissions_boundary_arn,
         )
         IamUserPolicy(
             self,
@@ -195,6 +203,7 @@ class ActionsIdentity(Construct):
                         Condition(
                             test="StringEquals", variable=f"{OIDC_HOST}:sub", values=(subject,)
                         ),
+                        *self._workflow_pin(purpose),
                     ),
                 )
             ],
@@ -208,6 +217,7 @@ class ActionsIdentity(Construct):
             assume_role_policy=trust,
             max_session_duration=p.max_session_seconds,
             tags={"sagemaker:project-name": p.project_name},
+            permissions_boundary=p.permissions_boundary_arn,
         )
         IamRolePolicy(
             self,
@@ -217,6 +227,18 @@ class ActionsIdentity(Construct):
             policy=policy_document(self, f"{purpose}-permissions", statements),
         )
         return role.arn
+
+    def _workflow_pin(self, purpose: str) -> tuple[Condition, ...]:
+        """The build role's optional ``job_workflow_ref`` condition: AWS STS validates this
+        GitHub claim as the condition key ``token.actions.githubusercontent.com:
+        job_workflow_ref`` (GitHub's OIDC reference: ``OWNER/REPO/.github/workflows/FILE@REF``
+        of the workflow the job runs in), so only that file on that ref may assume the role."""
+        ref = self._props.build_job_workflow_ref
+        if purpose != "build" or ref is None:
+            return ()
+        return (
+            Condition(test="StringEquals", variable=f"{OIDC_HOST}:job_workflow_ref", values=(ref,)),
+        )
 
     # ------------------------------------------------------------------ permissions
 

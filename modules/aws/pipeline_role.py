@@ -24,12 +24,15 @@ class PipelineRoleProps:
         environment_name / project_name: parts of the role name.
         project_id: the SageMaker project id (token) when known. Default: any id of the
             project's name (``p-*``).
+        permissions_boundary_arn: managed policy set as the role's permissions boundary.
+            Default: none.
     """
 
     context: AccountContext
     environment_name: str
     project_name: str
     project_id: str | None = None
+    permissions_boundary_arn: str | None = None
 
 
 class PipelineRole(Construct):
@@ -46,6 +49,7 @@ class PipelineRole(Construct):
             name=iam_name(props.environment_name, props.project_name, "pipeline"),
             description=f"SageMaker pipeline jobs and models of project {props.project_name}",
             tags={"sagemaker:project-name": props.project_name},
+            permissions_boundary=props.permissions_boundary_arn,
             assume_role_policy=policy_document(
                 self,
                 "trust",

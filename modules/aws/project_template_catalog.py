@@ -9,9 +9,19 @@ template content (the key holds its hash).
 Versions: hashicorp/aws >= 4.65 replaces ``aws_servicecatalog_product`` when anything in
 ``provisioning_artifact_parameters`` changes (terraform-provider-aws PR #31061), which would
 orphan existing SageMaker projects. So the product keeps the artifact it was created with
-(``ignore_changes``) and the current template is a separate
-``aws_servicecatalog_provisioning_artifact``: a changed template creates a new artifact of the
-same product (create before destroy).
+(``ignore_changes``) and each template version is a separate
+``aws_servicecatalog_provisioning_artifact`` whose construct id holds the template's sha256
+(``version-<16 hex>``): a changed template adds a resource rather than replacing one.
+
+Why not one resource replaced per template: in hashicorp/aws 5.100.0
+(internal/service/servicecatalog/provisioning_artifact.go) ``template_url`` is ``ForceNew``
+(line 103) while ``name``, ``active`` and ``guidance`` are updated in place (line 232,
+UpdateProvisioningArtifact), so a new template *replaces* the artifact, and replacing means
+``resourceProvisioningArtifactDelete`` (line 287, DeleteProvisioningArtifact at line 306) after
+the create under ``create_before_destroy``: the version existing projects were built from is
+gone. Versions listed in ``retained_template_sha256s`` keep their resource instead, updated in
+place to ``active = false`` / ``guidance = "DEPRECATED"`` (create sets neither: the provider
+creates and then updates, line 175).
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_object import S3Object
@@ -52,6 +62,11 @@ from modules.core.policy import Statement, policy_document
 TEMPLATE_TYPE = "CLOUD_FORMATION_TEMPLATE"
 
 
+def template_key(digest: str) -> str:
+    """The template bucket's key of the template with sha256 ``digest`` (never overwritten)."""
+    return f"templates/{PRODUCT_NAME}/{digest[:16]}.json"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProjectTemplateCatalogProps:
     """Props of :class:`ProjectTemplateCatalog`.
@@ -73,6 +88,9 @@ class ProjectTemplateCatalogProps:
         launch_role_policy_name: name of that inline policy; the launch role is account-wide,
             so each stack of an account needs its own name. Default:
             ``sagemaker-github-mlops-product-template`` (one stack per account).
+        retained_template_sha256s: sha256 of earlier templates whose provisioning artifacts are
+            kept, deactivated and deprecated (the current template's is skipped). Default: none
+            kept: a changed template deletes the previous version's artifact.
         launch_role_supplement: IAM statements (``{"Sid", "Action", "Resource"}`` mappings)
             the launch role's managed policy lacks for this template; they are attached as one
             inline policy, with read access to the stored templates. Default: none attached.
@@ -90,6 +108,7 @@ class ProjectTemplateCatalogProps:
     enable_sagemaker_project_templates: bool = False
     launch_role_supplement: tuple[Mapping[str, Any], ...] = ()
     launch_role_policy_name: str = "sagemaker-github-mlops-product-template"
+    retained_template_sha256s: tuple[str, ...] = ()
 
 
 class ProjectTemplateCatalog(Construct):
@@ -155,7 +174,7 @@ class ProjectTemplateCatalog(Construct):
             self,
             "template",
             bucket=bucket.bucket_name,
-            key=f"templates/{PRODUCT_NAME}/{digest[:16]}.json",
+            key=template_key(digest),
             content=literal(props.template_body),
             content_type="application/json",
             # Explicit (non-empty) metadata: S3 reads an absent map back as {}, which would
@@ -165,6 +184,7 @@ class ProjectTemplateCatalog(Construct):
             tags={"servicecatalog:provisioning": "true"},
         )
         self.bucket_name = bucket.bucket_name
+        self._bucket_domain = bucket.bucket_regional_domain_name
         self.template_url = f"https://{bucket.bucket_regional_domain_name}/{template.key}"
         return bucket
 
@@ -220,7 +240,7 @@ class ProjectTemplateCatalog(Construct):
         )
         artifact = ServicecatalogProvisioningArtifact(
             self,
-            "current-version",
+            f"version-{digest[:16]}",
             product_id=product.id,
             name=literal(f"{props.version_title} ({digest[:8]})"),
             description=f"Template sha256 {digest}",
@@ -231,7 +251,46 @@ class ProjectTemplateCatalog(Construct):
             disable_template_validation=False,
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
+        retained = [
+            self._retained_version(product.id, old)
+            for old in props.retained_template_sha256s
+            if old != digest
+        ]
+        # Releases before retained versions addressed the current artifact as
+        # "current-version": it is the version the last apply made current, so it moves to
+        # the first retained version when one is listed (the user names it to keep it), else
+        # to the current one (unchanged template: no change at all).
+        (retained[0] if retained else artifact).move_from_id(self._legacy_version_address())
         return product, artifact
+
+    def _retained_version(self, product_id: str, digest: str) -> ServicecatalogProvisioningArtifact:
+        """An earlier version kept for the projects built from it: no new project can use it.
+
+        ``template_url`` and ``type`` repeat what the version was created with (both
+        ``ForceNew``); ``name`` and ``description`` are left to what AWS holds (Optional and
+        Computed in the provider schema, so leaving them out plans no change).
+        """
+        return ServicecatalogProvisioningArtifact(
+            self,
+            f"version-{digest[:16]}",
+            product_id=product_id,
+            template_url=f"https://{self._bucket_domain}/{template_key(digest)}",
+            type=TEMPLATE_TYPE,
+            guidance="DEPRECATED",
+            active=False,
+            disable_template_validation=False,
+        )
+
+    def _legacy_version_address(self) -> str:
+        """The address of ``<this construct>/current-version`` as cdktf 0.21 allocates it
+        (path components joined by ``_`` and the first 8 hex digits of the md5 of the path
+        joined by ``/``, upper case; cdktf lib/private/unique.ts), e.g.
+        ``project-template_current-version_ED90A795``."""
+        stack_path = TerraformStack.of(self).node.path
+        components = [*self.node.path[len(stack_path) + 1 :].split("/"), "current-version"]
+        digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False).hexdigest()
+        logical_id = "_".join(components) + "_" + digest[:8].upper()
+        return f"{ServicecatalogProvisioningArtifact.TF_RESOURCE_TYPE}.{logical_id}"
 
     def _principals(self, props: ProjectTemplateCatalogProps, portfolio_id: str) -> list[object]:
         """Studio roles and the deployer on the portfolio, and the portfolio status; returns

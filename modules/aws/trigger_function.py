@@ -91,6 +91,8 @@ class TriggerFunctionProps:
             (the alarms still show in the CloudWatch console).
         alarm_emails: addresses subscribed to a topic this construct creates for the alarms
             (each must confirm the subscription). Default: no topic, no subscription.
+        permissions_boundary_arn: managed policy set as the function role's permissions
+            boundary. Default: none.
     """
 
     environment_name: str
@@ -112,6 +114,7 @@ class TriggerFunctionProps:
     allowed_targets: tuple[DispatchTarget, ...] = ()
     alarm_topic_arn: str | None = None
     alarm_emails: tuple[str, ...] = ()
+    permissions_boundary_arn: str | None = None
 
 
 class TriggerFunction(Construct):
@@ -147,6 +150,7 @@ class TriggerFunction(Construct):
                 table_arn=table.arn,
                 queue_arn=queue.arn,
                 token_secret_arns=props.token_secret_arns,
+                permissions_boundary_arn=props.permissions_boundary_arn,
             ),
         )
         function = TriggerLambda(

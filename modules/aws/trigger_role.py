@@ -25,6 +25,8 @@ class TriggerRoleProps:
     log_group_arn / table_arn / queue_arn: the function's log group, idempotency table and
         failure queue, the only ones it may write to.
     token_secret_arns: the secrets it may read.
+    permissions_boundary_arn: managed policy set as the role's permissions boundary. Default:
+        none.
     """
 
     environment_name: str
@@ -33,6 +35,7 @@ class TriggerRoleProps:
     table_arn: str
     queue_arn: str
     token_secret_arns: tuple[str, ...]
+    permissions_boundary_arn: str | None = None
 
 
 class TriggerRole:
@@ -57,6 +60,7 @@ class TriggerRole:
             description=f"Runs {props.function_name}: dispatches the deploy workflow of approved "
             "models",
             assume_role_policy=trust,
+            permissions_boundary=props.permissions_boundary_arn,
         )
         IamRolePolicy(
             scope,

@@ -22,6 +22,8 @@ GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 #: The two deploy stages of every project (``deploy/deploy.py --stage``).
 PRODUCTION_STAGE = "production"
 STAGING_STAGE = "staging"
+#: The build job's GitHub environment suffix (``access_keys`` mode only: it holds the build key).
+BUILD_STAGE = "build"
 #: Characters of the ARN hash in the names of a stage's models and endpoint configurations;
 #: must equal ``_HASH_CHARS`` of the seeded ``deploy/deploy.py`` (a test compares them).
 DEPLOY_HASH_CHARS = 10
@@ -57,12 +59,13 @@ def iam_name(environment: str, project: str, purpose: str) -> str:
 
 
 def github_environment(environment: str, stage: str) -> str:
-    """The GitHub environment of one toolkit environment's deploy stage: ``<environment>-<stage>``.
+    """The GitHub environment of one toolkit environment's deploy stage (or, in ``access_keys``
+    mode, of its build job: ``BUILD_STAGE``): ``<environment>-<stage>``.
 
     It contains the toolkit environment, so two stacks deploying one repository (e.g. ``dev``
     from ``main`` and ``prod`` from ``release``) never share an environment, its branch
     policies, variables or secrets. Injective: equal stages need equal environments, and
-    ``...-staging`` never equals ``...-production``.
+    ``-staging``, ``-production`` and ``-build`` are suffixes of one another in no order.
     """
     return f"{environment}-{stage}"
 

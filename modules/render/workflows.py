@@ -12,7 +12,9 @@ Two files per project and toolkit environment (see ``workflow_paths``):
 
 Where credentials come from: the build job reads repository-level names that carry the
 toolkit environment (``<build_settings_prefix>BUILD_ROLE_ARN`` ..., so two stacks building one
-repository from different branches never share a name); each deploy job reads the
+repository from different branches never share a name); with access keys it runs in its own
+GitHub environment (``build_environment``) and reads the key pair from there; each deploy job
+reads the
 environment-scoped ``AWS_DEPLOY_ROLE_ARN`` (or key pair) and ``SAGEMAKER_PIPELINE_ROLE_ARN`` of
 the GitHub environment it runs in, so production credentials reach only the production job.
 
@@ -246,8 +248,14 @@ class WorkflowParams:
     """GitHub environment (with required reviewers) of the production job. Default: production."""
     build_settings_prefix: str = "MLOPS_"
     """Prefix of the repository-level variables/secrets the build job reads
-    (``BUILD_ROLE_ARN``, ``PIPELINE_ROLE_ARN``; ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``).
-    Default: ``MLOPS_``; the toolkit passes ``MLOPS_<ENVIRONMENT>_``."""
+    (``BUILD_ROLE_ARN``, ``PIPELINE_ROLE_ARN``; ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``
+    only without ``build_environment``). Default: ``MLOPS_``; the toolkit passes
+    ``MLOPS_<ENVIRONMENT>_``."""
+    build_environment: str | None = None
+    """GitHub environment of the build job (``access_keys`` only): the job reads the key pair
+    ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` from that environment's secrets.
+    Default: none (``oidc``: the build role's trust pins the branch in the token's ``sub``,
+    which a job environment would replace)."""
     python_version: str = "3.12"
     """Python used by both workflows. Default: 3.12."""
     pipeline_paths: tuple[str, ...] = ("pipelines/**",)
@@ -305,6 +313,7 @@ class WorkflowParams:
             _SETTINGS_PREFIX_RE,
             "upper-case letters, digits and underscores ending in '_', not starting with GITHUB_",
         )
+        self._check_build_environment()
         _check("python_version", self.python_version, _PYTHON_VERSION_RE, "a version such as 3.12")
         if not self.pipeline_paths:
             raise WorkflowParamsError("pipeline_paths: expected at least one path filter, got none")
@@ -319,6 +328,21 @@ class WorkflowParams:
                 raise WorkflowParamsError(
                     f"{name}: expected an integer from 1 to {_MAX_JOB_MINUTES}, got {minutes!r}"
                 )
+
+    def _check_build_environment(self) -> None:
+        if self.build_environment is None:
+            return
+        if self.auth_mode == "oidc":
+            raise WorkflowParamsError(
+                "build_environment: only with auth_mode 'access_keys'; with 'oidc' a job "
+                "environment changes the token's sub claim the build role trusts"
+            )
+        _check("build_environment", self.build_environment, _ENVIRONMENT_RE, "an environment name")
+        if self.build_environment in (self.staging_environment, self.production_environment):
+            raise WorkflowParamsError(
+                f"build_environment: {self.build_environment!r} is also a deploy environment; "
+                "the build must not read a deploy stage's credentials"
+            )
 
 
 def _check(field: str, value: object, pattern: re.Pattern[str], expected: str) -> None:
@@ -442,6 +466,12 @@ def _credentials_step(
 
 def render_build_workflow(p: WorkflowParams) -> str:
     """Text of ``.github/workflows/build-<environment>.yml`` for one project."""
+    job: dict[str, Any] = {"name": "Run the SageMaker pipeline", "runs-on": _Quoted(p.runs_on)}
+    # access keys: the key pair is a secret of the build environment, never repository-wide
+    secret_prefix = p.build_settings_prefix
+    if p.build_environment is not None:
+        job["environment"] = _Quoted(p.build_environment)
+        secret_prefix = ""
     document: dict[str, Any] = {
         "name": f"build {p.environment_name}",
         "on": {
@@ -459,8 +489,7 @@ def render_build_workflow(p: WorkflowParams) -> str:
         "env": _workflow_env(p),
         "jobs": {
             "build": {
-                "name": "Run the SageMaker pipeline",
-                "runs-on": _Quoted(p.runs_on),
+                **job,
                 "timeout-minutes": p.build_timeout_minutes,
                 "permissions": _job_permissions(p),
                 "steps": [
@@ -468,7 +497,7 @@ def render_build_workflow(p: WorkflowParams) -> str:
                     _credentials_step(
                         p,
                         f"{p.build_settings_prefix}BUILD_ROLE_ARN",
-                        p.build_settings_prefix,
+                        secret_prefix,
                         "github-build",
                     ),
                     {

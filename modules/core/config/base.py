@@ -103,6 +103,11 @@ IAM_ROLE_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 INVISIBLE_RE = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 )
+# A managed policy usable as a permissions boundary: the account's own or an AWS managed one
+# (IAM PutRolePermissionsBoundary: "a customer managed policy or an AWS managed policy").
+IAM_POLICY_ARN_RE = re.compile(
+    rf"arn:(?:{PARTITION}):iam::(\d{{12}}|aws):policy/[\w+=,.@/-]{{1,512}}", re.ASCII
+)
 IAM_PRINCIPAL_ARN_RE = re.compile(
     rf"arn:(?:{PARTITION}):iam::(\d{{12}}):(?:role|user)/[\w+=,.@/-]{{1,512}}", re.ASCII
 )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import (
+    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -16,6 +17,7 @@ from modules.core.config.base import (
     ACCOUNT_RE,
     AWS_TAG_LIMIT,
     ENV_NAME_RE,
+    IAM_POLICY_ARN_RE,
     IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
     MAX_USER_TAGS,
@@ -59,6 +61,28 @@ class Environment(_Model):
         default=StageEndpoints(),
         description="Endpoint settings of the stages deployed in this account (a stage in "
         "another account takes promotion.<stage>.endpoint). Default: ml.m5.large, one instance.",
+    )
+
+    # The schema says what _portfolio_access requires: a deployer, or no project created.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"platform": {"required": ["deployer_principal_arn"]}}},
+                {
+                    "properties": {
+                        "projects": {
+                            "items": {
+                                "required": ["create_sagemaker_project"],
+                                "properties": {"create_sagemaker_project": {"const": False}},
+                            }
+                        }
+                    }
+                },
+            ]
+        },
     )
 
     @field_validator("account_id", mode="before")
@@ -162,6 +186,8 @@ class Environment(_Model):
                     "it, or set auth_mode: oidc",
                 )
         found += self._principals_in_account()
+        found += self._portfolio_access()
+        found += self._boundary_account()
         for role in self.platform.studio_execution_role_arns:
             m = IAM_ROLE_ARN_RE.fullmatch(role)
             if m and m.group(1) != self.account_id:
@@ -173,6 +199,38 @@ class Environment(_Model):
         found += self._arn_partitions()
         fail_all(found)
         return self
+
+    def _boundary_account(self) -> list[str]:
+        boundary = self.platform.permissions_boundary_arn
+        m = IAM_POLICY_ARN_RE.fullmatch(boundary or "")
+        if m and m.group(1) not in ("aws", self.account_id):
+            return [
+                f"platform.permissions_boundary_arn: {boundary!r} belongs to account "
+                f"{m.group(1)}, not {self.account_id}; a permissions boundary is a managed "
+                "policy of this account (or an AWS managed policy)",
+            ]
+        return []
+
+    def _portfolio_access(self) -> list[str]:
+        """A SageMaker project is created from the product by the principal running the apply
+        (CreateProject provisions it through Service Catalog), which needs the portfolio's
+        access: only ``deployer_principal_arn`` gives it in the same plan. Deriving it from the
+        caller instead would make every plan by another principal replace the association
+        (docs/service-catalog.md), so the config must name it. One line, for the first project
+        the plan creates."""
+        if self.platform.deployer_principal_arn is not None:
+            return []
+        for i, project in enumerate(self.projects):
+            if project.create_sagemaker_project:
+                return [
+                    f"platform.deployer_principal_arn: required because projects[{i}] "
+                    f"({project.name!r}) has create_sagemaker_project: true, and only a "
+                    "principal associated with the portfolio can create it from the product; "
+                    "give the IAM role (or user) that runs applies, e.g. 'arn:aws:iam::"
+                    f"{self.account_id}:role/terraform-apply', or set create_sagemaker_project: "
+                    "false and create the project in Studio",
+                ]
+        return []
 
     def _one_project_per_repository(self) -> list[str]:
         found = []

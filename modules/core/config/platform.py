@@ -16,6 +16,7 @@ from pydantic import (
 from modules.core.config.base import (
     EMAIL_RE,
     GITHUB_OWNER_RE,
+    IAM_POLICY_ARN_RE,
     IAM_PRINCIPAL_ARN_RE,
     IAM_ROLE_ARN_RE,
     IAM_ROLE_NAME_RE,
@@ -141,6 +142,10 @@ class TokenSecret(_Model):
 PRODUCT_OWNER_MAX = 50
 PRODUCT_DESCRIPTION_MAX = 8191
 PRODUCT_VERSION_MAX = 8192 - 11
+#: Earlier template versions a product keeps (a toolkit choice, well under Service Catalog's
+#: per-product version quota): enough for every version a project may still run.
+MAX_RETAINED_VERSIONS = 20
+TEMPLATE_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 class ProductSettings(_Model):
@@ -154,6 +159,32 @@ class ProductSettings(_Model):
     owner: str = "ML Platform"
     description: str = "Build and deploy ML models with SageMaker Pipelines and GitHub Actions"
     version: str = Field(default="v1", description="Title of the provisioning artifact")
+    retained_versions: tuple[str, ...] = Field(
+        default=(),
+        max_length=MAX_RETAINED_VERSIONS,
+        description="Earlier template versions to keep, by their template sha256 (64 hex "
+        "digits: the `product-template-sha256` output, or the end of the version's description "
+        "'Template sha256 <digest>'). Each stays a provisioning artifact of the product, "
+        "deactivated (active: false, guidance: DEPRECATED) so no new project uses it while "
+        "projects built from it keep running; remove an entry once no project uses that "
+        "version, and the next apply deletes it. Default: none kept (a template change deletes "
+        "the previous version's artifact).",
+    )
+
+    @field_validator("retained_versions")
+    @classmethod
+    def _retained(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for digest in value:
+            if not TEMPLATE_SHA256_RE.fullmatch(digest):
+                raise _fail(
+                    "bad_template_sha256",
+                    f"{digest!r} is not a template sha256: give the 64 lowercase hex digits of "
+                    "`terraform output product-template-sha256` (or of the version's "
+                    "description 'Template sha256 <digest>')",
+                )
+        if len(set(value)) != len(value):
+            raise _fail("duplicate", "a template sha256 is listed twice; list each version once")
+        return value
 
     @field_validator("owner", "version", "description")
     @classmethod
@@ -257,15 +288,29 @@ class Platform(_Model):
     deployer_principal_arn: str | None = Field(
         default=None,
         description="The IAM role (or user) that runs applies, associated with the portfolio "
-        "so the plan can create SageMaker projects from the product. Default: no association "
-        "(the applying principal needs portfolio access already, or the projects are created "
-        "in Studio).",
+        "so the plan can create SageMaker projects from the product. Required when a project "
+        "has create_sagemaker_project: true; otherwise default: no association (the projects "
+        "are created in Studio).",
     )
     project_updates: Literal["manual", "automatic"] = Field(
         default="manual",
         description="Whether a changed product template reaches SageMaker projects the plan "
         "created ('automatic': UpdateProject on the next apply) or only new projects "
         "('manual', safe for projects in use).",
+    )
+    permissions_boundary_arn: str | None = Field(
+        default=None,
+        description="A managed policy set as the permissions boundary of every IAM role and "
+        "user the stack creates (trigger function, pipeline and GitHub Actions identities). "
+        "Default: no boundary.",
+    )
+    pin_build_workflow: bool = Field(
+        default=False,
+        description="Whether the build role trusts only the toolkit's build workflow: its trust "
+        "also requires the token claim job_workflow_ref to be "
+        "'<owner>/<repository>/.github/workflows/build.yml@refs/heads/<branch>', so another "
+        "workflow on the branch cannot assume it (auth_mode oidc only). Default: any workflow "
+        "on the branch (the token's sub names only the repository and branch).",
     )
     github_app: GitHubApp | None = Field(
         default=None,
@@ -345,6 +390,29 @@ class Platform(_Model):
                 "runs plans (e.g. 'arn:aws:iam::<account>:role/terraform'), list it in "
                 "token_secret.readers, or set token_secret.value_from_variable: false and put "
                 "the token in the secret yourself",
+            )
+        return self
+
+    @field_validator("permissions_boundary_arn")
+    @classmethod
+    def _boundary(cls, value: str | None) -> str | None:
+        if value is not None and not IAM_POLICY_ARN_RE.fullmatch(value):
+            raise _fail(
+                "bad_boundary_arn",
+                f"{value!r} is not an IAM managed policy ARN; give 'arn:aws:iam::<account>:"
+                "policy/<path/name>' (or an AWS managed policy 'arn:aws:iam::aws:policy/...'), "
+                "or leave it out",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _pin_needs_oidc(self) -> Platform:
+        if self.pin_build_workflow and self.auth_mode != "oidc":
+            raise _fail(
+                "pin_needs_oidc",
+                "pin_build_workflow: only with auth_mode: oidc (it is a condition of the build "
+                "role's trust; access keys have no token to check): remove it, or set "
+                "auth_mode: oidc",
             )
         return self
 

@@ -62,6 +62,9 @@ def test_deployer_association_only_when_configured(example: dict[str, Any]) -> N
     data["environments"][0]["platform"].setdefault("token_secret", {})["value_from_variable"] = (
         False
     )
+    # ... and may not create SageMaker projects (no portfolio access: issue 27 item 7)
+    for project in data["environments"][0]["projects"]:
+        project["create_sagemaker_project"] = False
     dev = synth_stacks(data)["dev"]
     principals = [
         p["principal_arn"]

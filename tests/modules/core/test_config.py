@@ -183,6 +183,9 @@ def test_fails_on_two_environments_in_one_account_and_region(example: dict[str, 
     example["environments"][1]["platform"]["studio_execution_role_arns"] = [
         "arn:aws:iam::111111111111:role/x"
     ]
+    example["environments"][1]["platform"]["deployer_principal_arn"] = (
+        "arn:aws:iam::111111111111:role/terraform-apply"
+    )
     # Both conflicts in one run: the place, and the project name it now shares.
     place, project = problems(example)
     assert "account 111111111111 region eu-west-1 is already environments[0]" in place
@@ -194,6 +197,7 @@ def test_fails_on_second_oidc_provider_in_one_account(example: dict[str, Any]) -
     prod["account_id"] = "111111111111"
     prod["platform"]["auth_mode"] = "oidc"
     prod["platform"]["studio_execution_role_arns"] = ["arn:aws:iam::111111111111:role/x"]
+    prod["platform"]["deployer_principal_arn"] = "arn:aws:iam::111111111111:role/terraform-apply"
     msg = one_problem(example)
     assert msg.startswith(
         "environments[1].platform.oidc_provider_arn: environments[0] already creates"
@@ -288,6 +292,8 @@ def test_fails_when_the_plan_writes_the_token_but_nobody_may_read_it_back() -> N
     platform = data["environments"][0]["platform"]
     platform.pop("deployer_principal_arn")
     platform.setdefault("token_secret", {})["value_from_variable"] = True
+    for project in data["environments"][0]["projects"]:  # no portfolio access needed
+        project["create_sagemaker_project"] = False
     with pytest.raises(ConfigError) as raised:
         parse_config(data)
     text = str(raised.value)

@@ -138,7 +138,10 @@ def test_deployer_is_explicit_or_left_out(example: dict[str, Any]) -> None:
     config = parse_config(example)
     dev, prod, _ = config.environments
     assert dev.platform.deployer_principal_arn == "arn:aws:iam::111111111111:role/terraform-apply"
-    assert prod.platform.deployer_principal_arn is None
+    assert prod.platform.deployer_principal_arn == "arn:aws:iam::222222222222:role/terraform-apply"
+    del example["environments"][1]["platform"]["deployer_principal_arn"]
+    example["environments"][1]["projects"][0]["create_sagemaker_project"] = False
+    assert parse_config(example).environments[1].platform.deployer_principal_arn is None
 
 
 @pytest.mark.parametrize(

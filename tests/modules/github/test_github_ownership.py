@@ -98,9 +98,12 @@ def test_environments_carry_the_toolkit_environment(example_synth: Synth) -> Non
             e["environment"]
             for e in resources(example_synth.stack(name), "github_repository_environment").values()
         }
+        # access_keys (prod): the build job's key pair lives in its own '<env>-build'
+        build = {github_environment(name, "build")} if name == "prod" else set()
         assert environments == {
             github_environment(name, "staging"),
             github_environment(name, "production"),
+            *build,
         }
         for policy in resources(
             example_synth.stack(name), "github_repository_environment_deployment_policy"

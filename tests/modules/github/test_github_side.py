@@ -97,15 +97,8 @@ def test_access_keys_mode_scopes_each_key_to_its_job(example_synth: Synth) -> No
         assert match, reference
         return keys[match.group(1)]
 
-    build = {s["secret_name"]: s for s in resources(prod, "github_actions_secret").values()}
-    assert set(build) == {"MLOPS_PROD_AWS_ACCESS_KEY_ID", "MLOPS_PROD_AWS_SECRET_ACCESS_KEY"}
-    assert user_of(build["MLOPS_PROD_AWS_ACCESS_KEY_ID"]["plaintext_value"], "id").endswith(
-        "-gha-build"
-    )
-    assert user_of(build["MLOPS_PROD_AWS_SECRET_ACCESS_KEY"]["plaintext_value"], "secret").endswith(
-        "-gha-build"
-    )
-    assert all(s["destroy_on_drift"] is True for s in build.values())
+    # no repository-wide secret: any workflow on any branch could read it (issue 27 item 5)
+    assert resources(prod, "github_actions_secret") == {}
     environments = resources(prod, "github_repository_environment")
     scoped = resources(prod, "github_actions_environment_secret").values()
     by_environment: dict[str, dict[str, str]] = {}
@@ -117,6 +110,10 @@ def test_access_keys_mode_scopes_each_key_to_its_job(example_synth: Synth) -> No
             s["plaintext_value"], attribute
         )
     assert by_environment == {
+        "prod-build": {
+            "AWS_ACCESS_KEY_ID": "mlops-prod-churn-model-gha-build",
+            "AWS_SECRET_ACCESS_KEY": "mlops-prod-churn-model-gha-build",
+        },
         "prod-staging": {
             "AWS_ACCESS_KEY_ID": "mlops-prod-churn-model-gha-staging",
             "AWS_SECRET_ACCESS_KEY": "mlops-prod-churn-model-gha-staging",
@@ -151,10 +148,15 @@ def test_build_workflow_permissions_follow_auth_mode(example_synth: Synth) -> No
     keys = workflow(example_synth.stack("prod"), "churn-model", "build")
     (job,) = keys["jobs"].values()
     assert job["permissions"] == {"contents": "read"}
-    text = yaml.safe_dump(keys)
-    assert "secrets.MLOPS_PROD_AWS_ACCESS_KEY_ID" in text
-    assert "secrets.MLOPS_PROD_AWS_SECRET_ACCESS_KEY" in text
-    assert "environment" not in job
+    # access keys: the job runs in the build environment and reads the pair from there
+    assert job["environment"] == "prod-build"
+    (credentials,) = (s for s in job["steps"] if s["name"] == "Configure AWS credentials")
+    assert credentials["with"]["aws-access-key-id"] == "${{ secrets.AWS_ACCESS_KEY_ID }}"
+    assert credentials["with"]["aws-secret-access-key"] == "${{ secrets.AWS_SECRET_ACCESS_KEY }}"
+    assert "MLOPS_PROD_AWS_" not in yaml.safe_dump(keys)
+    # oidc: no job environment, or the token's sub would no longer name the branch
+    (oidc_job,) = oidc["jobs"].values()
+    assert "environment" not in oidc_job
 
 
 def test_deploy_workflow_input_environments_and_concurrency(example_synth: Synth) -> None:
