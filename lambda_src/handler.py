@@ -177,7 +177,9 @@ def handle(runtime: Runtime, event: object, context: Any) -> dict[str, Any]:
     """Handle one invocation with ``runtime``'s collaborators."""
     request_id = getattr(context, "aws_request_id", None)
     try:
-        decision = parse_invocation(event)
+        decision = parse_invocation(
+            event, allow_registered_approved=runtime.settings.allow_registered_approved
+        )
     except InvalidEventError as e:
         logger.error(
             "invalid invocation payload, nothing dispatched",

@@ -92,6 +92,8 @@ class MlopsProjectProps:
             permissions for the stage's deploy role). Default: none.
         stage_deploys: per stage, how its deploy job differs from the defaults (registry
             account, session length, endpoint settings). Default: none.
+        allow_registered_approved: whether the pipeline role may register packages already
+            Approved (``platform.auto_approve_staging``). Default: PendingManualApproval only.
         permissions_boundary_arn: permissions boundary of every role and user of the project.
             Default: none.
         pin_build_workflow: whether the build role trusts only the committed build workflow
@@ -119,6 +121,7 @@ class MlopsProjectProps:
     shared_pipeline_role_arn: str
     seed_files: Mapping[str, str] = field(default_factory=dict)
     template_updates_reach_project: bool = False
+    allow_registered_approved: bool = False
     workflows_via_pull_request: bool = False
     stage_accounts: Mapping[str, StageAccountBase] = field(default_factory=dict)
     autoscaling_stages: frozenset[str] = frozenset()
@@ -165,6 +168,7 @@ class MlopsProject(Construct):
                     environment_name=props.environment_name,
                     project_name=props.project_name,
                     project_id=project_id,
+                    allow_registered_approved=props.allow_registered_approved,
                     permissions_boundary_arn=props.permissions_boundary_arn,
                 ),
             ).role_arn

@@ -106,10 +106,13 @@ class EnvironmentStack(TerraformStack):
         # Only the trigger reads the token (and the deployer, whose refresh reads the version
         # Terraform wrote); a GetSecretValue on "*" granted elsewhere in the account does not.
         deployer = platform.deployer_principal_arn
+        drift = platform.drift_principal_arn
         self.token_secret.restrict_reads(
             (
                 self.trigger.role_arn,
                 *((deployer,) if self.token_secret.writes_value and deployer else ()),
+                # the read-only drift identity's refresh reads the version back too
+                *((drift,) if self.token_secret.writes_value and drift else ()),
                 *platform.token_secret.readers,
             )
         )

@@ -67,6 +67,7 @@ def trigger_props(
         permissions_boundary_arn=env.platform.permissions_boundary_arn,
         event_rule_arn_pattern=context.arn("events", f"rule/{PROJECT_RULE_PREFIX}*"),
         event_rule_account=context.account_id,
+        allow_registered_approved=env.platform.auto_approve_staging,
     )
 
 
@@ -152,6 +153,7 @@ def project_props(
         shared_pipeline_role_arn=shared_pipeline_role_arn,
         seed_files=seed_files if project.seed_code else {},
         template_updates_reach_project=platform.project_updates == "automatic",
+        allow_registered_approved=platform.auto_approve_staging,
         workflows_via_pull_request=project.github.workflows_via_pull_request,
         stage_accounts=dict(stage_accounts or {}),
         autoscaling_stages=frozenset(

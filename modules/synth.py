@@ -88,7 +88,9 @@ class SynthSummary:
             "  make preflight first   (checks both sides' prerequisites, read-only)",
             f"  make diff STACK={first}   (or: cd <stack dir> && terraform init && plan)",
             f"  make deploy STACK={first} (cdktf deploy), a Terraform Cloud run or terraform apply",
-            "  make validate, make drift",
+            f"  make propose STACK={first} once after the first deploy "
+            "(the starter code's pull request)",
+            "  make validate, make drift, make inventory",
             *switch,
             "  Plans need AWS credentials and GitHub credentials per owner (GITHUB_TOKEN, "
             "TF_VAR_github_owner_token_<owner> or a GitHub App); applies also "

@@ -79,6 +79,10 @@ class Settings:
     """Level of the function's own JSON logger."""
     allowed_targets: frozenset[str]
     """Digests of the (owner, repository, workflow, ref) the plan configured (allowlist.py)."""
+    allow_registered_approved: bool = False
+    """Whether a package *registered* as Approved (by code: never modified since its creation)
+    still dispatches (``ALLOW_REGISTERED_APPROVED``, the config's
+    ``platform.auto_approve_staging``). Default: no, only a person's approval dispatches."""
 
     @property
     def budget(self) -> TimeBudget:
@@ -197,7 +201,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         allowed = decode_allowed_targets(env.get("ALLOWED_TARGETS", ""))
     except ValueError as e:
         raise ConfigurationError(f"ALLOWED_TARGETS is malformed: {e}") from e
+    raw_auto = env.get("ALLOW_REGISTERED_APPROVED", "").strip().lower() or "false"
+    if raw_auto not in ("true", "false"):
+        raise ConfigurationError(
+            f"ALLOW_REGISTERED_APPROVED must be 'true' or 'false', got {raw_auto!r}"
+        )
     return Settings(
+        allow_registered_approved=raw_auto == "true",
         github_api_url=_api_url(env),
         idempotency_table_name=table,
         idempotency_ttl_seconds=_int_setting(
@@ -316,11 +326,21 @@ def valid_ref(ref: str) -> bool:
     )
 
 
-def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
+def parse_invocation(
+    payload: object, *, allow_registered_approved: bool = False
+) -> ApprovedModelPackage | IgnoredEvent:
     """Validate the invocation payload and decide whether it asks for a dispatch.
 
     Raises InvalidEventError when the payload is malformed; returns IgnoredEvent (with the
-    reason) for state changes that are not approvals or that belong to another group.
+    reason) for state changes that are not approvals, that belong to another group or, unless
+    ``allow_registered_approved``, for a package registered already Approved.
+
+    A person approves a package by updating it (UpdateModelPackage from Studio or the Model
+    Registry), which moves ``detail.LastModifiedTime`` past ``detail.CreationTime`` and sets
+    ``LastModifiedBy``. A package whose event has no ``LastModifiedTime``, or the same time as
+    its creation, was created with ``ModelApprovalStatus=Approved`` by whoever registered it
+    (the pipeline's code): no person approved it (SageMaker's "Model Package State Change"
+    event carries the DescribeModelPackage fields; tests/lambda_src/fixtures).
     """
     if not isinstance(payload, Mapping):
         raise InvalidEventError(f"payload must be a JSON object, got {type(payload).__name__}")
@@ -359,6 +379,18 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
             target=target,
             code="not-approved",
         )
+    approval_time = _approval_time(detail)  # validated first: a malformed event is an error
+    if not allow_registered_approved and _registered_approved(detail):
+        return IgnoredEvent(
+            reason=(
+                "the package was registered already Approved (LastModifiedTime is not after "
+                "CreationTime): only a person's approval dispatches; set "
+                "platform.auto_approve_staging to allow it"
+            ),
+            model_package_arn=arn,
+            target=target,
+            code="registered-approved",
+        )
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id or len(event_id) > 128:
         raise InvalidEventError(
@@ -367,7 +399,7 @@ def parse_invocation(payload: object) -> ApprovedModelPackage | IgnoredEvent:
     return ApprovedModelPackage(
         event_id=event_id,
         model_package_arn=arn,
-        approval_time=_approval_time(detail),
+        approval_time=approval_time,
         target=target,
     )
 
@@ -388,6 +420,20 @@ def _model_package_arn(value: object) -> str:
             f"{_shown(value)}"
         )
     return value
+
+
+def _registered_approved(detail: Mapping[str, Any]) -> bool:
+    """Whether the package was never modified after its creation (so it was created as
+    Approved). Times are compared as the event gives them (epoch milliseconds or ISO text)."""
+    modified = detail.get("LastModifiedTime")
+    if modified is None:
+        return True
+    created = detail.get("CreationTime")
+    if created is None:
+        return False
+    if isinstance(modified, int | float) and isinstance(created, int | float):
+        return not modified > created
+    return str(modified) == str(created)
 
 
 def _approval_time(detail: Mapping[str, Any]) -> str:

@@ -46,7 +46,7 @@ from modules.core.naming import (
     project_bucket,
     stage_resource_pattern,
 )
-from modules.core.policy import Condition, Statement, policy_document
+from modules.core.policy import Condition, Statement, no_self_approval, policy_document
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -298,9 +298,26 @@ class ActionsIdentity(Construct):
                 resources=(self._sm(f"pipeline/{self._group}/execution/*"),),
             ),
             Statement(
-                sid="ModelPackages",
-                actions=("sagemaker:ListModelPackages",),
-                # ListModelPackages has no resource-level permissions.
+                sid="ModelPackageGroup",
+                # run_pipeline.ensure_model_package_group creates the group `<name>-<id>`
+                # (tagged: SageMaker authorizes tags on create as sagemaker:AddTags)
+                actions=(
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateModelPackageGroup",
+                    "sagemaker:DescribeModelPackageGroup",
+                ),
+                resources=(self._sm(f"model-package-group/{self._group}"),),
+            ),
+            Statement(
+                sid="ListPipelinesAndPackages",
+                # The build job finds its pipeline and group by listing (ListPipelines,
+                # ListModelPackageGroups: no resource-level permissions in AWS's data) and
+                # reads the packages it registered.
+                actions=(
+                    "sagemaker:ListModelPackageGroups",
+                    "sagemaker:ListModelPackages",
+                    "sagemaker:ListPipelines",
+                ),
                 resources=("*",),
             ),
             Statement(
@@ -309,6 +326,8 @@ class ActionsIdentity(Construct):
                 resources=(bucket, f"{bucket}/*"),
             ),
             self._pass_role(),
+            # the build's code never approves a model, whatever else it is granted
+            no_self_approval(),
         ]
 
     def deploy_statements(self, stage: str) -> list[Statement]:

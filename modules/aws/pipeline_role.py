@@ -12,7 +12,15 @@ from constructs import Construct
 
 from modules.core.account_context import AccountContext
 from modules.core.naming import group_in_arn, iam_name, project_bucket
-from modules.core.policy import Condition, Statement, policy_document
+from modules.core.policy import (
+    APPROVED,
+    MODEL_APPROVAL_STATUS_KEY,
+    PENDING_MANUAL_APPROVAL,
+    Condition,
+    Statement,
+    no_self_approval,
+    policy_document,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +32,9 @@ class PipelineRoleProps:
         environment_name / project_name: parts of the role name.
         project_id: the SageMaker project id (token) when known. Default: any id of the
             project's name (``p-*``).
+        allow_registered_approved: whether the pipeline may register a package already
+            ``Approved`` (``platform.auto_approve_staging``). Default: no, only
+            ``PendingManualApproval``; a person approves.
         permissions_boundary_arn: managed policy set as the role's permissions boundary.
             Default: none.
     """
@@ -32,6 +43,7 @@ class PipelineRoleProps:
     environment_name: str
     project_name: str
     project_id: str | None = None
+    allow_registered_approved: bool = False
     permissions_boundary_arn: str | None = None
 
 
@@ -62,7 +74,13 @@ class PipelineRole(Construct):
                 ],
             ),
         )
-        statements = _statements(ctx, bucket=bucket, group=group, role_arn=role.arn)
+        statements = _statements(
+            ctx,
+            bucket=bucket,
+            group=group,
+            role_arn=role.arn,
+            allow_registered_approved=props.allow_registered_approved,
+        )
         IamRolePolicy(
             self,
             "permissions",
@@ -74,8 +92,19 @@ class PipelineRole(Construct):
         self.role_name: str = role.name
 
 
-def _statements(ctx: AccountContext, *, bucket: str, group: str, role_arn: str) -> list[Statement]:
-    return [*_runtime_statements(ctx, bucket), *_project_statements(ctx, group, role_arn)]
+def _statements(
+    ctx: AccountContext,
+    *,
+    bucket: str,
+    group: str,
+    role_arn: str,
+    allow_registered_approved: bool,
+) -> list[Statement]:
+    return [
+        *_runtime_statements(ctx, bucket),
+        *_project_statements(ctx, group, role_arn),
+        *_registration_statements(ctx, group, allow_registered_approved),
+    ]
 
 
 def _runtime_statements(ctx: AccountContext, bucket: str) -> list[Statement]:
@@ -152,7 +181,6 @@ def _project_statements(ctx: AccountContext, group: str, role_arn: str) -> list[
             sid="RegisterModel",
             actions=(
                 "sagemaker:AddTags",
-                "sagemaker:CreateModelPackage",
                 "sagemaker:DescribeModelPackage",
                 "sagemaker:DescribeModelPackageGroup",
             ),
@@ -173,4 +201,34 @@ def _project_statements(ctx: AccountContext, group: str, role_arn: str) -> list[
                 ),
             ),
         ),
+    ]
+
+
+def _registration_statements(
+    ctx: AccountContext, group: str, allow_registered_approved: bool
+) -> list[Statement]:
+    """Model packages are registered for a person to approve (sagemaker:ModelApprovalStatus,
+    which AWS evaluates for CreateModelPackage and UpdateModelPackage), never approved here."""
+    sm = ctx.arn
+    return [
+        Statement(
+            sid="RegisterPendingModel",
+            actions=("sagemaker:CreateModelPackage",),
+            resources=(
+                sm("sagemaker", f"model-package-group/{group}"),
+                sm("sagemaker", f"model-package/{group}/*"),
+            ),
+            conditions=(
+                Condition(
+                    test="StringEquals",
+                    variable=MODEL_APPROVAL_STATUS_KEY,
+                    values=(
+                        (PENDING_MANUAL_APPROVAL, APPROVED)
+                        if allow_registered_approved
+                        else (PENDING_MANUAL_APPROVAL,)
+                    ),
+                ),
+            ),
+        ),
+        no_self_approval(allow_registered_approved=allow_registered_approved),
     ]

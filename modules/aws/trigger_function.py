@@ -91,6 +91,8 @@ class TriggerFunctionProps:
             (the alarms still show in the CloudWatch console).
         alarm_emails: addresses subscribed to a topic this construct creates for the alarms
             (each must confirm the subscription). Default: no topic, no subscription.
+        allow_registered_approved: whether a package registered already Approved (not by a
+            person) dispatches too (``platform.auto_approve_staging``). Default: no.
         permissions_boundary_arn: managed policy set as the function role's permissions
             boundary. Default: none.
     """
@@ -110,6 +112,7 @@ class TriggerFunctionProps:
     max_retry_attempts: int = 2
     max_event_age_seconds: int = 3600
     github_timeout_seconds: int = DEFAULT_GITHUB_TIMEOUT_SECONDS
+    allow_registered_approved: bool = False
     idempotency_ttl_seconds: int = 86400
     allowed_targets: tuple[DispatchTarget, ...] = ()
     alarm_topic_arn: str | None = None
@@ -206,6 +209,7 @@ def _lambda_props(
         max_event_age_seconds=props.max_event_age_seconds,
         event_rule_arn_pattern=props.event_rule_arn_pattern,
         event_rule_account=props.event_rule_account,
+        allow_registered_approved=props.allow_registered_approved,
         budget=budget,
         role_arn=role.role_arn,
         log_group_name=log_group.name,

@@ -42,7 +42,8 @@ class TriggerLambdaProps:
     ones given by the user of the trigger):
     function_name, runtime, architecture, function_zip, layer_zip, reserved_concurrency,
     github_api_url, idempotency_ttl_seconds, allowed_targets, max_retry_attempts,
-    max_event_age_seconds, event_rule_arn_pattern, event_rule_account: as there.
+    max_event_age_seconds, event_rule_arn_pattern, event_rule_account,
+    allow_registered_approved: as there.
     budget: the derived time budget (function timeout, GitHub read timeout).
     role_arn: the execution role.
     log_group_name: the function's log group (created before the function).
@@ -61,6 +62,7 @@ class TriggerLambdaProps:
     github_api_url: str
     idempotency_ttl_seconds: int
     allowed_targets: tuple[DispatchTarget, ...]
+    allow_registered_approved: bool
     max_retry_attempts: int
     max_event_age_seconds: int
     event_rule_arn_pattern: str | None
@@ -143,6 +145,7 @@ def environment_variables(path: str, props: TriggerLambdaProps) -> dict[str, str
         "TOKEN_CACHE_SECONDS": "300",
         "LOG_LEVEL": "INFO",
         "ALLOWED_TARGETS": encode_allowed_targets(props.allowed_targets),
+        "ALLOW_REGISTERED_APPROVED": "true" if props.allow_registered_approved else "false",
     }
     size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
     if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:

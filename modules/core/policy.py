@@ -57,6 +57,34 @@ class Statement:
                 )
 
 
+#: SageMaker's approval statuses (CreateModelPackage / UpdateModelPackage ModelApprovalStatus).
+PENDING_MANUAL_APPROVAL = "PendingManualApproval"
+APPROVED = "Approved"
+#: AWS's condition key for the status a CreateModelPackage/UpdateModelPackage request sets
+#: (Service Authorization Reference, Amazon SageMaker: both actions list it).
+MODEL_APPROVAL_STATUS_KEY = "sagemaker:ModelApprovalStatus"
+
+
+def no_self_approval(*, allow_registered_approved: bool = False) -> Statement:
+    """Deny setting ``Approved`` on a model package: approvals are a person's (Studio / Model
+    Registry), never the build's or the pipeline's code. With ``allow_registered_approved``
+    (``platform.auto_approve_staging``) a package may be *created* Approved; updating one to
+    Approved stays denied. A request that sets no status does not match (StringEquals on an
+    absent key), so describing or re-tagging packages is unaffected."""
+    actions: tuple[str, ...] = ("sagemaker:UpdateModelPackage",)
+    if not allow_registered_approved:
+        actions = ("sagemaker:CreateModelPackage", *actions)
+    return Statement(
+        sid="NoSelfApproval",
+        effect="Deny",
+        actions=actions,
+        resources=("*",),
+        conditions=(
+            Condition(test="StringEquals", variable=MODEL_APPROVAL_STATUS_KEY, values=(APPROVED,)),
+        ),
+    )
+
+
 def policy_document(scope: Construct, id_: str, statements: Sequence[Statement]) -> str:
     """Create an ``aws_iam_policy_document`` and return its JSON (a token)."""
     if not statements:

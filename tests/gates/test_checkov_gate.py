@@ -23,6 +23,7 @@ from tools.gates.checkov_gate import (
     parse_skips,
     run_gate,
     scan_stack,
+    scannable,
 )
 
 
@@ -147,3 +148,22 @@ def test_skips_file_gives_every_skip_a_reason_and_no_duplicate() -> None:
 def test_fails_on_malformed_skips(data: Any, message: str) -> None:
     with pytest.raises(SkipsFileError, match=message):
         parse_skips(data)
+
+
+def test_state_only_blocks_are_left_out_of_the_scanned_copy(tmp_path: Path) -> None:
+    """checkov cannot parse ``moved`` blocks: it scans a copy without them, never the original
+    changed, and the original itself when there is nothing to leave out."""
+    stack_file = tmp_path / "cdk.tf.json"
+    doc = {
+        "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}},
+        "moved": [{"from": "aws_s3_bucket.a", "to": "aws_s3_bucket.b"}],
+    }
+    stack_file.write_text(json.dumps(doc), encoding="utf-8")
+    with scannable(stack_file, doc) as scanned:
+        assert scanned != stack_file
+        assert json.loads(scanned.read_text(encoding="utf-8")) == {"resource": doc["resource"]}
+    assert not scanned.exists()
+    assert json.loads(stack_file.read_text(encoding="utf-8")) == doc
+    plain = {"resource": doc["resource"]}
+    with scannable(stack_file, plain) as scanned:
+        assert scanned == stack_file

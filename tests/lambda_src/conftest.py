@@ -27,7 +27,8 @@ from tests.lambda_src.trigger_support import (  # noqa: E402
 from tests.support.fake_github import FakeGitHub, running_fake_github  # noqa: E402
 from tests.support.moto_server import MotoServer, moto_server_fixture  # noqa: E402
 
-moto_server = moto_server_fixture()
+# recording: tests/lambda_src/test_recorded_permissions.py checks the function's calls
+moto_server = moto_server_fixture(record=True)
 
 
 @pytest.fixture(scope="session")

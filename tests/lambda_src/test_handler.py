@@ -336,9 +336,33 @@ def test_rejected_then_approved_again_dispatches_again(trigger_env: TriggerEnv) 
     assert len(trigger_env.dispatches()) == 2
 
 
-def test_package_registered_as_approved_keys_on_its_creation_time(
-    trigger_env: TriggerEnv,
+@pytest.mark.parametrize("modified", ["absent", "same as creation"])
+def test_package_registered_as_approved_is_ignored_by_default(
+    trigger_env: TriggerEnv, modified: str
 ) -> None:
+    """Only a person's approval (an update after creation) deploys: a package created as
+    Approved by code (no LastModifiedTime, or the creation time) dispatches nothing."""
+    payload = load_fixture(APPROVED)
+    detail = payload["event"]["detail"]
+    if modified == "absent":
+        del detail["LastModifiedTime"]
+    else:
+        detail["LastModifiedTime"] = detail["CreationTime"]
+
+    result = invoke(payload)
+
+    assert result["outcome"] == "ignored"
+    assert result["reason_code"] == "registered-approved"
+    assert "platform.auto_approve_staging" in result["reason"]
+    assert trigger_env.dispatches() == []
+    assert trigger_env.items(ARN) == []
+
+
+def test_package_registered_as_approved_keys_on_its_creation_time_when_allowed(
+    trigger_env: TriggerEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOW_REGISTERED_APPROVED", "true")
+    handler.reset_runtime()
     payload = load_fixture(APPROVED)
     del payload["event"]["detail"]["LastModifiedTime"]
 

@@ -54,6 +54,7 @@ def test_settings_from_environment() -> None:
         ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL must be an http"),
         ({"GITHUB_API_URL": "https://u:p@ghe.example.com"}, "must not carry credentials"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
+        ({"ALLOW_REGISTERED_APPROVED": "yes"}, "ALLOW_REGISTERED_APPROVED must be 'true' or"),
     ],
 )
 def test_fails_on_invalid_settings(env: dict[str, str], message: str) -> None:
@@ -68,6 +69,24 @@ def test_parse_approved_fixture() -> None:
     assert decision.target.full_name == "acme-user/churn-model"
     assert decision.event_id == "5b8f6c1e-2d4a-4f0e-9c61-0b7d3e1a9f42"
     assert decision.model_package_arn.endswith("model-package/churn-model-p-abc123def456/3")
+
+
+def test_registered_approved_needs_the_setting() -> None:
+    """Off by default: a package never modified since creation was approved by code."""
+    assert load_settings({"IDEMPOTENCY_TABLE_NAME": "t"}).allow_registered_approved is False
+    allowed = load_settings({"IDEMPOTENCY_TABLE_NAME": "t", "ALLOW_REGISTERED_APPROVED": "true"})
+    assert allowed.allow_registered_approved is True
+    payload = load_fixture("model_package_approved")
+    detail = payload["event"]["detail"]
+    detail["LastModifiedTime"] = detail["CreationTime"]
+    ignored = parse_invocation(payload)
+    assert isinstance(ignored, IgnoredEvent) and ignored.code == "registered-approved"
+    assert isinstance(
+        parse_invocation(payload, allow_registered_approved=True), ApprovedModelPackage
+    )
+    # a person's approval (modified after creation) dispatches either way
+    detail["LastModifiedTime"] = detail["CreationTime"] + 1
+    assert isinstance(parse_invocation(payload), ApprovedModelPackage)
 
 
 def test_parse_rejected_fixture_is_ignored_with_reason() -> None:

@@ -18,6 +18,7 @@ file whose tail is shown if it fails to start.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -49,6 +50,14 @@ class MotoServer:
     port: int
     region: str
     log_path: Path
+    #: where moto's recorder appends every request (None: not recording)
+    recording_path: Path | None = None
+
+    def recorded(self) -> list[dict[str, Any]]:
+        """Every request moto's recorder has written so far (method, url, headers, body)."""
+        if self.recording_path is None:
+            raise MotoServerError("moto_server was started without record=True")
+        return read_recording(self.recording_path)
 
     @property
     def endpoint_url(self) -> str:
@@ -74,6 +83,39 @@ class MotoServer:
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 200:
                 raise MotoServerError(f"moto reset answered {response.status}")
+
+
+_RECORDINGS: dict[Path, tuple[int, list[dict[str, Any]]]] = {}
+
+
+def read_recording(path: Path) -> list[dict[str, Any]]:
+    """The recorder's entries, read incrementally. moto's threads append an entry and its
+    newline in two writes, so entries may share a line: decode object after object."""
+    if not path.exists():
+        return []
+    offset, entries = _RECORDINGS.get(path, (0, []))
+    with path.open("rb") as f:
+        f.seek(offset)
+        new = f.read()
+    text = new.decode("utf-8")
+    decoder = json.JSONDecoder()
+    position = 0
+    consumed = 0
+    while True:
+        while position < len(text) and text[position] in " \r\n\t":
+            position += 1
+        if position >= len(text):
+            consumed = len(text)
+            break
+        try:
+            entry, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break  # a write still in progress: read the rest next time
+        entries.append(entry)
+        position = end
+        consumed = end
+    _RECORDINGS[path] = (offset + len(text[:consumed].encode("utf-8")), entries)
+    return list(entries)
 
 
 def free_port() -> int:
@@ -107,14 +149,23 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 @contextmanager
 def running_moto_server(
-    *, region: str = DEFAULT_REGION, startup_timeout_seconds: float = 30.0
+    *, region: str = DEFAULT_REGION, startup_timeout_seconds: float = 30.0, record: bool = False
 ) -> Iterator[MotoServer]:
-    """Start moto_server on 127.0.0.1 and a free port; stop it when the block exits."""
+    """Start moto_server on 127.0.0.1 and a free port; stop it when the block exits.
+
+    ``record``: moto's recorder (MOTO_ENABLE_RECORDING) appends every request it serves to
+    a file, read back with :meth:`MotoServer.recorded`."""
     with tempfile.TemporaryDirectory(prefix="moto-server-") as tmp:
         log_path = Path(tmp) / "moto_server.log"
         port = free_port()
         env = {**os.environ, "AWS_DEFAULT_REGION": region}
         env.pop("AWS_ENDPOINT_URL", None)
+        recording = Path(tmp) / "recording.jsonl" if record else None
+        for name in ("MOTO_ENABLE_RECORDING", "MOTO_RECORDER_FILEPATH"):
+            env.pop(name, None)
+        if recording is not None:
+            env["MOTO_ENABLE_RECORDING"] = "true"
+            env["MOTO_RECORDER_FILEPATH"] = str(recording)
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 _server_command(port),
@@ -123,7 +174,7 @@ def running_moto_server(
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
-        server = MotoServer(port=port, region=region, log_path=log_path)
+        server = MotoServer(port=port, region=region, log_path=log_path, recording_path=recording)
         try:
             deadline = time.monotonic() + startup_timeout_seconds
             while not _is_up(server.endpoint_url):
@@ -148,13 +199,14 @@ def running_moto_server(
 
 
 def moto_server_fixture(
-    *, scope: Any = "session", region: str = DEFAULT_REGION
+    *, scope: Any = "session", region: str = DEFAULT_REGION, record: bool = False
 ) -> Callable[[], Iterator[MotoServer]]:
-    """A pytest fixture (assign it to a name in a conftest) yielding a running MotoServer."""
+    """A pytest fixture (assign it to a name in a conftest) yielding a running MotoServer
+    (``record``: with moto's recorder on, see :func:`running_moto_server`)."""
 
     @pytest.fixture(scope=scope)
     def _moto_server() -> Iterator[MotoServer]:
-        with running_moto_server(region=region) as server:
+        with running_moto_server(region=region, record=record) as server:
             yield server
 
     return _moto_server

@@ -35,7 +35,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -289,10 +291,34 @@ def _resolve(result_resource: str, index: Mapping[str, tuple[str, str]]) -> tupl
     raise CheckovGateError(f"checkov reported {result_resource!r}, which the stack does not hold")
 
 
+# Blocks that only move or forget state addresses: nothing in them is a resource setting a
+# check could judge, and checkov 3.x's terraform_json parser cannot read them (its
+# ``handle_block_type`` passes each ``moved`` entry's ``from``/``to`` strings to ``hclify``,
+# which raises "this method receives only dicts", so the whole file counts as unparsable).
+STATE_ONLY_BLOCKS = ("moved", "removed", "import")
+
+
+@contextmanager
+def scannable(stack_file: Path, doc: Mapping[str, Any]) -> Iterator[Path]:
+    """``stack_file``, or a temporary copy without the state-only blocks when it has any."""
+    if not any(key in doc for key in STATE_ONLY_BLOCKS):
+        yield stack_file
+        return
+    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
+        copy = Path(tmp) / stack_file.name
+        kept = {k: v for k, v in doc.items() if k not in STATE_ONLY_BLOCKS}
+        copy.write_text(json.dumps(kept, indent=2), encoding="utf-8")
+        yield copy
+
+
 def scan_stack(checkov: Path, stack_file: Path) -> StackScan:
     """Scan one ``cdk.tf.json``; raise :class:`CheckovGateError` when the scan proves nothing."""
-    stack = stack_file.parent.name
     doc = json.loads(stack_file.read_text(encoding="utf-8"))
+    with scannable(stack_file, doc) as scanned:
+        return _scan(checkov, scanned, stack_file.parent.name, doc)
+
+
+def _scan(checkov: Path, stack_file: Path, stack: str, doc: Mapping[str, Any]) -> StackScan:
     expected = stack_addresses(doc)
     parsed = parsed_addresses(checkov, stack_file)
     if parsed is None:

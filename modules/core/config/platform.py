@@ -292,6 +292,21 @@ class Platform(_Model):
         "has create_sagemaker_project: true; otherwise default: no association (the projects "
         "are created in Studio).",
     )
+    drift_principal_arn: str | None = Field(
+        default=None,
+        description="The IAM role (or user) that runs read-only plans (`make drift`, the "
+        "READ_ONLY=1 policy of `make deployer-policy`). Its refresh reads the token secret's "
+        "version back, so it is added to the secret's readers. Default: none (plans run as "
+        "the deployer).",
+    )
+    auto_approve_staging: bool = Field(
+        default=False,
+        description="Whether a model package registered already Approved (by the pipeline's "
+        "code, not a person) still starts the deploy: the pipeline role may then register "
+        "Approved packages and the trigger dispatches them, so staging deploys without a "
+        "human approval (production keeps its GitHub environment reviewers). Default: no; "
+        "packages are registered PendingManualApproval and only a person's approval deploys.",
+    )
     project_updates: Literal["manual", "automatic"] = Field(
         default="manual",
         description="Whether a changed product template reaches SageMaker projects the plan "
@@ -372,6 +387,18 @@ class Platform(_Model):
                 f"{value!r} is not an IAM role or user ARN; give the role that runs applies, "
                 "e.g. 'arn:aws:iam::<account>:role/terraform-apply' (not an assumed-role "
                 "session ARN), or leave it out",
+            )
+        return value
+
+    @field_validator("drift_principal_arn")
+    @classmethod
+    def _drift(cls, value: str | None) -> str | None:
+        if value is not None and not IAM_PRINCIPAL_ARN_RE.fullmatch(value):
+            raise _fail(
+                "bad_drift_arn",
+                f"{value!r} is not an IAM role or user ARN; give the role that runs read-only "
+                "plans, e.g. 'arn:aws:iam::<account>:role/terraform-drift' (not an "
+                "assumed-role session ARN), or leave it out",
             )
         return value
 

