@@ -23,6 +23,8 @@ from modules.aws.actions_identity import ActionsIdentity, ActionsIdentityProps
 from modules.aws.code_connection import CodeConnection, CodeConnectionProps
 from modules.aws.pipeline_role import PipelineRole, PipelineRoleProps
 from modules.aws.sagemaker_project import SageMakerProject, SageMakerProjectProps
+from modules.aws.stage_account import StageAccountBase
+from modules.aws.stage_deploy_identity import StageDeployIdentity, StageDeployIdentityProps
 from modules.core.account_context import AccountContext
 from modules.core.naming import (
     BUILD_STAGE,
@@ -37,10 +39,11 @@ from modules.github.repository_files import RepositoryFiles, RepositoryFilesProp
 from modules.github.repository_settings import RepositorySettings, RepositorySettingsProps
 from modules.project_credentials import actions_credentials
 from modules.render.workflows import (
-    WORKFLOW_PATHS,
+    StageDeploy,
     WorkflowParams,
     render_build_workflow,
     render_deploy_workflow,
+    workflow_paths,
 )
 
 
@@ -68,7 +71,7 @@ class MlopsProjectProps:
         catalog: the product to create the SageMaker project from. Default: the project is not
             created by the plan (create it in Studio; policies then match any project id).
         token_secret_name: template parameter of the project (the deploy workflow's file name
-            comes from ``WORKFLOW_PATHS``, so the template and the committed file agree).
+            comes from ``workflow_paths``, so the template and the committed file agree).
         staging_environment: whether the deploy has a staging stage (its own GitHub
             environment ``<environment>-staging`` and its own deploy identity); without it the
             deploy goes straight to production.
@@ -83,6 +86,12 @@ class MlopsProjectProps:
             (protected branch) instead of committed. Default: committed.
         template_updates_reach_project: whether a changed product template is applied to the
             SageMaker project (UpdateProject). Default: no (safe for projects in use).
+        stage_accounts: stage -> the stage account it deploys in (``promotion``); such a
+            stage gets its deploy and model roles there. Default: every stage deploys here.
+        autoscaling_stages: stages whose endpoint scales (Application Auto Scaling
+            permissions for the stage's deploy role). Default: none.
+        stage_deploys: per stage, how its deploy job differs from the defaults (registry
+            account, session length, endpoint settings). Default: none.
         allow_registered_approved: whether the pipeline role may register packages already
             Approved (``platform.auto_approve_staging``). Default: PendingManualApproval only.
         permissions_boundary_arn: permissions boundary of every role and user of the project.
@@ -114,17 +123,21 @@ class MlopsProjectProps:
     template_updates_reach_project: bool = False
     allow_registered_approved: bool = False
     workflows_via_pull_request: bool = False
+    stage_accounts: Mapping[str, StageAccountBase] = field(default_factory=dict)
+    autoscaling_stages: frozenset[str] = frozenset()
+    stage_deploys: tuple[tuple[str, StageDeploy], ...] = ()
     permissions_boundary_arn: str | None = None
     pin_build_workflow: bool = False
 
 
 def build_job_workflow_ref(props: MlopsProjectProps) -> str | None:
     """The ``job_workflow_ref`` claim of the committed build workflow on the project's branch
-    (``OWNER/REPO/.github/workflows/build.yml@refs/heads/BRANCH``), when pinned."""
+    (``OWNER/REPO/.github/workflows/build-<env>.yml@refs/heads/BRANCH``), when pinned."""
     if not props.pin_build_workflow:
         return None
     repo = f"{props.github_owner}/{props.github_repository}"
-    return f"{repo}/{WORKFLOW_PATHS['build']}@refs/heads/{props.branch}"
+    build = workflow_paths(props.environment_name)["build"]
+    return f"{repo}/{build}@refs/heads/{props.branch}"
 
 
 class MlopsProject(Construct):
@@ -183,9 +196,14 @@ class MlopsProject(Construct):
                 auth_mode=props.auth_mode,
                 oidc_provider_arn=props.oidc_provider_arn,
                 pipeline_role_arn=self.pipeline_role_arn,
+                remote_stages=frozenset(props.stage_accounts),
+                autoscaling_stages=props.autoscaling_stages,
                 permissions_boundary_arn=props.permissions_boundary_arn,
                 build_job_workflow_ref=build_job_workflow_ref(props),
             ),
+        )
+        self.stage_identities = self._stage_identities(
+            props, project_id, {STAGING_STAGE: staging, PRODUCTION_STAGE: production}
         )
         self._github_side(props, production=production, staging=staging)
         self._outputs(project_id)
@@ -207,7 +225,9 @@ class MlopsProject(Construct):
                     "GitHubRepositoryOwnerName": props.github_owner,
                     "CodestarConnectionUniqueId": self.connection.unique_id,
                     "GitHubTokenSecretName": props.token_secret_name,
-                    "GitHubWorkflowNameForDeployment": PurePosixPath(WORKFLOW_PATHS["deploy"]).name,
+                    "GitHubWorkflowNameForDeployment": PurePosixPath(
+                        workflow_paths(props.environment_name)["deploy"]
+                    ).name,
                     "GitHubRepositoryBranch": props.branch,
                 },
                 depends_on=props.catalog.depends_on,
@@ -227,6 +247,7 @@ class MlopsProject(Construct):
             prefix=prefix,
             staging=staging is not None,
         )
+        credentials.stage_variables.update(self._remote_stage_variables(props))
         self.settings = RepositorySettings(
             self,
             "repository-settings",
@@ -238,6 +259,7 @@ class MlopsProject(Construct):
         )
         build_environment = self._build_environment(props, credentials.build_environment_secrets)
         self.workflow_params = WorkflowParams(
+            environment_name=props.environment_name,
             aws_region=props.region,
             sagemaker_project_name=props.project_name,
             branch=props.branch,
@@ -245,8 +267,10 @@ class MlopsProject(Construct):
             staging_environment=staging,
             production_environment=production,
             build_settings_prefix=prefix,
+            stage_deploys=props.stage_deploys,
             build_environment=build_environment,
         )
+        paths = workflow_paths(props.environment_name)
         self.files = RepositoryFiles(
             self,
             "repository-files",
@@ -255,8 +279,8 @@ class MlopsProject(Construct):
                 repository=props.github_repository,
                 branch=props.branch,
                 managed={
-                    WORKFLOW_PATHS["build"]: render_build_workflow(self.workflow_params),
-                    WORKFLOW_PATHS["deploy"]: render_deploy_workflow(self.workflow_params),
+                    paths["build"]: render_build_workflow(self.workflow_params),
+                    paths["deploy"]: render_deploy_workflow(self.workflow_params),
                 },
                 seeded=dict(props.seed_files),
                 managed_via_pull_request=props.workflows_via_pull_request,
@@ -305,5 +329,54 @@ class MlopsProject(Construct):
             outputs["build-role-arn"] = self.identity.build_role_arn
         for stage, arn in self.identity.deploy_role_arns.items():
             outputs[f"{stage}-deploy-role-arn"] = arn
+        for stage, remote in self.stage_identities.items():
+            outputs[f"{stage}-deploy-role-arn"] = remote.deploy_role_arn
+            outputs[f"{stage}-model-role-arn"] = remote.model_role_arn
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
+
+    def _stage_identities(
+        self,
+        props: MlopsProjectProps,
+        project_id: str | None,
+        environments: Mapping[str, str | None],
+    ) -> dict[str, StageDeployIdentity]:
+        """Stages in other accounts: the deploy job's role and the model's role live there."""
+        identities: dict[str, StageDeployIdentity] = {}
+        for stage, account in props.stage_accounts.items():
+            environment = environments[stage]
+            if environment is None:
+                continue  # the project has no staging stage
+            identities[stage] = StageDeployIdentity(
+                self,
+                f"{stage}-account-identity",
+                StageDeployIdentityProps(
+                    provider=account.provider,
+                    stage_context=account.context,
+                    home_context=props.context,
+                    environment_name=props.environment_name,
+                    project_name=props.project_name,
+                    project_id=project_id,
+                    stage=stage,
+                    github_owner=props.github_owner,
+                    github_repository=props.github_repository,
+                    github_environment=environment,
+                    oidc_provider_arn=account.oidc.provider_arn,
+                    capture_bucket_arn=account.capture_bucket_arn,
+                    autoscaling=stage in props.autoscaling_stages,
+                ),
+            )
+        return identities
+
+    def _remote_stage_variables(self, props: MlopsProjectProps) -> dict[str, dict[str, str]]:
+        """Environment-scoped variables of the stages deployed in other accounts."""
+        variables: dict[str, dict[str, str]] = {}
+        for stage, remote in self.stage_identities.items():
+            variables[stage] = {
+                "AWS_DEPLOY_ROLE_ARN": remote.deploy_role_arn,
+                "SAGEMAKER_PIPELINE_ROLE_ARN": remote.model_role_arn,
+            }
+            bucket = props.stage_accounts[stage].capture_bucket_name
+            if bucket is not None:
+                variables[stage]["DATA_CAPTURE_BUCKET"] = bucket
+        return variables

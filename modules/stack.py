@@ -22,10 +22,12 @@ from constructs import Construct
 from modules.artifacts import BuildArtifacts
 from modules.aws.github_oidc import GitHubOidcProvider, GitHubOidcProviderProps
 from modules.aws.project_template_catalog import ProjectTemplateCatalog
+from modules.aws.stage_account import StageAccountBase, StageAccountBaseProps
 from modules.aws.token_secret import GitHubTokenSecret, GitHubTokenSecretProps
 from modules.aws.trigger_function import TriggerFunction
 from modules.core.account_context import AccountContext
 from modules.core.config import Environment
+from modules.core.naming import MANAGED_BY_TAG
 from modules.core.tagging import apply_explicit_tags
 from modules.project import CatalogRef, MlopsProject
 from modules.stack_inputs import APP_PEM_VARIABLE, TOKEN_VARIABLE, trigger_token
@@ -58,7 +60,8 @@ class EnvironmentStackProps:
 
 
 class EnvironmentStack(TerraformStack):
-    """Attributes: ``context``, ``oidc`` (or ``None``), ``token_secret``, ``trigger``,
+    """Attributes: ``context``, ``stage_accounts`` (stage -> :class:`StageAccountBase`, with
+    ``promotion``), ``oidc`` (or ``None``), ``token_secret``, ``trigger``,
     ``catalog``, ``projects`` (name -> :class:`MlopsProject`), ``github_providers``
     (lowercased owner -> provider)."""
 
@@ -69,6 +72,7 @@ class EnvironmentStack(TerraformStack):
         providers = StackProviders(self, StackProvidersProps(environment=env))
         self.github_providers: dict[str, GithubProvider] = providers.github_providers
         self.context = AccountContext(self, "account")
+        self.stage_accounts = self._stage_accounts(env)
         self.oidc: GitHubOidcProvider | None = None
         if platform.auth_mode == "oidc":
             self.oidc = GitHubOidcProvider(
@@ -113,7 +117,9 @@ class EnvironmentStack(TerraformStack):
             )
         )
         self.catalog = ProjectTemplateCatalog(
-            self, "project-template", catalog_props(env, context=self.context)
+            self,
+            "project-template",
+            catalog_props(env, context=self.context, stage_accounts=self.stage_accounts),
         )
         self.projects: dict[str, MlopsProject] = self._projects(env, props.seed_files)
         self._outputs()
@@ -144,9 +150,31 @@ class EnvironmentStack(TerraformStack):
                     oidc_provider_arn=self.oidc.provider_arn if self.oidc else None,
                     shared_pipeline_role_arn=shared_pipeline_role_arn,
                     seed_files=seed_files,
+                    stage_accounts=self.stage_accounts,
                 ),
             )
         return projects
+
+    def _stage_accounts(self, env: Environment) -> dict[str, StageAccountBase]:
+        """Promotion: one aliased provider (and OIDC trust anchor) per stage account."""
+        accounts: dict[str, StageAccountBase] = {}
+        for stage, account in (env.promotion.stages() if env.promotion else {}).items():
+            settings = env.endpoint_settings(stage)
+            accounts[stage] = StageAccountBase(
+                self,
+                f"stage-{stage}",
+                StageAccountBaseProps(
+                    environment_name=env.name,
+                    stage=stage,
+                    account_id=account.account_id,
+                    region=env.region,
+                    deployer_role_arn=account.deployer_role_arn,
+                    default_tags=dict([MANAGED_BY_TAG, *env.tags.items()]),
+                    existing_oidc_provider_arn=account.oidc_provider_arn,
+                    capture_bucket=settings is not None and settings.data_capture is not None,
+                ),
+            )
+        return accounts
 
     def _outputs(self) -> None:
         for name, value, description in (

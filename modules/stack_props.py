@@ -14,10 +14,14 @@ from cdktf import TerraformProvider
 
 from modules.artifacts import BuildArtifacts
 from modules.aws.project_template_catalog import ProjectTemplateCatalogProps
+from modules.aws.stage_account import StageAccountBase
 from modules.aws.trigger_function import DispatchTarget, TriggerFunctionProps
 from modules.core.account_context import AccountContext
 from modules.core.config import Environment, Project
 from modules.core.naming import (
+    PRODUCTION_STAGE,
+    STAGE_SESSION_SECONDS,
+    STAGING_STAGE,
     TRIGGER_FUNCTION_NAME,
     artifacts_bucket_prefix,
     launch_role_policy_name,
@@ -26,10 +30,11 @@ from modules.core.template_contract import PROJECT_RULE_PREFIX
 from modules.project import CatalogRef, MlopsProjectProps
 from modules.render.product_template import (
     ProductTemplateProps,
+    StageGrant,
     launch_role_supplement_statements,
     render_product_template,
 )
-from modules.render.workflows import WORKFLOW_PATHS
+from modules.render.workflows import StageDeploy, workflow_paths
 
 
 def trigger_props(
@@ -52,7 +57,7 @@ def trigger_props(
             DispatchTarget(
                 owner=p.github.owner,
                 repository=p.github.repository,
-                workflow=PurePosixPath(WORKFLOW_PATHS["deploy"]).name,
+                workflow=PurePosixPath(workflow_paths(env.name)["deploy"]).name,
                 ref=p.github.branch,
             )
             for p in env.projects
@@ -66,14 +71,25 @@ def trigger_props(
     )
 
 
-def catalog_props(env: Environment, *, context: AccountContext) -> ProjectTemplateCatalogProps:
+def catalog_props(
+    env: Environment,
+    *,
+    context: AccountContext,
+    stage_accounts: Mapping[str, StageAccountBase] | None = None,
+) -> ProjectTemplateCatalogProps:
     platform = env.platform
+    stage_grants = tuple(
+        StageGrant(stage=stage, account_id=base.account_id, environment_name=env.name)
+        for stage, base in (stage_accounts or {}).items()
+    )
     return ProjectTemplateCatalogProps(
         context=context,
         template_body=render_product_template(
             ProductTemplateProps(
                 trigger_function_name=TRIGGER_FUNCTION_NAME,
                 default_token_secret_name=platform.token_secret.name,
+                default_workflow=PurePosixPath(workflow_paths(env.name)["deploy"]).name,
+                stage_grants=stage_grants,
             )
         ),
         bucket_prefix=artifacts_bucket_prefix(env.name),
@@ -93,6 +109,7 @@ def catalog_props(env: Environment, *, context: AccountContext) -> ProjectTempla
                 partition=context.partition,
                 region=context.region,
                 account_id=context.account_id,
+                group_policy=bool(stage_grants),
             )
         ),
     )
@@ -108,8 +125,10 @@ def project_props(
     oidc_provider_arn: str | None,
     shared_pipeline_role_arn: str,
     seed_files: Mapping[str, str],
+    stage_accounts: Mapping[str, StageAccountBase] | None = None,
 ) -> MlopsProjectProps:
     platform = env.platform
+    deploys = stage_deploys(env)
     return MlopsProjectProps(
         context=context,
         environment_name=env.name,
@@ -136,6 +155,51 @@ def project_props(
         template_updates_reach_project=platform.project_updates == "automatic",
         allow_registered_approved=platform.auto_approve_staging,
         workflows_via_pull_request=project.github.workflows_via_pull_request,
+        stage_accounts=dict(stage_accounts or {}),
+        autoscaling_stages=frozenset(
+            stage for stage, deploy in deploys if deploy.min_instances is not None
+        ),
+        stage_deploys=deploys,
         permissions_boundary_arn=platform.permissions_boundary_arn,
         pin_build_workflow=platform.pin_build_workflow,
     )
+
+
+def stage_deploys(env: Environment) -> tuple[tuple[str, StageDeploy], ...]:
+    """Per stage, what its deploy job passes beyond the defaults: the registry account and a
+    session covering the job when the stage is another account, and the configured endpoint
+    settings. Stages with neither are left out (their job keeps the plain command)."""
+    found: list[tuple[str, StageDeploy]] = []
+    for stage in (STAGING_STAGE, PRODUCTION_STAGE):
+        settings = env.endpoint_settings(stage)
+        remote = env.stage_account(stage) is not None
+        if settings is None and not remote:
+            continue
+        values: dict[str, object] = {}
+        if remote:
+            values.update(
+                registry_account_id=env.account_id, role_duration_seconds=STAGE_SESSION_SECONDS
+            )
+        if settings is not None and settings.serverless is not None:
+            values.update(
+                serverless_memory_mb=settings.serverless.memory_mb,
+                serverless_max_concurrency=settings.serverless.max_concurrency,
+            )
+        elif settings is not None:
+            values.update(
+                instance_type=settings.instance_type, instance_count=settings.instance_count
+            )
+            if settings.autoscaling is not None:
+                values.update(
+                    min_instances=settings.autoscaling.min_instances,
+                    max_instances=settings.autoscaling.max_instances,
+                    target_invocations=settings.autoscaling.target_invocations_per_instance,
+                )
+            if settings.data_capture is not None:
+                values.update(
+                    capture_percent=settings.data_capture.sampling_percentage,
+                    capture_prefix=settings.data_capture.s3_prefix,
+                    capture_bucket_variable=remote,
+                )
+        found.append((stage, StageDeploy(**values)))  # type: ignore[arg-type]
+    return tuple(found)

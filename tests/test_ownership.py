@@ -67,7 +67,7 @@ def test_a_stack_applied_twice_conflicts_on_every_name(example_synth: Synth) -> 
     kinds = {identity[3] if identity[0] == "regional" else identity[2] for identity in found}
     assert {"iam-role", "oidc-provider", "lambda-function", "secret", "portfolio"} <= kinds
     assert ("global", "111111111111", "iam-role", "mlops-dev-trigger-lambda") in found
-    assert ("github", "acme-ml", "churn-model", "file", ".github/workflows/build.yml",
+    assert ("github", "acme-ml", "churn-model", "file", ".github/workflows/build-dev.yml",
             "branch:main") in found  # fmt: skip
     # names AWS generates (bucket_prefix) are the creating stack's own
     assert not any(i[2] == "s3-bucket" for i in found if i[0] == "global")
@@ -115,7 +115,7 @@ def test_example_keeps_one_repository_in_two_accounts(example_synth: Synth) -> N
         name: {
             (f["repository"], f["branch"])
             for f in example_synth.stack(name)["resource"]["github_repository_file"].values()
-            if f["file"] == ".github/workflows/deploy.yml"
+            if f["file"] == f".github/workflows/deploy-{name}.yml"
         }
         for name in ("dev", "prod")
     }

@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_aws.iam_user import IamUser
 from cdktf_cdktf_provider_aws.iam_user_policy import IamUserPolicy
 from constructs import Construct
 
+from modules.aws.stage_deploy_identity import autoscaling_statements
 from modules.core.account_context import AccountContext
 from modules.core.github_facts import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from modules.core.naming import (
@@ -77,6 +78,11 @@ class ActionsIdentityProps:
         oidc_provider_arn: the GitHub OIDC provider (required with ``oidc``).
         pipeline_role_arn: execution role of the pipeline jobs and models (iam:PassRole target).
         max_session_seconds: role session limit. Default: 1 hour.
+        remote_stages: stages deployed in another account (``promotion``): their identity
+            is a :class:`~modules.aws.stage_deploy_identity.StageDeployIdentity` there, none
+            is made here. Default: none, every stage deploys in this account.
+        autoscaling_stages: stages whose endpoint scales: their deploy identity may register
+            it with Application Auto Scaling. Default: none.
         permissions_boundary_arn: managed policy set as the permissions boundary of every role
             and user. Default: none.
         build_job_workflow_ref: the only ``job_workflow_ref`` token claim the build role
@@ -97,6 +103,8 @@ class ActionsIdentityProps:
     oidc_provider_arn: str | None = None
     pipeline_role_arn: str
     max_session_seconds: int = 3600
+    remote_stages: frozenset[str] = frozenset()
+    autoscaling_stages: frozenset[str] = frozenset()
     permissions_boundary_arn: str | None = None
     build_job_workflow_ref: str | None = None
 
@@ -124,6 +132,7 @@ class ActionsIdentity(Construct):
         stages = {PRODUCTION_STAGE: props.production_environment}
         if props.staging_environment is not None:
             stages = {STAGING_STAGE: props.staging_environment, **stages}
+        stages = {s: e for s, e in stages.items() if s not in props.remote_stages}
         if props.auth_mode == "oidc":
             assert props.oidc_provider_arn is not None
             self.build_role_arn = self._role(
@@ -360,4 +369,9 @@ class ActionsIdentity(Construct):
                 ),
             ),
             self._pass_role(),
+            *(
+                autoscaling_statements(self._props.context, endpoint)
+                if stage in self._props.autoscaling_stages
+                else ()
+            ),
         ]

@@ -125,3 +125,30 @@ def owner_token_variable(owner: str) -> str:
     (set it as ``TF_VAR_<name>``); when unset, the provider falls back to ``GITHUB_TOKEN``.
     GitHub owner names are letters, digits and single hyphens, so the mapping is one-to-one."""
     return "github_owner_token_" + owner.lower().replace("-", "_")
+
+
+#: Session length of a deploy job's role in a stage account (``role-duration-seconds`` of the
+#: deploy job, ``max_session_duration`` of the stage deploy role): covers the deploy job's
+#: 90-minute timeout. A direct OIDC session may last up to the role's maximum; a chained one
+#: (role to role) at most an hour, which is why stage accounts trust GitHub directly.
+STAGE_SESSION_SECONDS = 7200
+#: Root of the IAM paths of the roles the toolkit creates in stage accounts.
+STAGE_ROLE_PATH_ROOT = "sagemaker-mlops"
+
+
+def stage_role_path(environment: str, project: str, stage: str, kind: str) -> str:
+    """IAM path of a project's ``kind`` role (``deploy`` or ``model``) in a stage account:
+    ``/sagemaker-mlops/<environment>/<project>/<stage>/<kind>/``.
+
+    The home account's model package group policy and bucket policy name the stage roles by
+    this path (``aws:PrincipalArn`` like ``...:role/<path>*``), computed inside the product
+    template from ``SageMakerProjectName``: a role name may be shortened with a hash
+    (``iam_name``), the path never is (IAM paths take 512 characters). The project segment is
+    followed by ``/``, so no other project's path matches.
+    """
+    return f"/{STAGE_ROLE_PATH_ROOT}/{environment}/{project}/{stage}/{kind}/"
+
+
+def stage_provider_alias(stage: str) -> str:
+    """Terraform alias of the AWS provider of a stage account (``aws.<stage>``)."""
+    return stage

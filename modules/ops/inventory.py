@@ -519,10 +519,14 @@ def repositories(stack: _Stack) -> tuple[Repository, ...]:
     )
 
 
+_DEPLOY_WORKFLOW = re.compile(r"\.github/workflows/deploy-[a-z0-9-]+\.yml")
+
+
 def _endpoints(stack: _Stack) -> Iterator[Cost]:
     """The endpoints each project's deploy workflow creates (read from the workflow file)."""
     for _, body in stack.of("github_repository_file"):
-        if body.get("file") != ".github/workflows/deploy.yml":
+        # the environment's own deploy-<env>.yml (modules/render/workflows.py, workflow_paths)
+        if not _DEPLOY_WORKFLOW.fullmatch(str(body.get("file", ""))):
             continue
         workflow = yaml.safe_load(str(body.get("content", "")))
         project = (workflow.get("env") or {}).get("SAGEMAKER_PROJECT_NAME", "?")

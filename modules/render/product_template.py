@@ -44,12 +44,14 @@ from modules.core.template_contract import (
 )
 
 __all__ = [
+    "GROUP_POLICY_MAX_LENGTH",
     "SAGEMAKER_INJECTED_PARAMETERS",
     "TEMPLATE_PARAMETERS",
     "USER_PARAMETERS",
     "LaunchRoleNeed",
     "ProductTemplateError",
     "ProductTemplateProps",
+    "StageGrant",
     "launch_role_needs",
     "launch_role_supplement_statements",
     "render_product_template",
@@ -111,8 +113,59 @@ WORKFLOW_MAX_LENGTH: Final = 255
 DESCRIPTION_MAX_LENGTH: Final = 1024
 
 
+# PutModelPackageGroupPolicy ResourcePolicy: at most 20,480 characters (SageMaker API
+# reference; botocore sagemaker service-2 shape ``PolicyString``).
+GROUP_POLICY_MAX_LENGTH: Final = 20480
+STAGE_NAMES: Final = ("staging", "production")
+_ACCOUNT_PATTERN: Final = r"^[0-9]{12}$"
+_ENVIRONMENT_PATTERN: Final = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$"
+
+
 class ProductTemplateError(ValueError):
     """Raised when ProductTemplateProps hold a value the template cannot use."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageGrant:
+    """Read access of one stage account to what a project of this template registers.
+
+    The model package group policy lets the stage's deploy role describe the group's packages
+    and create models from them; the bucket policy lets the stage's model role read the
+    artifacts (``s3:GetObject``, never a write). Both name the account root as principal (keeps
+    the group shareable and survives a re-created role) with ``aws:PrincipalArn`` like the
+    stage role's IAM path ``/sagemaker-mlops/<environment>/<project>/<stage>/<kind>/``.
+
+    Attributes:
+        stage: ``staging`` or ``production``.
+        account_id: the stage account.
+        environment_name: the toolkit environment (part of the role paths).
+    """
+
+    stage: str
+    account_id: str
+    environment_name: str
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGE_NAMES:
+            raise ProductTemplateError(
+                f"StageGrant.stage: expected one of {STAGE_NAMES}, got {self.stage!r}"
+            )
+        _check("StageGrant.account_id", self.account_id, _ACCOUNT_PATTERN, 12, "an account id")
+        _check(
+            "StageGrant.environment_name",
+            self.environment_name,
+            _ENVIRONMENT_PATTERN,
+            32,
+            "a toolkit environment name",
+        )
+
+    def role_arn_like(self, kind: str) -> str:
+        """``aws:PrincipalArn`` pattern (Fn::Sub syntax) of the stage's ``kind`` roles of the
+        provisioned project."""
+        return (
+            f"arn:${{AWS::Partition}}:iam::{self.account_id}:role/sagemaker-mlops/"
+            f"{self.environment_name}/${{SageMakerProjectName}}/{self.stage}/{kind}/*"
+        )
 
 
 def _check(field: str, value: str, pattern: str, max_length: int, why: str) -> None:
@@ -135,6 +188,9 @@ class ProductTemplateProps:
         default_branch: Default of GitHubRepositoryBranch, the ref the deploy workflow is
             dispatched on and the code repository's branch. Default: ``main``.
         default_workflow: Default of GitHubWorkflowNameForDeployment. Default: ``deploy.yml``.
+        stage_grants: stage accounts that read the project's registered models (model package
+            group policy, ``s3:GetObject`` on the bucket). Default: none (no group policy, and
+            the bucket policy only denies insecure transport).
         description: Template description shown by CloudFormation. Default: a sentence naming
             what the product creates.
     """
@@ -143,6 +199,7 @@ class ProductTemplateProps:
     default_token_secret_name: str
     default_branch: str = "main"
     default_workflow: str = "deploy.yml"
+    stage_grants: tuple[StageGrant, ...] = ()
     description: str = (
         "SageMaker project template build-deploy-github: artifacts bucket, model package group, "
         "and an EventBridge rule that dispatches the GitHub Actions deploy workflow when a model "
@@ -297,13 +354,72 @@ def _metadata() -> dict[str, Any]:
     }
 
 
+def _stage_bucket_statements(props: ProductTemplateProps) -> list[dict[str, Any]]:
+    """Stage model roles may read the artifacts (model.tar.gz) of the project's bucket."""
+    return [
+        {
+            "Sid": f"StageModelRead{grant.stage.capitalize()}",
+            "Effect": "Allow",
+            "Principal": {"AWS": _sub(f"arn:${{AWS::Partition}}:iam::{grant.account_id}:root")},
+            "Action": "s3:GetObject",
+            "Resource": _sub("${" + BUCKET_ID + ".Arn}/*"),
+            "Condition": {"ArnLike": {"aws:PrincipalArn": _sub(grant.role_arn_like("model"))}},
+        }
+        for grant in props.stage_grants
+    ]
+
+
+def group_policy(props: ProductTemplateProps) -> dict[str, Any]:
+    """The model package group's resource policy (CloudFormation ``ModelPackageGroupPolicy``):
+    per stage account, its root with ``aws:PrincipalArn`` like the stage's deploy role may
+    describe the group, describe its versions and create a model from them. No write action:
+    approving, updating or deleting versions stays in the home account.
+
+    Principals are account roots with a condition, not role ARNs: a policy naming roles is
+    "not promotable nor discoverable" for AWS RAM, and a role ARN principal breaks when the role
+    is re-created (IAM stores its unique id)."""
+    group_arn = (
+        "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package-group/"
+        + GROUP_NAME_SUB
+    )
+    package_arn = (
+        "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/"
+        + GROUP_NAME_SUB
+        + "/*"
+    )
+    statements: list[dict[str, Any]] = []
+    for grant in props.stage_grants:
+        principal = {"AWS": _sub(f"arn:${{AWS::Partition}}:iam::{grant.account_id}:root")}
+        condition = {"ArnLike": {"aws:PrincipalArn": _sub(grant.role_arn_like("deploy"))}}
+        name = grant.stage.capitalize()
+        statements += [
+            {
+                "Sid": f"StageDeploy{name}Group",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "sagemaker:DescribeModelPackageGroup",
+                "Resource": _sub(group_arn),
+                "Condition": condition,
+            },
+            {
+                "Sid": f"StageDeploy{name}Packages",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": ["sagemaker:CreateModel", "sagemaker:DescribeModelPackage"],
+                "Resource": _sub(package_arn),
+                "Condition": condition,
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 def _resources(props: ProductTemplateProps) -> dict[str, dict[str, Any]]:
     """The project's resources in template order: its artifacts bucket and bucket policy, its
     model package group, the approval rule that invokes the trigger, its code repository."""
     return {
         BUCKET_ID: _bucket(),
-        BUCKET_POLICY_ID: _bucket_policy(),
-        MODEL_PACKAGE_GROUP_ID: _model_package_group(),
+        BUCKET_POLICY_ID: _bucket_policy(props),
+        MODEL_PACKAGE_GROUP_ID: _model_package_group(props),
         RULE_ID: _approval_rule(props),
         CODE_REPOSITORY_ID: _code_repository(),
     }
@@ -335,7 +451,7 @@ def _bucket() -> dict[str, Any]:
     }
 
 
-def _bucket_policy() -> dict[str, Any]:
+def _bucket_policy(props: ProductTemplateProps) -> dict[str, Any]:
     bucket_arn = _get_att(BUCKET_ID, "Arn")
     return {
         "Type": "AWS::S3::BucketPolicy",
@@ -362,13 +478,14 @@ def _bucket_policy() -> dict[str, Any]:
                         "Resource": [bucket_arn, _sub("${" + BUCKET_ID + ".Arn}/*")],
                         "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
                     },
+                    *_stage_bucket_statements(props),
                 ],
             },
         },
     }
 
 
-def _model_package_group() -> dict[str, Any]:
+def _model_package_group(props: ProductTemplateProps) -> dict[str, Any]:
     return {
         "Type": "AWS::SageMaker::ModelPackageGroup",
         # Registered model versions are an audit record; keep them when the project goes.
@@ -380,6 +497,7 @@ def _model_package_group() -> dict[str, Any]:
                 "Model versions of SageMaker project ${SageMakerProjectName} "
                 "(${SageMakerProjectId})"
             ),
+            **({"ModelPackageGroupPolicy": group_policy(props)} if props.stage_grants else {}),
         },
     }
 
@@ -543,6 +661,7 @@ def launch_role_needs(props: ProductTemplateProps) -> tuple[LaunchRoleNeed, ...]
                 "sagemaker:ListTags",
                 "sagemaker:DeleteModelPackageGroup",
                 "sagemaker:DeleteModelPackageGroupPolicy",
+                *(("sagemaker:PutModelPackageGroupPolicy",) if props.stage_grants else ()),
             ),
         ),
         LaunchRoleNeed(
@@ -576,7 +695,7 @@ def launch_role_needs(props: ProductTemplateProps) -> tuple[LaunchRoleNeed, ...]
 
 
 def launch_role_supplement_statements(
-    *, partition: str, region: str, account_id: str
+    *, partition: str, region: str, account_id: str, group_policy: bool = False
 ) -> list[dict[str, Any]]:
     """IAM statements the launch role needs beyond its managed policy.
 
@@ -610,6 +729,7 @@ def launch_role_supplement_statements(
                 "sagemaker:DescribeModelPackageGroup",
                 "sagemaker:GetModelPackageGroupPolicy",
                 "sagemaker:ListTags",
+                *(["sagemaker:PutModelPackageGroupPolicy"] if group_policy else []),
             ],
             "Resource": [f"arn:{partition}:sagemaker:{region_account}:model-package-group/*"],
         },

@@ -1,12 +1,14 @@
 """GitHub Actions workflows the toolkit commits to each ML repository, rendered as YAML text.
 
-Two files per project (see ``WORKFLOW_PATHS``):
+Two files per project and toolkit environment (see ``workflow_paths``):
 
-* ``build.yml`` runs the project's SageMaker pipeline (``python -m pipelines.run_pipeline``) on a
-  push to the configured branch that touches the pipeline code, and on manual dispatch.
-* ``deploy.yml`` is dispatched (by the trigger Lambda, or by hand) with a ``model_package_arn``
-  input and deploys that package to the staging endpoint, then, behind the production
-  environment's reviewers, to the production endpoint (``python -m deploy.deploy``).
+* ``build-<environment>.yml`` runs the project's SageMaker pipeline
+  (``python -m pipelines.run_pipeline``) on a push to the configured branch that touches the
+  pipeline code, and on manual dispatch.
+* ``deploy-<environment>.yml`` is dispatched (by the trigger Lambda, or by hand) with a
+  ``model_package_arn`` input and deploys that package to the staging endpoint, then, behind
+  the production environment's reviewers, to the production endpoint
+  (``python -m deploy.deploy``).
 
 Where credentials come from: the build job reads repository-level names that carry the
 toolkit environment (``<build_settings_prefix>BUILD_ROLE_ARN`` ..., so two stacks building one
@@ -36,8 +38,8 @@ from modules.core.aws_facts import partition_pattern
 __all__ = [
     "ACTION_PINS",
     "MODEL_PACKAGE_ARN_PATTERN",
-    "WORKFLOW_PATHS",
     "ActionPin",
+    "StageDeploy",
     "WorkflowParams",
     "WorkflowParamsError",
     "deploy_workflow_path",
@@ -46,17 +48,23 @@ __all__ = [
     "workflow_paths",
 ]
 
-WORKFLOW_PATHS: Final[dict[str, str]] = {
-    "build": ".github/workflows/build.yml",
-    "deploy": ".github/workflows/deploy.yml",
-}
+WORKFLOW_DIRECTORY: Final = ".github/workflows"
 
 
 def workflow_paths(environment_name: str) -> dict[str, str]:
-    """The managed workflow files of one toolkit environment (today the same two files for
-    every environment; make preflight asks this function, so a rename flows through)."""
-    del environment_name  # the names do not carry the environment yet
-    return dict(WORKFLOW_PATHS)
+    """The managed workflow files of one toolkit environment: ``build-<env>.yml`` and
+    ``deploy-<env>.yml``, one rule for every environment.
+
+    The file names carry the environment, so two environments building one repository from
+    different branches (``dev`` from ``main``, ``prod`` from ``release``) own different files: a
+    merge between the branches carries the other environment's files along, but they trigger
+    only on their own branch and no stack ever rewrites the other's. The trigger dispatches the
+    environment's own ``deploy-<env>.yml`` (product template parameter
+    ``GitHubWorkflowNameForDeployment``).
+    """
+    return {
+        kind: f"{WORKFLOW_DIRECTORY}/{kind}-{environment_name}.yml" for kind in ("build", "deploy")
+    }
 
 
 def deploy_workflow_path(environment_name: str) -> str:
@@ -122,6 +130,7 @@ _PERMISSION_REASONS: Final[dict[str, str]] = {
     "id-token: write": "exchange the job's OIDC token for the AWS role's credentials",
 }
 
+_TOOLKIT_ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 _PROJECT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
 # git's ref-name rules as the config applies them (control characters, space and ~^:?*[\ barred).
@@ -141,6 +150,81 @@ class WorkflowParamsError(ValueError):
     """A ``WorkflowParams`` field holds a value that cannot be rendered safely."""
 
 
+_INSTANCE_TYPE_RE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+_CAPTURE_PREFIX_RE = re.compile(r"^[A-Za-z0-9!_.*()-][A-Za-z0-9!_.*()/-]{0,255}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageDeploy:
+    """How one stage's deploy job differs from the defaults (one ml.m5.large in this account).
+
+    Every field is optional; an empty ``StageDeploy`` renders nothing, so a stage without
+    settings keeps the plain command.
+    """
+
+    registry_account_id: str | None = None
+    """The home account of the model registry, when the stage deploys in another account: the
+    job refuses package ARNs of any other account and ``deploy.py`` reads the group from the
+    ARN instead of describing the project. Default: same account."""
+    role_duration_seconds: int | None = None
+    """``role-duration-seconds`` of the stage's credentials. Default: the action's (1 hour)."""
+    instance_type: str | None = None
+    instance_count: int | None = None
+    min_instances: int | None = None
+    max_instances: int | None = None
+    target_invocations: int | None = None
+    capture_percent: int | None = None
+    capture_prefix: str | None = None
+    capture_bucket_variable: bool = False
+    """Whether the capture bucket comes from the environment variable ``DATA_CAPTURE_BUCKET``
+    (a stage account's bucket). Default: the project bucket (home account)."""
+    serverless_memory_mb: int | None = None
+    serverless_max_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.registry_account_id is not None:
+            _check("registry_account_id", self.registry_account_id, _ACCOUNT_RE, "an account id")
+        if self.instance_type is not None:
+            _check("instance_type", self.instance_type, _INSTANCE_TYPE_RE, "ml.<family>.<size>")
+        if self.capture_prefix is not None:
+            _check("capture_prefix", self.capture_prefix, _CAPTURE_PREFIX_RE, "an S3 key prefix")
+        for name in (
+            "role_duration_seconds",
+            "instance_count",
+            "min_instances",
+            "max_instances",
+            "target_invocations",
+            "capture_percent",
+            "serverless_memory_mb",
+            "serverless_max_concurrency",
+        ):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise WorkflowParamsError(f"{name}: expected a non-negative integer, got {value!r}")
+
+    def arguments(self) -> str:
+        """Extra ``deploy.deploy`` arguments (literal integers and checked names only)."""
+        pairs: list[tuple[str, object]] = [
+            ("--registry-account", self.registry_account_id),
+            ("--instance-type", self.instance_type),
+            ("--instance-count", self.instance_count),
+            ("--min-instances", self.min_instances),
+            ("--max-instances", self.max_instances),
+            ("--target-invocations", self.target_invocations),
+            ("--data-capture-percent", self.capture_percent),
+            ("--data-capture-prefix", self.capture_prefix),
+            ("--serverless-memory-mb", self.serverless_memory_mb),
+            ("--serverless-max-concurrency", self.serverless_max_concurrency),
+        ]
+        text = "".join(f" {flag} {value}" for flag, value in pairs if value is not None)
+        if self.capture_bucket_variable:
+            text += ' --data-capture-bucket "$DATA_CAPTURE_BUCKET"'
+        return text
+
+
 @dataclass(frozen=True, kw_only=True)
 class WorkflowParams:
     """What the two workflow files of one project are rendered from.
@@ -149,6 +233,9 @@ class WorkflowParams:
     because they are written into YAML and shell contexts.
     """
 
+    environment_name: str
+    """The toolkit environment (stack) the files belong to: in the workflow names and their
+    concurrency groups, so two environments of one repository never queue behind each other."""
     aws_region: str
     """Region of the project's stack, rendered as the workflow-level ``AWS_REGION``."""
     sagemaker_project_name: str
@@ -182,8 +269,17 @@ class WorkflowParams:
     """Timeout of the build job (it waits for the pipeline). Default: 360 minutes."""
     deploy_timeout_minutes: int = 90
     """Timeout of each deploy job (endpoint create/update + smoke test). Default: 90 minutes."""
+    stage_deploys: tuple[tuple[str, StageDeploy], ...] = ()
+    """(stage, settings) of stages whose deploy differs from the defaults (another account,
+    endpoint settings). Default: none."""
 
     def __post_init__(self) -> None:
+        _check(
+            "environment_name",
+            self.environment_name,
+            _TOOLKIT_ENVIRONMENT_RE,
+            "a toolkit environment name (lowercase letters, digits and hyphens)",
+        )
         _check("aws_region", self.aws_region, _REGION_RE, "an AWS region such as eu-west-1")
         _check(
             "sagemaker_project_name",
@@ -372,7 +468,7 @@ def _credentials_step(
 
 
 def render_build_workflow(p: WorkflowParams) -> str:
-    """Text of ``.github/workflows/build.yml`` for one project."""
+    """Text of ``.github/workflows/build-<environment>.yml`` for one project."""
     job: dict[str, Any] = {"name": "Run the SageMaker pipeline", "runs-on": _Quoted(p.runs_on)}
     # access keys: the key pair is a secret of the build environment, never repository-wide
     secret_prefix = p.build_settings_prefix
@@ -380,7 +476,7 @@ def render_build_workflow(p: WorkflowParams) -> str:
         job["environment"] = _Quoted(p.build_environment)
         secret_prefix = ""
     document: dict[str, Any] = {
-        "name": "build",
+        "name": f"build {p.environment_name}",
         "on": {
             "push": {
                 "branches": [_Quoted(_branch_filter(p.branch))],
@@ -390,7 +486,7 @@ def render_build_workflow(p: WorkflowParams) -> str:
         },
         "permissions": {},
         "concurrency": {
-            "group": _Quoted(f"build-{p.sagemaker_project_name}"),
+            "group": _Quoted(f"build-{p.environment_name}-{p.sagemaker_project_name}"),
             "cancel-in-progress": False,
         },
         "env": _workflow_env(p),
@@ -428,7 +524,7 @@ def render_build_workflow(p: WorkflowParams) -> str:
     return _dump(document)
 
 
-def _validate_arn_step() -> dict[str, Any]:
+def _validate_arn_step(registry_account_id: str | None = None) -> dict[str, Any]:
     script = (
         f"pattern='{MODEL_PACKAGE_ARN_PATTERN}'\n"
         'if [[ ! "$MODEL_PACKAGE_ARN" =~ $pattern ]]; then\n'
@@ -436,6 +532,14 @@ def _validate_arn_step() -> dict[str, Any]:
         "  exit 1\n"
         "fi\n"
     )
+    if registry_account_id is not None:
+        script += (
+            f'if [[ "$(cut -d: -f5 <<< "$MODEL_PACKAGE_ARN")" != "{registry_account_id}" ]]; then\n'
+            f"  echo \"::error::model_package_arn is not a package of the model registry's "
+            f'account {registry_account_id}"\n'
+            "  exit 1\n"
+            "fi\n"
+        )
     return {
         "name": "Validate the model package ARN",
         "env": {"MODEL_PACKAGE_ARN": "${{ inputs.model_package_arn }}"},
@@ -451,23 +555,30 @@ def _deploy_job(p: WorkflowParams, stage: str, environment: str) -> dict[str, An
     job["environment"] = _Quoted(environment)
     job["timeout-minutes"] = p.deploy_timeout_minutes
     job["permissions"] = _job_permissions(p)
+    settings = dict(p.stage_deploys).get(stage, StageDeploy())
+    credentials = _credentials_step(p, "AWS_DEPLOY_ROLE_ARN", "", f"github-deploy-{stage}")
+    if settings.role_duration_seconds is not None:
+        credentials["with"]["role-duration-seconds"] = settings.role_duration_seconds
+    env = {
+        "MODEL_PACKAGE_ARN": "${{ inputs.model_package_arn }}",
+        "SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.SAGEMAKER_PIPELINE_ROLE_ARN }}",
+    }
+    if settings.capture_bucket_variable:
+        env["DATA_CAPTURE_BUCKET"] = "${{ vars.DATA_CAPTURE_BUCKET }}"
     job["steps"] = [
-        _validate_arn_step(),
+        _validate_arn_step(settings.registry_account_id),
         *_setup_steps(p, "deploy/requirements.txt"),
-        _credentials_step(p, "AWS_DEPLOY_ROLE_ARN", "", f"github-deploy-{stage}"),
+        credentials,
         {
             "name": f"Deploy the model package to the {stage} endpoint and smoke-test it",
-            "env": {
-                "MODEL_PACKAGE_ARN": "${{ inputs.model_package_arn }}",
-                "SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.SAGEMAKER_PIPELINE_ROLE_ARN }}",
-            },
+            "env": env,
             "run": (
                 "python -m deploy.deploy"
                 ' --region "$AWS_REGION"'
                 ' --project-name "$SAGEMAKER_PROJECT_NAME"'
                 ' --role-arn "$SAGEMAKER_PIPELINE_ROLE_ARN"'
                 ' --model-package-arn "$MODEL_PACKAGE_ARN"'
-                f" --stage {stage}"
+                f" --stage {stage}" + settings.arguments()
             ),
         },
     ]
@@ -475,9 +586,9 @@ def _deploy_job(p: WorkflowParams, stage: str, environment: str) -> dict[str, An
 
 
 def render_deploy_workflow(p: WorkflowParams) -> str:
-    """Text of ``.github/workflows/deploy.yml`` for one project."""
+    """Text of ``.github/workflows/deploy-<environment>.yml`` for one project."""
     document: dict[str, Any] = {
-        "name": "deploy",
+        "name": f"deploy {p.environment_name}",
         "run-name": "deploy ${{ inputs.model_package_arn }}",
         "on": {
             "workflow_dispatch": {
@@ -492,7 +603,7 @@ def render_deploy_workflow(p: WorkflowParams) -> str:
         },
         "permissions": {},
         "concurrency": {
-            "group": _Quoted(f"deploy-{p.sagemaker_project_name}"),
+            "group": _Quoted(f"deploy-{p.environment_name}-{p.sagemaker_project_name}"),
             "cancel-in-progress": False,
         },
         "env": _workflow_env(p),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from tests.conftest import Synth, example_data, resources
 
 
 def test_one_stack_per_environment(example_synth: Synth) -> None:
-    assert example_synth.stack_names() == ["dev", "prod"]
+    assert example_synth.stack_names() == ["dev", "forecast", "prod"]
 
 
 def test_required_providers_are_pinned(example_synth: Synth) -> None:
@@ -60,8 +61,9 @@ def test_stacks_never_reference_each_other(example_synth: Synth) -> None:
     for name in example_synth.stack_names():
         stack = example_synth.stack(name)
         assert "terraform_remote_state" not in stack.get("data", {})
-        other = {"dev": "prod", "prod": "dev"}[name]
-        assert f"{other}/" not in json.dumps(stack.get("resource", {}))
+        text = json.dumps(stack.get("resource", {}))
+        for other in set(example_synth.stack_names()) - {name}:
+            assert not re.search(rf"(?<![A-Za-z0-9_.-]){other}/", text), other
 
 
 def test_local_backend_path_is_relative(example_synth: Synth) -> None:
@@ -154,7 +156,8 @@ def _function_environment(stack: dict[str, Any]) -> dict[str, str]:
 
 
 def test_trigger_allows_exactly_the_stacks_deploy_workflows(example_synth: Synth) -> None:
-    """ALLOWED_TARGETS holds one digest per configured project, for its branch and deploy.yml."""
+    """ALLOWED_TARGETS holds one digest per configured project, for its branch and the
+    environment's own deploy-<env>.yml."""
     for env in example_data()["environments"]:
         allowed = set(
             _function_environment(example_synth.stack(env["name"]))["ALLOWED_TARGETS"].split(",")
@@ -163,7 +166,7 @@ def test_trigger_allows_exactly_the_stacks_deploy_workflows(example_synth: Synth
             DispatchTarget(
                 owner=p["github"]["owner"],
                 repository=p["github"]["repository"],
-                workflow="deploy.yml",
+                workflow=f"deploy-{env['name']}.yml",
                 ref=p["github"].get("branch", "main"),
             ).digest()
             for p in env["projects"]
@@ -174,6 +177,15 @@ def test_trigger_allows_exactly_the_stacks_deploy_workflows(example_synth: Synth
             owner="acme-ml", repository="churn-model", workflow="deploy.yml", ref="elsewhere"
         )
         assert other.digest() not in allowed
+        # nor the old shared file name on the stack's own branch
+        for p in env["projects"]:
+            shared = DispatchTarget(
+                owner=p["github"]["owner"],
+                repository=p["github"]["repository"],
+                workflow="deploy.yml",
+                ref=p["github"].get("branch", "main"),
+            )
+            assert shared.digest() not in allowed
 
 
 def test_alarm_notifications_come_from_the_config(

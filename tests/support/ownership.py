@@ -159,10 +159,15 @@ class Claim:
         return f"{self.stack}:{self.address}"
 
 
-def _place(stack: Mapping[str, Any]) -> tuple[str, str]:
-    (aws,) = stack["provider"]["aws"]
-    (account,) = aws["allowed_account_ids"]
-    return str(account), str(aws["region"])
+def _places(stack: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """AWS provider address (``aws``, or ``aws.<alias>`` of a stage account) -> (account,
+    region): an AWS name belongs to the account of the provider that creates it."""
+    places = {}
+    for aws in stack["provider"]["aws"]:
+        (account,) = aws["allowed_account_ids"]
+        address = f"aws.{aws['alias']}" if "alias" in aws else "aws"
+        places[address] = (str(account), str(aws["region"]))
+    return places
 
 
 def _github_owners(stack: Mapping[str, Any]) -> dict[str, str]:
@@ -195,7 +200,7 @@ def _resolve(value: Any, stack_name: str, stack: Mapping[str, Any], depth: int =
 
 def identities(stack_name: str, stack: Mapping[str, Any]) -> Iterable[tuple[Identity, Claim]]:
     """Every owned object of one synthesized stack, with the resource that creates it."""
-    account, region = _place(stack)
+    places = _places(stack)
     owners = _github_owners(stack)
     for rtype, instances in sorted(stack.get("resource", {}).items()):
         kind = CLASSIFIED.get(rtype)
@@ -223,10 +228,12 @@ def identities(stack_name: str, stack: Mapping[str, Any]) -> Iterable[tuple[Iden
                 if kind.branch is not None:
                     branch = _resolve(config[kind.branch], stack_name, stack)
                     identity = (*identity, f"branch:{branch}")
-            elif kind.scope == "global":
-                identity = ("global", account, kind.kind, *parts)
             else:
-                identity = ("regional", account, region, kind.kind, *parts)
+                account, region = places[str(config.get("provider", "aws"))]
+                if kind.scope == "global":
+                    identity = ("global", account, kind.kind, *parts)
+                else:
+                    identity = ("regional", account, region, kind.kind, *parts)
             yield identity, claim
 
 

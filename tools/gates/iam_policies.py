@@ -29,12 +29,21 @@ the approval gate:
 - no project's policy (a principal tagged ``sagemaker:project-name``) has a resource pattern
   that matches another configured project's names (``churn-*`` would match ``churn-model``'s).
 
+Across accounts (a stack with aliased providers, ``promotion``): no principal may write into an
+account other than its own. A role created through provider ``aws.<stage>`` gets no ``s3:Put*``,
+``s3:Delete*`` (or other S3 write) on a bucket that provider did not create, and no
+``kms:Encrypt``/``ReEncrypt*``/``GenerateDataKey*`` on a key of another account; the home
+artifacts are read only. :func:`resource_policy_write_problems` applies the same rule to a
+resource policy (the product template's bucket and group policies): no write action for a
+principal of another account.
+
 Policies are read from ``aws_iam_policy_document`` data sources (the toolkit's way, see
 ``modules/core/policy.py``) and from literal JSON documents in resource arguments.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -606,6 +615,123 @@ def cross_project_problems(
     return problems
 
 
+#: Write actions (``fnmatch`` patterns, lowercase) never granted into another account.
+CROSS_ACCOUNT_WRITES = (
+    "s3:put*",
+    "s3:delete*",
+    "s3:create*",
+    "s3:replicate*",
+    "s3:restore*",
+    "s3:abortmultipartupload",
+    "kms:encrypt",
+    "kms:reencrypt*",
+    "kms:generatedatakey*",
+    "sagemaker:update*",
+    "sagemaker:delete*",
+    "sagemaker:put*",
+)
+_BUCKET_REF = re.compile(r"\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\.(?:arn|bucket|id)\}")
+_CALLER_REF = re.compile(r"\$\{data\.aws_caller_identity\.([A-Za-z0-9_-]+)\.account_id\}")
+_DEFAULT_PROVIDER = "aws"
+
+
+def _is_write(action: str) -> bool:
+    lowered = action.lower()
+    return lowered in {"*", "s3:*", "kms:*", "sagemaker:*"} or any(
+        fnmatch.fnmatchcase(lowered, pattern) for pattern in CROSS_ACCOUNT_WRITES
+    )
+
+
+def _provider_accounts(stack: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Provider address (``aws`` / ``aws.<alias>``) -> its allowed account ids."""
+    accounts = {}
+    for config in stack.get("provider", {}).get("aws", []):
+        alias = config.get("alias")
+        address = f"aws.{alias}" if alias else _DEFAULT_PROVIDER
+        accounts[address] = tuple(config.get("allowed_account_ids") or ())
+    return accounts
+
+
+def _resource_account(
+    resource: str, stack: Mapping[str, Any], accounts: Mapping[str, tuple[str, ...]]
+) -> str | None:
+    """The provider whose account ``resource`` is in, when the ARN says so: a bucket or
+    caller identity of the stack names its provider, a literal account id the provider that
+    allows it. S3 ARNs without a reference are buckets the stack does not create (the home
+    account's project buckets). ``None``: unknown (not a write target this rule reads)."""
+    resources = stack.get("resource", {})
+    data = stack.get("data", {})
+    bucket = _BUCKET_REF.search(resource)
+    if bucket is not None:
+        config = resources.get("aws_s3_bucket", {}).get(bucket.group(1), {})
+        return str(config.get("provider", _DEFAULT_PROVIDER)).removeprefix("${").removesuffix("}")
+    caller = _CALLER_REF.search(resource)
+    if caller is not None:
+        config = data.get("aws_caller_identity", {}).get(caller.group(1), {})
+        return str(config.get("provider", _DEFAULT_PROVIDER)).removeprefix("${").removesuffix("}")
+    if resource.startswith("arn:") and ":s3:::" in resource:
+        return _DEFAULT_PROVIDER
+    parts = resource.split(":")
+    if len(parts) > 4 and re.fullmatch(r"\d{12}", parts[4]):
+        for provider, allowed in accounts.items():
+            if parts[4] in allowed:
+                return provider
+        return f"account {parts[4]}"
+    return None
+
+
+def cross_account_write_problems(stack: Mapping[str, Any]) -> list[str]:
+    """Write grants of a principal into an account other than its own (see module doc)."""
+    accounts = _provider_accounts(stack)
+    if len(accounts) < 2:
+        return []
+    roles = stack.get("resource", {})
+    problems = []
+    for principal in read_principals(stack):
+        rtype, name = principal.address.split(".", 1)
+        config = roles.get(rtype, {}).get(name, {})
+        own = str(config.get("provider", _DEFAULT_PROVIDER)).removeprefix("${").removesuffix("}")
+        for statement in principal.permissions:
+            if statement.effect != "Allow":
+                continue
+            writes = [a for a in statement.actions if _is_write(a)]
+            if not writes:
+                continue
+            for resource in statement.resources:
+                where = _resource_account(resource, stack, accounts)
+                if where is not None and where != own:
+                    problems.append(
+                        f"{principal.address} {statement.where}: {', '.join(writes)} on "
+                        f"{resource!r} writes into {where} from {own}; other accounts only read"
+                    )
+    return problems
+
+
+def resource_policy_write_problems(policy: Mapping[str, Any], owner_account: str) -> list[str]:
+    """A resource policy (IAM JSON, already resolved) that lets a principal of another account
+    than ``owner_account`` write: ``s3:Put*``, ``kms:Encrypt``, ``sagemaker:Update*`` ..."""
+    problems = []
+    for raw in _strings_or_dicts(policy.get("Statement", [])):
+        if raw.get("Effect") != "Allow":
+            continue
+        principals = raw.get("Principal", {})
+        identifiers = ("*",) if principals == "*" else _strings(principals.get("AWS", ()))
+        foreign = [
+            p for p in identifiers if p == "*" or (p.split(":")[4:5] or [""])[0] != owner_account
+        ]
+        writes = [a for a in _strings(raw.get("Action", ())) if _is_write(a)]
+        if foreign and writes:
+            problems.append(
+                f"statement {raw.get('Sid', '(no sid)')}: {', '.join(writes)} for "
+                f"{', '.join(foreign)} (another account than {owner_account}); grant reads only"
+            )
+    return problems
+
+
+def _strings_or_dicts(value: Any) -> list[Mapping[str, Any]]:
+    return [value] if isinstance(value, dict) else list(value)
+
+
 def stack_problems(
     stack: Mapping[str, Any], repositories: Sequence[TrustedRepository]
 ) -> list[str]:
@@ -621,4 +747,5 @@ def stack_problems(
         *deploy_trust_problems(principals),
         *stage_problems(principals, repositories),
         *cross_project_problems(principals, repositories),
+        *cross_account_write_problems(stack),
     ]

@@ -21,14 +21,26 @@ from modules.core.config.platform import (
     TokenSecret,
 )
 from modules.core.config.projects import GitHubRepository, Project, Reviewers
+from modules.core.config.promotion import (
+    Autoscaling,
+    DataCapture,
+    EndpointSettings,
+    Promotion,
+    Serverless,
+    StageAccount,
+    StageEndpoints,
+)
 from modules.core.config.selection import ConfigChoice, choose_config, write_record
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "Autoscaling",
     "Backend",
     "CloudBackend",
     "ConfigChoice",
     "ConfigError",
+    "DataCapture",
+    "EndpointSettings",
     "Environment",
     "GitHubApp",
     "GitHubRepository",
@@ -37,8 +49,12 @@ __all__ = [
     "Platform",
     "ProductSettings",
     "Project",
+    "Promotion",
     "Reviewers",
     "S3Backend",
+    "Serverless",
+    "StageAccount",
+    "StageEndpoints",
     "TokenSecret",
     "ToolkitConfig",
     "choose_config",

@@ -33,6 +33,12 @@ from modules.core.config.base import (
 )
 from modules.core.config.platform import Platform
 from modules.core.config.projects import Project
+from modules.core.config.promotion import (
+    EndpointSettings,
+    Promotion,
+    StageAccount,
+    StageEndpoints,
+)
 from modules.core.github_facts import oidc_provider_arn_template
 
 
@@ -46,6 +52,17 @@ class Environment(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
     platform: Platform
     projects: tuple[Project, ...] = Field(min_length=1)
+    promotion: Promotion | None = Field(
+        default=None,
+        description="Stage accounts the approved model is deployed to (production required, "
+        "staging optional); this environment's account stays the home of the registry, "
+        "training and trigger. Default: every stage deploys in this account.",
+    )
+    endpoints: StageEndpoints = Field(
+        default=StageEndpoints(),
+        description="Endpoint settings of the stages deployed in this account (a stage in "
+        "another account takes promotion.<stage>.endpoint). Default: ml.m5.large, one instance.",
+    )
 
     # The schema says what _portfolio_access requires: a deployer, or no project created.
     model_config = ConfigDict(
@@ -309,6 +326,47 @@ class Environment(_Model):
         return found
 
     @model_validator(mode="after")
+    def _promotion(self) -> Environment:
+        if self.promotion is None:
+            return self
+        if self.platform.auth_mode != "oidc":
+            raise _fail(
+                "promotion_needs_oidc",
+                "promotion: stage accounts trust the deploy jobs through GitHub OIDC; set "
+                "platform.auth_mode: oidc (access keys are not supported with promotion)",
+            )
+        for stage, account in self.promotion.stages().items():
+            where = f"promotion.{stage}"
+            if account.account_id == self.account_id:
+                raise _fail(
+                    "stage_is_home",
+                    f"{where}.account_id: {account.account_id} is this environment's own "
+                    "(home) account; a stage account is another account: remove "
+                    f"promotion.{stage} to deploy {stage} at home, or give another account",
+                )
+            if getattr(self.endpoints, stage) is not None:
+                raise _fail(
+                    "endpoint_twice",
+                    f"endpoints.{stage}: the {stage} stage deploys in account "
+                    f"{account.account_id} (promotion.{stage}); move these settings to "
+                    f"promotion.{stage}.endpoint",
+                )
+        return self
+
+    def stage_account(self, stage: str) -> StageAccount | None:
+        """The stage account ``stage`` deploys in, or ``None`` for the home account."""
+        return self.promotion.stages().get(stage) if self.promotion is not None else None
+
+    def endpoint_settings(self, stage: str) -> EndpointSettings | None:
+        """The configured endpoint settings of ``stage`` (``None``: the deploy code's
+        defaults, ml.m5.large with one instance)."""
+        account = self.stage_account(stage)
+        if account is not None:
+            return account.endpoint
+        settings: EndpointSettings | None = getattr(self.endpoints, stage)
+        return settings
+
+    @model_validator(mode="after")
     def _app_owners(self) -> Environment:
         app = self.platform.github_app
         owners = set(self.github_owners)
@@ -333,6 +391,26 @@ class Environment(_Model):
         for project in self.projects:
             owners.setdefault(project.github.owner.lower(), None)
         return tuple(owners)
+
+
+def _stage_oidc_creators(i: int, env: Environment, creators: dict[str, int]) -> list[str]:
+    """Stage accounts whose GitHub OIDC provider environment ``i`` creates (one per account):
+    the problems found."""
+    found = []
+    for stage, account in (env.promotion.stages() if env.promotion else {}).items():
+        if account.oidc_provider_arn is not None:
+            continue
+        if account.account_id in creators:
+            found.append(
+                f"environments[{i}].promotion.{stage}.oidc_provider_arn: environments"
+                f"[{creators[account.account_id]}] already creates the GitHub OIDC "
+                f"provider of account {account.account_id} (an account holds only "
+                "one); set oidc_provider_arn here to 'arn:aws:iam::"
+                f"{account.account_id}:oidc-provider/token.actions.githubusercontent.com'"
+                " to reuse it",
+            )
+        creators.setdefault(account.account_id, i)
+    return found
 
 
 class ToolkitConfig(_Model):
@@ -378,6 +456,7 @@ class ToolkitConfig(_Model):
                         "reuse it",
                     )
                 oidc_creators.setdefault(env.account_id, i)
+            found += _stage_oidc_creators(i, env, oidc_creators)
             for j, project in enumerate(env.projects):
                 key = (env.account_id, env.region, project.name.lower())
                 if key in places:
@@ -396,9 +475,11 @@ class ToolkitConfig(_Model):
                         f"environments[{i}].projects[{j}].github: {gh.owner}/{gh.repository} "
                         f"branch {gh.branch!r} is also used by environments[{pi}].projects[{pj}] "
                         f"({self.environments[pi].name}/"
-                        f"{self.environments[pi].projects[pj].name}); the workflow files on a "
-                        "branch have one owner: deploy each environment from its own branch "
-                        "(e.g. 'main' for dev, 'release' for prod)",
+                        f"{self.environments[pi].projects[pj].name}); both would seed the "
+                        "branch and train on every push: deploy each environment from its own "
+                        "branch (e.g. 'main' for dev, 'release' for prod), or train once and "
+                        "promote the model to other accounts with 'promotion:' "
+                        "(docs/multi-account.md)",
                     )
                 branches.setdefault(claim, (i, j))
         found += self._iam_names_apart()

@@ -22,7 +22,9 @@ The package: ``report`` (lines, summary, exit code), ``github_api`` (the HTTP cl
 rate limits, SSO, pagination, the API URL rule), ``github_token``, ``github_repository``,
 ``github_branch`` (branch, pull request rules, default branch, OIDC subject),
 ``github_reviewers``, ``github`` (the GitHub half per owner and project), ``aws_common``,
-``aws``, ``aws_names`` (the AWS half), ``cli`` (``main``). Each module names the GitHub and AWS
+``aws``, ``aws_names`` (the AWS half), ``stages`` (stage accounts of ``promotion``: the one
+non-read call, ``sts:AssumeRole`` into each stage deployer role, said in the output), ``cli``
+(``main``). Each module names the GitHub and AWS
 documentation it relies on.
 """
 

@@ -21,7 +21,8 @@ from modules.ops.preflight.github_api import (
     ApiUrlError,
     checked_api_url,
 )
-from modules.ops.preflight.report import Check, exit_code, render
+from modules.ops.preflight.report import Check, Collector, exit_code, render
+from modules.ops.preflight.stages import AssumeRole, boto3_assume_role, stage_account_checks
 
 
 def run(
@@ -31,10 +32,18 @@ def run(
     environ: Mapping[str, str],
     github_api_url: str,
     github_timeout_seconds: float = GITHUB_TIMEOUT_SECONDS,
+    assume: AssumeRole | None = None,
 ) -> list[Check]:
+    """``assume``: how to reach the stage accounts of promoted environments
+    (``stages``). Default: they are not checked."""
     checks: list[Check] = []
     for env in environments:
         checks.extend(aws_checks(env, clients, environ))
+        if assume is not None:
+            out = Collector(env.name)
+            for line in stage_account_checks(env, assume):
+                out.add(*line)  # type: ignore[arg-type]
+            checks.extend(out.checks)
         checks.extend(github_checks(env, github_api_url, environ, github_timeout_seconds))
     return checks
 
@@ -57,7 +66,12 @@ def _selected(
             yield env
 
 
-def main(argv: Sequence[str] | None = None, *, clients: ClientFactory | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    clients: ClientFactory | None = None,
+    assume: AssumeRole | None = None,
+) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m modules.ops.preflight",
         description="Read-only check of the AWS and GitHub prerequisites before the first apply.",
@@ -83,6 +97,9 @@ def main(argv: Sequence[str] | None = None, *, clients: ClientFactory | None = N
         clients=clients or boto3_clients(),
         environ=os.environ,
         github_api_url=api_url,
+        # stage accounts: the plan's credentials assume each stage deployer role (injected
+        # clients without ``assume`` leave them out)
+        assume=assume or (boto3_assume_role() if clients is None else None),
     )
     print(render(checks))
     if args.json_path is not None:

@@ -259,6 +259,7 @@ def test_template_change_is_a_new_artifact_of_the_same_product(example_synth: Sy
         ProductTemplateProps(
             trigger_function_name=TRIGGER_FUNCTION_NAME,
             default_token_secret_name="sagemaker-github-token",
+            default_workflow="deploy-dev.yml",
         )
     )
     assert unescape(template["content"]) == body
@@ -407,7 +408,7 @@ def test_sagemaker_project_from_the_current_product_version(example_synth: Synth
     assert params["CodeRepositoryName"] == "churn-model"
     assert params["GitHubRepositoryOwnerName"] == "acme-ml"
     assert params["GitHubTokenSecretName"] == "sagemaker-github-token"
-    assert params["GitHubWorkflowNameForDeployment"] == "deploy.yml"
+    assert params["GitHubWorkflowNameForDeployment"] == "deploy-dev.yml"
     assert params["GitHubRepositoryBranch"] == "main"
 
 

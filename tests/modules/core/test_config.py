@@ -30,7 +30,7 @@ def one_problem(data: dict[str, Any]) -> str:
 
 def test_example_config_is_valid_and_frozen() -> None:
     config = load_config(EXAMPLE_CONFIG)
-    assert [e.name for e in config.environments] == ["dev", "prod"]
+    assert [e.name for e in config.environments] == ["dev", "prod", "forecast"]
     dev = config.environments[0]
     assert len(dev.projects) >= 2
     assert dev.github_owners == ("acme-ml", "acme-risk")

@@ -141,7 +141,7 @@ def test_closest_ignores_words_too_far_or_too_long() -> None:
 
 def _bases() -> list[dict[str, Any]]:
     """Valid configs of one environment each, together holding every optional section."""
-    dev, prod = example_data()["environments"]
+    dev, prod, forecast = example_data()["environments"]
     full = copy.deepcopy(dev)
     platform = full["platform"]
     platform["token_secret"]["readers"] = ["arn:aws:iam::111111111111:role/ci"]
@@ -156,7 +156,7 @@ def _bases() -> list[dict[str, Any]]:
     full["backend"] = {"type": "cloud", "organization": "acme", "workspace": "w"}
     full["projects"][0]["production_reviewers"] = {"users": ["octocat"], "teams": ["ml-leads"]}
     full["projects"][0]["staging_environment"] = False
-    bases = [{"environments": [env]} for env in (dev, prod, full)]
+    bases = [{"environments": [env]} for env in (dev, prod, full, forecast)]
     for base in bases:
         assert problems(base) == []
     return bases

@@ -36,7 +36,7 @@ def _second_project(example: dict[str, Any], **github: str) -> dict[str, Any]:
 
 def test_example_deploys_one_repository_from_two_accounts(example: dict[str, Any]) -> None:
     config = parse_config(example)
-    dev, prod = config.environments
+    dev, prod, _ = config.environments
     assert dev.account_id != prod.account_id
     shared = {(p.github.owner, p.github.repository) for p in dev.projects} & {
         (p.github.owner, p.github.repository) for p in prod.projects
@@ -148,7 +148,7 @@ def test_bad_ownership_config_exits_2_and_writes_nothing(
 
 def test_deployer_is_explicit_or_left_out(example: dict[str, Any]) -> None:
     config = parse_config(example)
-    dev, prod = config.environments
+    dev, prod, _ = config.environments
     assert dev.platform.deployer_principal_arn == "arn:aws:iam::111111111111:role/terraform-apply"
     assert prod.platform.deployer_principal_arn == "arn:aws:iam::222222222222:role/terraform-apply"
     del example["environments"][1]["platform"]["deployer_principal_arn"]

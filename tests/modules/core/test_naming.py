@@ -44,6 +44,7 @@ def test_build_settings_of_different_stacks_differ_and_are_valid_names(a: str, b
         assert build_settings_prefix(a) != build_settings_prefix(b)
     # accepted by the workflow renderer (GitHub's variable/secret name rules)
     WorkflowParams(
+        environment_name="dev",
         aws_region="eu-west-1",
         sagemaker_project_name="p",
         branch="main",

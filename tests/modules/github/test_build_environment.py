@@ -28,7 +28,8 @@ def _build_job(stack: dict[str, Any], repository: str) -> dict[str, Any]:
     (text,) = (
         f["content"]
         for f in files.values()
-        if f["file"] == ".github/workflows/build.yml" and f["repository"] == repository
+        if re.fullmatch(r"\.github/workflows/build-[a-z0-9-]+\.yml", f["file"])
+        and f["repository"] == repository
     )
     (job,) = yaml.safe_load(text)["jobs"].values()
     return dict(job)
@@ -114,7 +115,12 @@ def test_each_access_keys_project_gets_its_own_build_environment(
 
 
 def test_renderer_refuses_a_build_environment_with_oidc() -> None:
-    base = {"aws_region": "eu-west-1", "sagemaker_project_name": "churn-model", "branch": "main"}
+    base = {
+        "environment_name": "dev",
+        "aws_region": "eu-west-1",
+        "sagemaker_project_name": "churn-model",
+        "branch": "main",
+    }
     with pytest.raises(WorkflowParamsError, match="build_environment: only with auth_mode"):
         WorkflowParams(**base, auth_mode="oidc", build_environment="dev-build")
     with pytest.raises(WorkflowParamsError, match="also a deploy environment"):

@@ -108,14 +108,17 @@ def test_environments_carry_the_toolkit_environment(example_synth: Synth) -> Non
         for policy in resources(
             example_synth.stack(name), "github_repository_environment_deployment_policy"
         ).values():
-            branch = "main" if name == "dev" else "release"
+            branch = "release" if name == "prod" else "main"
             assert policy["branch_pattern"] == branch
 
 
 def _production_principals(stack: dict[str, Any]) -> set[str]:
     """Addresses of the production deploy identity's credentials (role ARN, key id, secret)."""
     roles = {
-        f"aws_iam_role.{k}" for k in resources(stack, "aws_iam_role") if "_production-role_" in k
+        f"aws_iam_role.{k}"
+        for k in resources(stack, "aws_iam_role")
+        # the home account's production role, or the production account's (promotion)
+        if "_production-role_" in k or "_production-account-identity_deploy-role_" in k
     }
     users = {
         f"${{aws_iam_user.{k}.name}}"
@@ -151,5 +154,6 @@ def test_production_credentials_only_in_the_production_environment(example_synth
                 assert rtype.startswith("github_actions_environment_"), (name, item)
                 environment = _environment_name(stack, item["environment"])
                 assert environment == github_environment(name, "production"), (name, item)
-    # dev: the production role ARN of 2 projects; prod: the production key id and secret.
-    assert checked == 4
+    # dev: the production role ARN of 2 projects; prod: the production key id and secret;
+    # forecast: the production account's deploy role of its project.
+    assert checked == 5

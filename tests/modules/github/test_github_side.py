@@ -11,7 +11,7 @@ import yaml
 from modules.core.config import parse_config
 from modules.proposals import collect_proposals
 from modules.render.seed_files import seed_files
-from modules.render.workflows import WORKFLOW_PATHS
+from modules.render.workflows import workflow_paths
 from tests.conftest import Synth, data_sources, resources
 
 
@@ -28,7 +28,12 @@ def files(stack: dict[str, Any], repository: str) -> dict[str, dict[str, Any]]:
 
 
 def workflow(stack: dict[str, Any], repository: str, name: str) -> dict[str, Any]:
-    content = files(stack, repository)[f".github/workflows/{name}.yml"]["content"]
+    # one managed file of the kind per stack, named after the stack's environment
+    (content,) = (
+        f["content"]
+        for path, f in files(stack, repository).items()
+        if re.fullmatch(rf"\.github/workflows/{name}-[a-z0-9-]+\.yml", path)
+    )
     parsed = yaml.safe_load(unescape(content))
     assert isinstance(parsed, dict)
     return parsed
@@ -191,7 +196,9 @@ def test_seed_files_are_proposed_not_committed(
 ) -> None:
     """The starter code never enters Terraform state: ``make propose`` opens it once
     (docs/seeding.md; the lifecycle is played through in test_provider_lifecycle.py)."""
-    assert set(files(example_synth.stack("dev"), "churn-model")) == set(WORKFLOW_PATHS.values())
+    assert set(files(example_synth.stack("dev"), "churn-model")) == set(
+        workflow_paths("dev").values()
+    )
     (seed,) = [
         p for p in collect_proposals(parse_config(example))["dev"] if p.repository == "churn-model"
     ]

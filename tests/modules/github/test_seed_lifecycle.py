@@ -21,7 +21,7 @@ from modules.core.proposals import SEED_PULL_REQUEST_TITLE, WORKFLOWS_PULL_REQUE
 from modules.github.repository_files import seed_branch, workflows_branch
 from modules.proposals import collect_proposals
 from modules.render.seed_files import seed_files
-from modules.render.workflows import WORKFLOW_PATHS
+from modules.render.workflows import workflow_paths
 from tests.conftest import example_data
 from tests.support.inprocess import synth_stacks
 from tests.support.ownership import conflicts, describe
@@ -63,7 +63,9 @@ def test_nothing_seeded_and_no_toolkit_branch_is_in_state(
     for stack in example_stacks.values():
         files = _files(stack).values()
         assert files, "the workflows are committed directly"
-        assert {f["file"] for f in files} == set(WORKFLOW_PATHS.values())
+        assert {f["file"] for f in files} <= {
+            path for env in ("dev", "prod", "forecast") for path in workflow_paths(env).values()
+        }
         assert not {f["file"] for f in files} & seeded
         assert not [f for f in files if f["branch"].startswith("sagemaker-mlops/")]
         assert not [f for f in files if "autocreate_branch" in f]
@@ -83,6 +85,7 @@ def test_seed_is_one_proposal_per_project_branch(example: dict[str, Any]) -> Non
         ("dev", "acme-ml/churn-model", "main", seed_branch("main")),
         ("dev", "acme-risk/fraud-detection", "main", seed_branch("main")),
         ("prod", "acme-ml/churn-model", "release", seed_branch("release")),
+        ("forecast", "acme-ml/demand-forecast", "main", seed_branch("main")),
     }
     for ps in proposals.values():
         for p in ps:
@@ -107,10 +110,10 @@ def test_project_removal_and_destroy_delete_only_the_managed_workflows(
     changed = copy.deepcopy(example)
     changed["environments"][0]["projects"] = changed["environments"][0]["projects"][1:]
     assert _deleted(example_stacks["dev"], synth_stacks(changed)["dev"]) == {
-        ("churn-model", "main", path) for path in WORKFLOW_PATHS.values()
+        ("churn-model", "main", path) for path in workflow_paths("dev").values()
     }
-    for stack in example_stacks.values():
-        assert {path for _, _, path in _deleted(stack, None)} == set(WORKFLOW_PATHS.values())
+    for name, stack in example_stacks.items():
+        assert {path for _, _, path in _deleted(stack, None)} == set(workflow_paths(name).values())
 
 
 def test_protected_branch_gets_everything_by_proposal(example: dict[str, Any]) -> None:
@@ -127,7 +130,7 @@ def test_protected_branch_gets_everything_by_proposal(example: dict[str, Any]) -
     workflows = proposals["workflows"]
     assert re.fullmatch(r"sagemaker-mlops/workflows/main-[0-9a-f]{8}", workflows.head)
     assert workflows.title == WORKFLOWS_PULL_REQUEST_TITLE
-    assert set(workflows.files) == set(WORKFLOW_PATHS.values())
+    assert set(workflows.files) == set(workflow_paths("dev").values())
     assert proposals["seed"].head == seed_branch("main")
     # the other project (unprotected) keeps direct, reverted commits
     fraud = [f for f in _files(dev).values() if f["repository"] == "fraud-detection"]

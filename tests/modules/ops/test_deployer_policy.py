@@ -40,7 +40,7 @@ def stacks(example_synth: Synth) -> dict[str, dict[str, Any]]:
 
 
 def test_every_resource_type_of_the_example_is_covered(stacks: dict[str, dict[str, Any]]) -> None:
-    assert set(stacks) == {"dev", "prod"}
+    assert set(stacks) == {"dev", "prod", "forecast"}
     for name, doc in stacks.items():
         policy = policy_for_stack(doc)
         granted = actions_of(policy)
@@ -193,7 +193,7 @@ def test_command_prints_one_policy_per_stack(
 ) -> None:
     assert deployer_policy.main(["--outdir", str(example_synth.outdir)]) == 0
     both = json.loads(capsys.readouterr().out)
-    assert set(both) == {"dev", "prod"}
+    assert set(both) == {"dev", "prod", "forecast"}
     assert deployer_policy.main(["--outdir", str(example_synth.outdir), "--stack", "dev"]) == 0
     one = json.loads(capsys.readouterr().out)
     assert one == both["dev"] and one[0]["Version"] == "2012-10-17"

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from modules.ops.inventory import inventory, main, summarize_actions, to_json
+from modules.render.workflows import workflow_paths
 from tests.conftest import EXAMPLE_CONFIG, Synth
 
 REF = re.compile(r"^\$\{(?:data\.)?[a-z0-9_]+\.([A-Za-z0-9_-]+)\.[a-z_]+\}$")
@@ -53,7 +54,7 @@ def repo(stack: dict[str, Any], body: dict[str, Any]) -> str:
 def test_both_stacks_with_their_account_region_and_state(
     example_synth: Synth, report: dict[str, Any]
 ) -> None:
-    assert sorted(report) == example_synth.stack_names() == ["dev", "prod"]
+    assert sorted(report) == example_synth.stack_names() == ["dev", "forecast", "prod"]
     for name, entry in report.items():
         stack = example_synth.stack(name)
         aws = stack["provider"]["aws"][0]
@@ -212,7 +213,7 @@ def test_repositories_with_environments_variables_secrets_and_files(
             )
             assert sorted((f["path"], f["branch"]) for f in r["files"]) == files
             synced = {f["path"] for f in r["files"] if f["mode"] == "kept in sync"}
-            assert synced == {".github/workflows/build.yml", ".github/workflows/deploy.yml"}
+            assert synced == set(workflow_paths(name).values())
 
 
 def test_what_keeps_costing_names_pricing_dimensions_and_the_endpoints(

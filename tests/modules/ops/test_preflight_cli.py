@@ -142,7 +142,10 @@ def test_fails_with_exit_2_on_a_bad_config(
 
 def test_fails_with_exit_2_on_an_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
     assert preflight.main(["--stack", "qa"], clients=_no_clients) == 2
-    assert "--stack qa: no such environment; the config has dev, prod" in capsys.readouterr().err
+    assert (
+        "--stack qa: no such environment; the config has dev, forecast, prod"
+        in capsys.readouterr().err
+    )
 
 
 def _no_clients(service: str, region: str) -> Any:
@@ -160,7 +163,7 @@ def test_readme_lists_every_check() -> None:
         for f in sorted((ROOT / "modules" / "ops" / "preflight").glob("*.py"))
     )
     ids = set(re.findall(r'"((?:aws|github)\.[a-z_]+(?:\.[a-z_]+)?)"', source))
-    assert len(ids) == 33, sorted(ids)
+    assert len(ids) == 38, sorted(ids)  # 33 + the five aws.stage.* checks of promotion
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Before you start", 1)[1].split("\n## ", 1)[0]
     missing = sorted(i for i in ids if f"`{i}`" not in section)

@@ -30,7 +30,7 @@ def test_names_the_remembered_config_and_its_stacks(
     monkeypatch.chdir(outdir.parent)
     assert main(["--outdir", str(outdir), "--stack", "mine"]) == 0
     assert capsys.readouterr().out == (
-        "config: mine.yaml (remembered from the last synth); stacks: mine, prod\n"
+        "config: mine.yaml (remembered from the last synth); stacks: mine, prod, forecast\n"
     )
 
 
@@ -43,7 +43,8 @@ def test_fails_on_a_stack_that_is_not_in_the_config(
     err = capsys.readouterr().err
     assert err == (
         "error: STACK=dev: 1 problem in the configuration:\n"
-        "  - not a stack of mine.yaml (remembered from the last synth); its stacks: mine, prod\n"
+        "  - not a stack of mine.yaml (remembered from the last synth); its stacks: mine, prod, "
+        "forecast\n"
     )
 
 
@@ -64,7 +65,8 @@ def test_prints_the_remembered_config_path_for_preflight(
     captured = capsys.readouterr()
     assert Path(captured.out.strip()).resolve() == (outdir.parent / "mine.yaml").resolve()
     assert (
-        captured.err == "config: mine.yaml (remembered from the last synth); stacks: mine, prod\n"
+        captured.err
+        == "config: mine.yaml (remembered from the last synth); stacks: mine, prod, forecast\n"
     )
 
 

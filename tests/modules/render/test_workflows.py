@@ -18,16 +18,19 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modules.render.workflows import (
     ACTION_PINS,
-    WORKFLOW_PATHS,
     WorkflowParams,
     WorkflowParamsError,
     render_build_workflow,
     render_deploy_workflow,
+    workflow_paths,
 )
 
+ENVIRONMENTS = st.from_regex(r"[a-z][a-z0-9-]{0,30}[a-z0-9]", fullmatch=True)
 REGION = "eu-central-1"
 PROJECT = "churn-model"
 
@@ -47,6 +50,7 @@ def deploy_command(stage: str) -> str:
 
 def params(**overrides: Any) -> WorkflowParams:
     values: dict[str, Any] = {
+        "environment_name": "dev",
         "aws_region": REGION,
         "sagemaker_project_name": PROJECT,
         "branch": "main",
@@ -80,10 +84,36 @@ RENDERERS = pytest.mark.parametrize("render", [render_build_workflow, render_dep
 
 
 def test_paths_are_the_contract() -> None:
-    assert WORKFLOW_PATHS == {
-        "build": ".github/workflows/build.yml",
-        "deploy": ".github/workflows/deploy.yml",
+    assert workflow_paths("dev") == {
+        "build": ".github/workflows/build-dev.yml",
+        "deploy": ".github/workflows/deploy-dev.yml",
     }
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(a=ENVIRONMENTS, b=ENVIRONMENTS)
+def test_every_environment_owns_its_own_workflow_files(a: str, b: str) -> None:
+    """One rule for every environment: names of different environments never meet, and a
+    file name is one GitHub accepts for a workflow dispatch (the trigger's workflow id)."""
+    pa, pb = workflow_paths(a), workflow_paths(b)
+    for path in pa.values():
+        assert re.fullmatch(r"\.github/workflows/(build|deploy)-[a-z0-9-]+\.yml", path)
+    if a != b:
+        assert not set(pa.values()) & set(pb.values())
+
+
+def test_names_and_concurrency_groups_carry_the_environment() -> None:
+    for render, kind in ((render_build_workflow, "build"), (render_deploy_workflow, "deploy")):
+        dev = load(render(params(environment_name="dev")))
+        prod = load(render(params(environment_name="prod")))
+        assert dev["name"] == f"{kind} dev" and prod["name"] == f"{kind} prod"
+        assert dev["concurrency"]["group"] == f"{kind}-dev-{PROJECT}"
+        assert prod["concurrency"]["group"] != dev["concurrency"]["group"]
+
+
+def test_fails_on_a_bad_environment_name() -> None:
+    with pytest.raises(WorkflowParamsError, match="environment_name: expected a toolkit"):
+        params(environment_name="Dev_1")
 
 
 @RENDERERS
@@ -185,7 +215,7 @@ def test_no_expression_inside_run_scripts(render: Any, auth_mode: str) -> None:
 
 def test_build_triggers_on_push_to_branch_paths_and_on_dispatch() -> None:
     document = load(render_build_workflow(params(branch="develop")))
-    assert document["name"] == "build"
+    assert document["name"] == "build dev"
     assert document["on"] == {
         "push": {"branches": ["develop"], "paths": ["pipelines/**"]},
         "workflow_dispatch": None,
@@ -248,7 +278,7 @@ def test_build_runs_the_pipeline_cli_of_the_contract(auth_mode: str) -> None:
     assert run["run"] == BUILD_COMMAND
     assert run["env"] == {"SAGEMAKER_PIPELINE_ROLE_ARN": "${{ vars.MLOPS_PIPELINE_ROLE_ARN }}"}
     assert job["timeout-minutes"] == 360
-    assert document["concurrency"] == {"group": f"build-{PROJECT}", "cancel-in-progress": False}
+    assert document["concurrency"] == {"group": f"build-dev-{PROJECT}", "cancel-in-progress": False}
 
 
 # ------------------------------------------------------------------------------- deploy.yml
@@ -256,7 +286,7 @@ def test_build_runs_the_pipeline_cli_of_the_contract(auth_mode: str) -> None:
 
 def test_deploy_is_dispatched_with_a_required_model_package_arn_input() -> None:
     document = load(render_deploy_workflow(params()))
-    assert document["name"] == "deploy"
+    assert document["name"] == "deploy dev"
     assert list(document["on"]) == ["workflow_dispatch"]
     inputs = document["on"]["workflow_dispatch"]["inputs"]
     assert list(inputs) == ["model_package_arn"]
@@ -266,9 +296,12 @@ def test_deploy_is_dispatched_with_a_required_model_package_arn_input() -> None:
 
 def test_deploy_concurrency_is_one_per_project_and_never_cancels() -> None:
     document = load(render_deploy_workflow(params()))
-    assert document["concurrency"] == {"group": f"deploy-{PROJECT}", "cancel-in-progress": False}
+    assert document["concurrency"] == {
+        "group": f"deploy-dev-{PROJECT}",
+        "cancel-in-progress": False,
+    }
     other = load(render_deploy_workflow(params(sagemaker_project_name="other")))
-    assert other["concurrency"]["group"] == "deploy-other"
+    assert other["concurrency"]["group"] == "deploy-dev-other"
 
 
 @ALL_MODES
@@ -466,7 +499,10 @@ def _zizmor(paths: list[Path], *extra: str) -> tuple[int, list[dict[str, Any]]]:
 
 def _rendered(auth_mode: str) -> dict[str, str]:
     p = params(auth_mode=auth_mode)
-    return {"build.yml": render_build_workflow(p), "deploy.yml": render_deploy_workflow(p)}
+    return {
+        "build-dev.yml": render_build_workflow(p),
+        "deploy-dev.yml": render_deploy_workflow(p),
+    }
 
 
 @ALL_MODES
