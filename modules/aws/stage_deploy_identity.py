@@ -5,8 +5,9 @@
   through the stage account's own OIDC provider, so the production gate sits in the production
   account's trust policy and no role chaining limits the session to an hour
   (``max_session_duration`` covers the deploy job). It may read the home group's packages
-  (the identity half of the cross-account read: ``DescribeModelPackage`` and ``CreateModel``
-  on ``model-package/<group>/*``, ``DescribeModelPackageGroup`` on the group), manage the
+  (the identity half of the cross-account read: ``DescribeModelPackage`` on
+  ``model-package/<group>/*``, ``DescribeModelPackageGroup`` on the group; ``CreateModel`` is
+  authorized on the stage's own ``model/`` ARNs), manage the
   stage's models, endpoint configurations and endpoint in its own account, and pass the model
   role to SageMaker. It cannot describe the SageMaker project (none exists in a stage account).
 * **model role**: the execution role of the stage's models, trusted by SageMaker in the stage
@@ -29,7 +30,7 @@ from constructs import Construct
 
 from modules.aws.stage_account import bind_provider
 from modules.core.account_context import AccountContext
-from modules.core.github_facts import GITHUB_OIDC_AUDIENCE
+from modules.core.github_facts import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from modules.core.naming import (
     STAGE_SESSION_SECONDS,
     endpoint_name,
@@ -41,7 +42,6 @@ from modules.core.naming import (
 )
 from modules.core.policy import Condition, Statement, policy_document
 
-OIDC_HOST = "token.actions.githubusercontent.com"
 AUTOSCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 
 
@@ -159,12 +159,12 @@ class StageDeployIdentity(Construct):
                         conditions=(
                             Condition(
                                 test="StringEquals",
-                                variable=f"{OIDC_HOST}:aud",
+                                variable=f"{GITHUB_OIDC_HOST}:aud",
                                 values=(GITHUB_OIDC_AUDIENCE,),
                             ),
                             Condition(
                                 test="StringEquals",
-                                variable=f"{OIDC_HOST}:sub",
+                                variable=f"{GITHUB_OIDC_HOST}:sub",
                                 values=(self.subject,),
                             ),
                         ),
@@ -261,9 +261,12 @@ class StageDeployIdentity(Construct):
         endpoint = endpoint_name(p.project_name, p.stage).lower()
         versioned = stage_resource_pattern(p.project_name, p.stage)
         statements = [
+            # CreateModel is authorized on the model it creates (AWS's authorization data lists
+            # only the `model` resource type for it), so it is granted on the stage's models
+            # below; the home group's resource policy names it for the package side.
             Statement(
                 sid="HomeModelPackages",
-                actions=("sagemaker:CreateModel", "sagemaker:DescribeModelPackage"),
+                actions=("sagemaker:DescribeModelPackage",),
                 resources=(self._home_sm(f"model-package/{group}/*"),),
             ),
             Statement(

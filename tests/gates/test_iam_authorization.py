@@ -23,14 +23,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules.ops.deployer_policy import policy_for_stack
+from modules.core.config import load_config
+from modules.ops.deployer_policy import account_policies, policy_for_stack
 from modules.ops.iam_authorization import (
     UnknownActionError,
     arn_fits_format,
     authorization,
     globs_overlap,
 )
-from tests.conftest import Synth, data_sources, resources
+from tests.conftest import ROOT, Synth, data_sources, resources
 from tools.gates.iam_authorization import (
     concrete_policies,
     failing_findings,
@@ -38,7 +39,14 @@ from tools.gates.iam_authorization import (
     resource_level_problems,
 )
 
-ACCOUNTS = {"dev": ("111111111111", "eu-west-1"), "prod": ("222222222222", "us-east-1")}
+
+def _accounts() -> dict[str, tuple[str, str]]:
+    """Stack name -> (home account, region), from the example config the synth used."""
+    config = load_config(ROOT / "config" / "example.yaml")
+    return {env.name: (env.account_id, env.region) for env in config.environments}
+
+
+ACCOUNTS = _accounts()
 
 
 def _all_policies(synth: Synth) -> list[tuple[str, dict[str, Any]]]:
@@ -47,8 +55,10 @@ def _all_policies(synth: Synth) -> list[tuple[str, dict[str, Any]]]:
         stack = synth.stack(name)
         account, region = ACCOUNTS[name]
         for read_only in (False, True):
-            label = f"{name} deployer-policy{' READ_ONLY' if read_only else ''}"
-            found.append((label, policy_for_stack(stack, read_only=read_only)))
+            # every account's policy: home, and each stage account a promoted stack assumes into
+            for label, entry in account_policies(stack, read_only=read_only).items():
+                kind = f"deployer-policy{' READ_ONLY' if read_only else ''}"
+                found.append((f"{name} {label} {kind}", entry["policy"]))
         for origin, policy in concrete_policies(stack, account=account, region=region).items():
             found.append((f"{name} {origin}", policy))
     return found
@@ -56,8 +66,9 @@ def _all_policies(synth: Synth) -> list[tuple[str, dict[str, Any]]]:
 
 def test_every_policy_passes_both_checks(example_synth: Synth) -> None:
     policies = _all_policies(example_synth)
-    # 2 stacks x (deploy + read-only) + the stacks' role and user policies
-    assert len(policies) >= 4 + 12
+    # 3 stacks x (deploy + read-only), 2 stage accounts x 2 more, the stacks' own policies
+    assert len(policies) >= 6 + 4 + 12
+    assert any(" production deployer-policy" in label for label, _ in policies)
     assert failing_findings(policies) == []
 
 

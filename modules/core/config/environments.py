@@ -405,9 +405,8 @@ def _stage_oidc_creators(i: int, env: Environment, creators: dict[str, int]) -> 
                 f"environments[{i}].promotion.{stage}.oidc_provider_arn: environments"
                 f"[{creators[account.account_id]}] already creates the GitHub OIDC "
                 f"provider of account {account.account_id} (an account holds only "
-                "one); set oidc_provider_arn here to 'arn:aws:iam::"
-                f"{account.account_id}:oidc-provider/token.actions.githubusercontent.com'"
-                " to reuse it",
+                "one); set oidc_provider_arn here to "
+                f"'{oidc_provider_arn_template('aws', account.account_id)}' to reuse it",
             )
         creators.setdefault(account.account_id, i)
     return found

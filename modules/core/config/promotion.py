@@ -27,6 +27,7 @@ from modules.core.config.base import (
     _fail,
     _Model,
 )
+from modules.core.github_facts import oidc_provider_arn_template
 
 # S3 object key prefix of captured requests: letters, digits and '!-_.*()/' (S3 "safe
 # characters" of the object key naming guidelines), no leading '/', no '..'.
@@ -230,8 +231,8 @@ class StageAccount(_Model):
         if value is not None and not OIDC_PROVIDER_ARN_RE.fullmatch(value):
             raise _fail(
                 "bad_oidc_provider",
-                f"{value!r} is not the ARN of a GitHub OIDC provider: 'arn:aws:iam::<stage "
-                "account>:oidc-provider/token.actions.githubusercontent.com'",
+                f"{value!r} is not the ARN of a GitHub OIDC provider: "
+                f"'{oidc_provider_arn_template('aws', '<stage account>')}'",
             )
         return value
 

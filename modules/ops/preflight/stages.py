@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modules.core.aws_facts import READ_ONLY_ACTION_PREFIXES
 from modules.core.config import Environment, StageAccount
 from modules.core.github_facts import GITHUB_OIDC_URL
 from modules.core.naming import MANAGED_BY_TAG, iam_name
@@ -30,7 +31,6 @@ from modules.core.naming import MANAGED_BY_TAG, iam_name
 #: account.
 AssumeRole = Callable[[str, str], Callable[[str, str], Any]]
 SESSION_NAME = "sagemaker-github-mlops-preflight"
-READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Head")
 AWS_ERRORS = (BotoCoreError, ClientError)
 
 
@@ -61,7 +61,7 @@ def boto3_assume_role() -> AssumeRole:
 
 
 def _refuse_writes(model: Any, **_: Any) -> None:
-    if not str(model.name).startswith(READ_ONLY_PREFIXES):
+    if not str(model.name).startswith(READ_ONLY_ACTION_PREFIXES):
         raise PermissionError(f"preflight is read-only in stage accounts: refused {model.name}")
 
 

@@ -14,10 +14,11 @@ from typing import Any
 import boto3
 import pytest
 
+from modules.core.aws_facts import READ_ONLY_ACTION_PREFIXES as READ_ONLY_PREFIXES
 from modules.core.config import parse_config
 from modules.core.naming import iam_name
 from modules.ops import preflight
-from modules.ops.preflight.stages import READ_ONLY_PREFIXES, stage_account_checks
+from modules.ops.preflight.stages import stage_account_checks
 from tests.support.moto_server import MotoServer, running_moto_server
 from tests.support.three_accounts import ENVIRONMENT, PRODUCTION, REGION, STAGING, three_accounts
 
