@@ -260,7 +260,19 @@ class ProjectTemplateCatalog(Construct):
         # "current-version": it is the version the last apply made current, so it moves to
         # the first retained version when one is listed (the user names it to keep it), else
         # to the current one (unchanged template: no change at all).
-        (retained[0] if retained else artifact).move_from_id(self._legacy_version_address())
+        # Written as a stack-level block, not with cdktf's move_from_id: cdktf 0.21 checks the
+        # Terraform CLI's version (`terraform version`) at synth for any moved resource
+        # (ValidateTerraformVersion >= 1.5), so synth would need Terraform installed.
+        target = retained[0] if retained else artifact
+        TerraformStack.of(self).add_override(
+            "moved",
+            [
+                {
+                    "from": self._legacy_version_address(),
+                    "to": f"{target.terraform_resource_type}.{target.friendly_unique_id}",
+                }
+            ],
+        )
         return product, artifact
 
     def _retained_version(self, product_id: str, digest: str) -> ServicecatalogProvisioningArtifact:
