@@ -34,10 +34,16 @@ from modules.core.proposals import Proposal
 from modules.ops.propose import propose_all
 from modules.proposals import collect_proposals
 from modules.render.seed_files import seed_files
+from modules.render.workflows import workflow_paths
 from tests.conftest import example_data
 from tests.support.github_provider_model import ApplyResult, TerraformModel
 from tests.support.inprocess import synth_stacks
 from tests.support.stateful_github import GitHubWorld, serving
+
+# the example's dev environment's managed build workflow (build-dev.yml)
+BUILD_YML = workflow_paths("dev")["build"]
+# the old design's fixture was synthesized before the files were named per environment
+OLD_BUILD_YML = ".github/workflows/build.yml"
 
 OLD = json.loads(
     (Path(__file__).resolve().parents[2] / "support/fixtures/old_seeding_design.json").read_text()
@@ -73,7 +79,7 @@ def _upgrade(stacks: dict[str, dict[str, Any]], old: bool) -> dict[str, dict[str
     for stack in stacks.values():
         files = stack["resource"]["github_repository_file"]
         for body in files.values():
-            if body["file"] == ".github/workflows/build.yml":
+            if body["file"] == (OLD_BUILD_YML if old else BUILD_YML):
                 body["content"] += "# toolkit 0.3.0\n"
         if old:
             seeds = [(a, b) for a, b in files.items() if b["branch"].startswith("sagemaker-mlops/")]
@@ -137,6 +143,17 @@ class Run:
         self.deleted_branches: set[tuple[str, str]] = set()
         self.deleted_files: set[tuple[str, str, str]] = set()
         self.results: list[ApplyResult] = []
+
+    def workflow(self, kind: str) -> str:
+        """The path of the churn-model project's ``kind`` workflow in this design."""
+        files = self.variants["example"].stacks["dev"]["resource"]["github_repository_file"]
+        (path,) = {
+            body["file"]
+            for body in files.values()
+            if body["repository"] == "churn-model"
+            and body["file"].startswith(f".github/workflows/{kind}")
+        }
+        return str(path)
 
     def apply(self, stack: str, variant: str = "example", *, destroy: bool = False) -> None:
         design = self.variants[variant]
@@ -257,7 +274,7 @@ def destroy(run: Run) -> None:
     main = run.world.repo("acme-ml", "churn-model").files("main")
     if set(seed_files()) - set(main):
         run.violations.append("destroy deleted the starter code the team merged")
-    if ".github/workflows/build.yml" in main:
+    if run.workflow("build") in main:
         run.violations.append("destroy left the managed workflow")
     if run.model.states["dev"]:
         run.violations.append(f"state not empty after destroy: {sorted(run.model.states['dev'])}")
@@ -267,7 +284,8 @@ def upgrade(run: Run) -> None:
     run.converge("dev")
     run.merge_seed("acme-ml", "churn-model")
     plan = run.model.plan("dev", run.variants["upgrade"].stacks["dev"])
-    workflow = [a for a in plan.actions if "build-yml" in a.address]
+    slug = run.workflow("build").rsplit("/", 1)[1].replace(".", "-")  # build-dev-yml
+    workflow = [a for a in plan.actions if slug in a.address]
     if [a.action for a in workflow] != ["update", "update"] or any(
         a.reason != "content changed" for a in workflow
     ):
@@ -276,7 +294,7 @@ def upgrade(run: Run) -> None:
         run.violations.append(f"upgrade plan does more: {plan.describe()[:4]}")
     run.apply("dev", "upgrade")
     main = run.world.repo("acme-ml", "churn-model").files("main")
-    if not main[".github/workflows/build.yml"].endswith("# toolkit 0.3.0\n"):
+    if not main.get(run.workflow("build"), "").endswith("# toolkit 0.3.0\n"):
         run.violations.append("the upgraded workflow is not on main")
     run.expect_empty_plan("dev", "upgrade")
 
@@ -290,7 +308,7 @@ def protected_branch(run: Run) -> None:
             run.world.merge("acme-ml", "churn-model", pull.number)
             run.deleted_branches.add(("churn-model", pull.head))
     main = run.world.repo("acme-ml", "churn-model").files("main")
-    if ".github/workflows/deploy.yml" not in main or "pipelines/run_pipeline.py" not in main:
+    if run.workflow("deploy") not in main or "pipelines/run_pipeline.py" not in main:
         run.violations.append("the workflows or the starter code never reached main")
     run.apply("dev", "protected")
     run.expect_empty_plan("dev", "protected")
@@ -492,9 +510,7 @@ def test_property_any_history_leaves_an_empty_or_explained_plan(steps: list[str]
                 world.delete_file("acme-ml", "churn-model", "main", "deploy/deploy.py")
                 run.deleted_files.add(("churn-model", "main", "deploy/deploy.py"))
             elif step == "edit-workflow":
-                world.edit_file(
-                    "acme-ml", "churn-model", "main", ".github/workflows/build.yml", "on: push\n"
-                )
+                world.edit_file("acme-ml", "churn-model", "main", BUILD_YML, "on: push\n")
                 edited = True
             elif step in ("seed-code-off", "seed-code-on"):
                 variant = "seed_code_false" if step == "seed-code-off" else "example"
@@ -503,12 +519,12 @@ def test_property_any_history_leaves_an_empty_or_explained_plan(steps: list[str]
                 [("update", "content changed")] if edited else []
             )  # the edit is drift on a managed file: reverted
             assert [(a.action, a.reason) for a in plan.actions] == expected, plan.describe()
-            assert all("build-yml" in a.address for a in plan.actions)
+            assert all("build-dev-yml" in a.address for a in plan.actions)
             run.apply("dev", variant)
             run.expect_empty_plan("dev", variant)
         assert run.violations == []
         main = world.repo("acme-ml", "churn-model").files("main")
-        assert main[".github/workflows/build.yml"] != "on: push\n"
+        assert main[BUILD_YML] != "on: push\n"
 
 
 _DESIGNS_CACHE: dict[str, dict[str, dict[str, Design]]] = {}
