@@ -51,7 +51,7 @@ def test_cdktf_cli_synth_matches_make_synth(tmp_path: Path, example_synth: Synth
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Generated Terraform code for the stacks: dev, prod" in result.stdout
+    assert "Generated Terraform code for the stacks: dev, forecast, prod" in result.stdout
     # progress is not tagged as an error, and CI=1 leaves no spinner frames in the log
     assert "[ERROR]" not in result.stdout + result.stderr, result.stdout
     assert "Synthesizing" not in result.stdout, result.stdout

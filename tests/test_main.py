@@ -56,8 +56,8 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_summary_names_stacks_counts_and_next_steps(example_synth: Synth) -> None:
     out = example_synth.stdout
-    assert "Synthesized 2 stack(s)" in out
-    assert "dev " in out and "prod " in out
+    assert "Synthesized 3 stack(s)" in out
+    assert "dev " in out and "prod " in out and "forecast " in out
     assert " aws" in out and " github" in out
     assert "make deploy" in out
 

@@ -327,7 +327,7 @@ class Platform(_Model):
         default=False,
         description="Whether the build role trusts only the toolkit's build workflow: its trust "
         "also requires the token claim job_workflow_ref to be "
-        "'<owner>/<repository>/.github/workflows/build.yml@refs/heads/<branch>', so another "
+        "'<owner>/<repository>/.github/workflows/build-<env>.yml@refs/heads/<branch>', so another "
         "workflow on the branch cannot assume it (auth_mode oidc only). Default: any workflow "
         "on the branch (the token's sub names only the repository and branch).",
     )
