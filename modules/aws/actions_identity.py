@@ -46,7 +46,13 @@ from modules.core.naming import (
     project_bucket,
     stage_resource_pattern,
 )
-from modules.core.policy import Condition, Statement, no_self_approval, policy_document
+from modules.core.policy import (
+    ENDPOINT_DEPLOY_ACTIONS,
+    Condition,
+    Statement,
+    no_self_approval,
+    policy_document,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -347,21 +353,7 @@ class ActionsIdentity(Construct):
             ),
             Statement(
                 sid="Endpoints",
-                actions=(
-                    "sagemaker:AddTags",
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:CreateEndpointConfig",
-                    "sagemaker:CreateModel",
-                    "sagemaker:DeleteEndpoint",
-                    "sagemaker:DeleteEndpointConfig",
-                    "sagemaker:DeleteModel",
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:DescribeModel",
-                    "sagemaker:InvokeEndpoint",
-                    "sagemaker:ListTags",
-                    "sagemaker:UpdateEndpoint",
-                ),
+                actions=ENDPOINT_DEPLOY_ACTIONS,
                 resources=(
                     self._sm(f"model/{versioned}"),
                     self._sm(f"endpoint-config/{versioned}"),

@@ -40,7 +40,7 @@ from modules.core.naming import (
     stage_resource_pattern,
     stage_role_path,
 )
-from modules.core.policy import Condition, Statement, policy_document
+from modules.core.policy import ENDPOINT_DEPLOY_ACTIONS, Condition, Statement, policy_document
 
 AUTOSCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 
@@ -276,21 +276,7 @@ class StageDeployIdentity(Construct):
             ),
             Statement(
                 sid="Endpoints",
-                actions=(
-                    "sagemaker:AddTags",
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:CreateEndpointConfig",
-                    "sagemaker:CreateModel",
-                    "sagemaker:DeleteEndpoint",
-                    "sagemaker:DeleteEndpointConfig",
-                    "sagemaker:DeleteModel",
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:DescribeModel",
-                    "sagemaker:InvokeEndpoint",
-                    "sagemaker:ListTags",
-                    "sagemaker:UpdateEndpoint",
-                ),
+                actions=ENDPOINT_DEPLOY_ACTIONS,
                 resources=(
                     self._stage_sm(f"model/{versioned}"),
                     self._stage_sm(f"endpoint-config/{versioned}"),

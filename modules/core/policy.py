@@ -57,6 +57,25 @@ class Statement:
                 )
 
 
+#: What a stage's deploy job does to its endpoint, endpoint configurations and models
+#: (render/seed/deploy/deploy.py), in the stage's own account or the home account alike.
+ENDPOINT_DEPLOY_ACTIONS: tuple[str, ...] = (
+    "sagemaker:AddTags",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateModel",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:DeleteModel",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "sagemaker:InvokeEndpoint",
+    "sagemaker:ListTags",
+    "sagemaker:UpdateEndpoint",
+)
+
+
 #: SageMaker's approval statuses (CreateModelPackage / UpdateModelPackage ModelApprovalStatus).
 PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 APPROVED = "Approved"
