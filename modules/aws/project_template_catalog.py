@@ -166,8 +166,13 @@ class ProjectTemplateCatalog(Construct):
             "template-bucket",
             # Template keys hold their content hash and are never overwritten, so expiring
             # noncurrent versions removes nothing a provisioning artifact points at.
+            # force_destroy: the bucket is versioned, so deleting the template object leaves
+            # its versions and DeleteBucket answers BucketNotEmpty (seen in the moto e2e
+            # destroy); it holds only templates the toolkit renders again from the config
             HardenedBucketProps(
-                bucket_prefix=props.bucket_prefix, partition=props.context.partition
+                bucket_prefix=props.bucket_prefix,
+                partition=props.context.partition,
+                force_destroy=True,
             ),
         )
         template = S3Object(
