@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cdktf import TerraformResource
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -78,7 +79,14 @@ class HardenedBucket(Construct):
             bucket=bucket.id,
             rule={"object_ownership": "BucketOwnerEnforced"},
         )
-        self._encryption_and_versioning(bucket.id)
+        #: What an object written into the bucket must wait for (its ``depends_on``). An object
+        #: put before versioning is enabled gets the "null" version, and its resource records no
+        #: version_id: hashicorp/aws then deletes it without a version id
+        #: (internal/service/s3/object.go, resourceObjectDelete), which in a versioned bucket
+        #: only adds a delete marker, and DeleteBucket answers BucketNotEmpty.
+        self.ready_for_objects: tuple[TerraformResource, ...] = self._encryption_and_versioning(
+            bucket.id
+        )
         self._lifecycle(bucket.id, props)
         self._policy(bucket, props)
         self.bucket = bucket
@@ -86,8 +94,8 @@ class HardenedBucket(Construct):
         self.bucket_arn: str = bucket.arn
         self.bucket_regional_domain_name: str = bucket.bucket_regional_domain_name
 
-    def _encryption_and_versioning(self, bucket_id: str) -> None:
-        S3BucketServerSideEncryptionConfigurationA(
+    def _encryption_and_versioning(self, bucket_id: str) -> tuple[TerraformResource, ...]:
+        encryption = S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
             bucket=bucket_id,
@@ -103,12 +111,13 @@ class HardenedBucket(Construct):
                 )
             ],
         )
-        S3BucketVersioningA(
+        versioning = S3BucketVersioningA(
             self,
             "versioning",
             bucket=bucket_id,
             versioning_configuration={"status": "Enabled"},
         )
+        return (encryption, versioning)
 
     def _lifecycle(self, bucket_id: str, props: HardenedBucketProps) -> None:
         """Noncurrent versions expire and incomplete uploads are aborted under the prefix."""

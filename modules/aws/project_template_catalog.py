@@ -166,9 +166,10 @@ class ProjectTemplateCatalog(Construct):
             "template-bucket",
             # Template keys hold their content hash and are never overwritten, so expiring
             # noncurrent versions removes nothing a provisioning artifact points at.
-            # force_destroy: the bucket is versioned, so deleting the template object leaves
-            # its versions and DeleteBucket answers BucketNotEmpty (seen in the moto e2e
-            # destroy); it holds only templates the toolkit renders again from the config
+            # force_destroy: a state written before the template object waited for versioning
+            # (see HardenedBucket.ready_for_objects) holds an object without version_id, whose
+            # delete leaves a delete marker, and DeleteBucket would answer BucketNotEmpty. The
+            # bucket holds only templates the toolkit renders again from the config.
             HardenedBucketProps(
                 bucket_prefix=props.bucket_prefix,
                 partition=props.context.partition,
@@ -187,6 +188,9 @@ class ProjectTemplateCatalog(Construct):
             metadata={"template-sha256": digest},
             # Lets the launch role read the template even outside sagemaker-* buckets.
             tags={"servicecatalog:provisioning": "true"},
+            # written into the versioned bucket only (a version_id in the state), so its
+            # delete removes every version
+            depends_on=list(bucket.ready_for_objects),
         )
         self.bucket_name = bucket.bucket_name
         self._bucket_domain = bucket.bucket_regional_domain_name

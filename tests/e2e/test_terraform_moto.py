@@ -336,6 +336,12 @@ def test_plan_apply_no_drift_then_drift_reported(setup: Setup, tmp_path: Path) -
     assert set(state_resources(setup, workdir)) == managed_addresses(supported)
     assert sm.get_secret_value(SecretId=secret_name)["SecretString"] == FAKE_TOKEN
     assert FAKE_TOKEN not in (workdir / "terraform.tfstate").read_text(encoding="utf-8")
+    # every object was written into its versioned bucket (a version id, not the "null" version
+    # an object put before versioning gets): its destroy then removes all of its versions
+    objects = {
+        a: r for a, r in state_resources(setup, workdir).items() if a.startswith("aws_s3_object.")
+    }
+    assert objects and all(r["version_id"] for r in objects.values()), objects
 
     # 3. no perpetual diff. The first refresh records attributes that only mirror separate
     # resources (a role's inline_policy from aws_iam_role_policy, a bucket's SSE/versioning/
