@@ -67,12 +67,16 @@ synth: $(VENV)/.installed ## Synthesize CONFIG (remembered) into OUTDIR (no cred
 
 # Two workers (pytest-xdist, work stealing): the Terraform end-to-end tests wait on moto and
 # terraform while the other worker runs the rest; --durations=10 lists the slowest tests.
+# PYTHONDONTWRITEBYTECODE is emptied for the tests: with it set (as on some images), pytest
+# cannot cache its assertion-rewritten test modules and rewrites all of them in every worker of
+# every run (about 5 s of each run; __pycache__ is git-ignored).
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
 test: $(VENV)/.installed-dev node_modules/.installed ## Run every test (what CI runs); prints its wall time and the 10 slowest tests
-	@start=$$(date +%s); rc=0; $(PY) -m pytest -n 2 --dist worksteal --durations=10 $(PYTEST_ARGS) || rc=$$?; \
+	@start=$$(date +%s); rc=0; $(TEST_ENV) $(PY) -m pytest -n 2 --dist worksteal --durations=10 $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
-test-fast: $(VENV)/.installed-dev node_modules/.installed ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, moto, checkov
-	@start=$$(date +%s); rc=0; MLOPS_TEST_FAST=1 $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not heavy" -n 2 --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
+test-fast: $(VENV)/.installed-dev node_modules/.installed ## The inner loop (< 60 s): unit tests + one in-process synth; no Terraform, checkov, lint, preflight-on-moto
+	@start=$$(date +%s); rc=0; $(TEST_ENV) MLOPS_TEST_FAST=1 $(PY) -m pytest -q -p no:cacheprovider -m "not slow and not heavy" -n 2 --dist worksteal $(PYTEST_ARGS) || rc=$$?; \
 	echo "make test-fast: wall time $$(( $$(date +%s) - start )) s"; exit $$rc
 
 lint: $(VENV)/.installed-dev ## ruff (lint + format check) and mypy --strict

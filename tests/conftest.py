@@ -70,13 +70,24 @@ def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 # --- `make test-fast` (the inner loop, MLOPS_TEST_FAST=1, `-m "not slow and not heavy"`) ------
 # The example is synthesized in this process (the same JSON: tests/modules/test_runtime.py and
 # the full suite's subprocess synth prove it), and tests marked `heavy` are left out: those that
-# start main.py, a synth per config variant (`synth_config`), ruff/mypy, checkov, cfn-lint,
-# zizmor.
+# start main.py, a synth per config variant (`synth_config`) or per generated example, ruff/mypy,
+# checkov, cfn-lint, zizmor, and the preflight tests against moto_server (`moto_module`: a
+# seeded account and a full preflight per test, about 1 s each).
 # `make test` (CI) runs everything, with the example synthesized by `main.py` in a subprocess.
 FAST = os.environ.get("MLOPS_TEST_FAST") == "1"
-HEAVY_FIXTURES = frozenset({"synth_config"})
+HEAVY_FIXTURES = frozenset({"synth_config", "moto_module"})
 HEAVY_TESTS = (
     "tests/test_main.py::",
+    # a synth per generated example (hypothesis, derandomized, tens to hundreds of examples)
+    "tests/test_config_literal_output.py::test_every_string_field_refuses_or_keeps_the_value_",
+    "tests/test_config_literal_output.py::test_accepted_values_reach_terraform_only_as_literals",
+    "tests/test_ownership.py::test_generated_configs_",
+    "tests/modules/aws/test_project_isolation.py::",
+    "tests/test_main_fuzz.py::test_generated_documents_exit_2_without_traceback",
+    "tests/test_main_fuzz.py::test_hostile_files_exit_2_in_a_fresh_process",
+    # 200 projects in one synth; synths stopped by signals in a subprocess
+    "tests/modules/test_stack_scale.py::",
+    "tests/test_synth_atomic.py::",
     "tests/gates/test_checkov_gate.py::",
     "tests/gates/test_python_lint.py::",
     "tests/gates/test_synthesized_artifacts.py::",

@@ -225,7 +225,18 @@ def tf(
     requests it makes are kept as a :class:`Phase` of the recording: plans and refresh-only
     runs are what the read-only (drift) identity does, applies and destroys the deployer's."""
     start = setup.recorded_count()
-    result = run_terraform(list(args), cwd=workdir, env=env_for(setup, token), timeout_seconds=600)
+    try:
+        result = run_terraform(
+            list(args), cwd=workdir, env=env_for(setup, token), timeout_seconds=600
+        )
+    except subprocess.TimeoutExpired as timeout:
+        # A provider that retries an emulator error does so for minutes and prints nothing:
+        # the failing requests are in moto's log (the 500s and their tracebacks).
+        log = setup.moto.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        errors = [i for i, line in enumerate(log) if '" 5' in line or "Error" in line]
+        tail = "\n".join(log[errors[0] : errors[0] + 40]) if errors else "\n".join(log[-40:])
+        message = f"terraform {' '.join(args)} timed out; moto_server's log:\n{tail}"
+        raise AssertionError(message) from timeout
     read_only = args[0] in READ_ONLY_COMMANDS or "-refresh-only" in args
     setup.phases.append(
         Phase(

@@ -129,11 +129,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: moto_server's own entry point (moto/server.py ``main``) with TCP_NODELAY on its request
+#: handler: werkzeug writes the status line and headers, then the body, as two writes, and with
+#: Nagle's algorithm the body waits for the client's delayed ACK of the first (up to 40 ms on
+#: Linux); the preflight tests measured ~17 ms per request before, under 2 ms after.
+_LAUNCHER = (
+    "import sys; import moto.server as server; "
+    "server.MotoRequestHandler.disable_nagle_algorithm = True; "
+    "server.main(sys.argv[1:])"
+)
+
+
 def _server_command(port: int) -> list[str]:
-    executable = Path(sys.executable).with_name("moto_server")
-    if executable.exists():
-        return [str(executable), "--host", LOOPBACK, "--port", str(port)]
-    return [sys.executable, "-m", "moto.server", "--host", LOOPBACK, "--port", str(port)]
+    return [sys.executable, "-c", _LAUNCHER, "--host", LOOPBACK, "--port", str(port)]
 
 
 def _is_up(url: str) -> bool:

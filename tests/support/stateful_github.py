@@ -769,6 +769,9 @@ def dispatch(world: GitHubWorld, method: str, target: str, body: Any) -> tuple[i
 
 class _Handler(BaseHTTPRequestHandler):
     world: GitHubWorld
+    # headers and body are two writes: without TCP_NODELAY the body waits for the client's
+    # delayed ACK (see tests/support/fake_github.py)
+    disable_nagle_algorithm = True
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -13,12 +13,15 @@ from modules.ops.preflight.report import Collector
 ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
 
 
-def boto3_clients() -> ClientFactory:
-    """Clients from the default credential chain, with timeouts and a read-only guard."""
+def boto3_clients(session: Any = None) -> ClientFactory:
+    """Clients from the default credential chain, with timeouts and a read-only guard.
+
+    ``session``: the boto3 session to make them from (default: a new one). A session loads
+    each service's model once; a caller that makes many factories can pass one."""
     import boto3  # noqa: PLC0415 - only this command needs it
     from botocore.config import Config  # noqa: PLC0415
 
-    session = boto3.session.Session()
+    session = session or boto3.session.Session()
     config = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 3})
 
     def make(service: str, region: str) -> Any:
