@@ -144,7 +144,7 @@ golden: $(VENV)/.installed ## Regenerate tests/snapshots/golden.json (sha256 of 
 
 # Not part of `make test`: one mutmut child at a time, long (see docs/mutation-testing.md).
 mutation: $(VENV)/.installed-dev ## Mutation testing of lambda_src/ and modules/core/ (mutmut; long); prints the kill ratio
-	@$(PY) -m tools.gates.mutation run $(MUTANTS)
+	@$(PY) -m tools.gates.mutation run --children $(or $(MUTATION_CHILDREN),1) $(MUTANTS)
 
 clean: ## Remove synthesized output and caches (keeps local state files)
 	rm -rf $(OUTDIR) build mutants .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -13,7 +13,7 @@ run). A mutant counts as killed when a test failed on it or it ran into the time
 that loops forever is detected too); every other mutant of the run counts against the ratio,
 including those no test reached.
 
-Usage: python -m tools.gates.mutation run [--fail-under PERCENT] [MUTANT_PATTERN ...]
+Usage: python -m tools.gates.mutation run [--children N] [--fail-under PERCENT] [MUTANT_PATTERN ...]
        python -m tools.gates.mutation report [--mutants DIR] [--fail-under PERCENT] [--limit N]
 """
 
@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+#: The two mutated trees (``[tool.mutmut] source_paths``), each also reported on its own.
+TREES = ("modules/core/", "lambda_src/")
 _KILLED = frozenset({1, 3})
 _TIMEOUT = frozenset({36, 24, -24, 152, 255})
 _NO_TESTS = frozenset({33, 5})
@@ -76,13 +78,17 @@ def _left_out(pyproject: Path = Path("pyproject.toml")) -> tuple[str, ...]:
     return tuple(settings.get("tool", {}).get("mutmut", {}).get("do_not_mutate", ()))
 
 
-def collect(mutants: Path) -> Report:
+def collect(mutants: Path, under: str = "") -> Report:
+    """The report of every mutant recorded in ``mutants``, or of the sources below ``under``
+    (a path prefix such as ``lambda_src/``)."""
     counts: Counter[str] = Counter()
     survivors = []
     left_out = _left_out()
     for meta in sorted(mutants.rglob("*.meta")):
         source = meta.relative_to(mutants).as_posix().removesuffix(".meta")
         if any(fnmatch.fnmatch(source, pattern) for pattern in left_out):
+            continue
+        if not source.startswith(under):
             continue
         data = json.loads(meta.read_text(encoding="utf-8"))
         for name, exit_code in data["exit_code_by_key"].items():
@@ -93,8 +99,9 @@ def collect(mutants: Path) -> Report:
     return Report(counts=counts, survivors=sorted(survivors))
 
 
-def run(patterns: Sequence[str]) -> int:
-    """``mutmut run`` (one child) with a shared moto_server; mutmut's own exit code."""
+def run(patterns: Sequence[str], children: int = 1) -> int:
+    """``mutmut run`` (``children`` at a time, default one) with a shared moto_server; mutmut's
+    own exit code."""
     from tests.support.moto_server import (  # noqa: PLC0415 - developer tooling only
         SHARED_PORT_VARIABLE,
         running_moto_server,
@@ -108,7 +115,15 @@ def run(patterns: Sequence[str]) -> int:
         link.symlink_to(Path("node_modules").resolve(), target_is_directory=True)
     with running_moto_server() as moto:
         env = {**os.environ, SHARED_PORT_VARIABLE: str(moto.port)}
-        command = [sys.executable, "-m", "mutmut", "run", "--max-children", "1", *patterns]
+        command = [
+            sys.executable,
+            "-m",
+            "mutmut",
+            "run",
+            "--max-children",
+            str(children),
+            *patterns,
+        ]
         return subprocess.run(command, env=env, check=False).returncode  # noqa: S603
 
 
@@ -119,9 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mutants", type=Path, default=Path("mutants"))
     parser.add_argument("--fail-under", type=float, default=0.0, help="percent; exit 1 below")
     parser.add_argument("--limit", type=int, default=200, help="survivors listed at most")
+    parser.add_argument(
+        "--children", type=int, default=1, help="run: mutants tested at once (default 1)"
+    )
     args = parser.parse_args(argv)
     if args.command == "run":
-        code = run(args.patterns)
+        code = run(args.patterns, args.children)
         if code != 0:
             print(f"mutmut run exited with {code}", file=sys.stderr)
             return code
@@ -138,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  ... and {len(report.survivors) - args.limit} more")
     by_state = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items()))
     print(f"mutation: {by_state}")
+    for tree in TREES:
+        part = collect(args.mutants, tree)
+        if part.total:
+            print(f"  {tree}: {part.killed}/{part.total} = {100 * part.ratio:.1f}%")
     print(
         f"mutation kill ratio: {report.killed}/{report.total} = {100 * report.ratio:.1f}% "
         "(killed or timed out / all mutants)"
