@@ -57,3 +57,11 @@ def test_report_counts_each_tree_and_every_unkilled_mutant(
     ]
     assert code == 1  # 57.1% is under --fail-under 60
     assert mutation.main(["report", "--mutants", str(mutants), "--fail-under", "57"]) == 0
+
+
+def test_run_takes_its_options_before_the_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make mutation MUTANTS=... MUTATION_CHILDREN=2` passes the option before the patterns."""
+    calls: list[tuple[list[str], int]] = []
+    monkeypatch.setattr(mutation, "run", lambda p, c: calls.append((list(p), c)) or 7)
+    assert mutation.main(["run", "--children", "2", "lambda_src.*", "modules.core.*"]) == 7
+    assert calls == [(["lambda_src.*", "modules.core.*"], 2)]

@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--children", type=int, default=1, help="run: mutants tested at once (default 1)"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.command == "run":
         code = run(args.patterns, args.children)
         if code != 0:
