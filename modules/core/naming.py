@@ -47,7 +47,7 @@ def bounded(*parts: str, max_length: int, separator: str = "-") -> str:
 
 def slug(text: str) -> str:
     """Lowercase kebab-case made of letters, digits and hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def iam_name(environment: str, project: str, purpose: str) -> str:

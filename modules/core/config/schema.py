@@ -27,7 +27,8 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def config_schema() -> dict[str, Any]:
     """The JSON Schema of a config file (the YAML keys, i.e. the models' aliases)."""
-    schema = ToolkitConfig.model_json_schema(by_alias=True, mode="validation")
+    # pydantic's defaults: keys by alias, for validation (what a config file may hold)
+    schema = ToolkitConfig.model_json_schema()
     return {
         "$schema": SCHEMA_DIALECT,
         **schema,
@@ -47,14 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = render_schema()
     if args.write is not None:
-        args.write.write_text(text, encoding="utf-8")
+        args.write.write_bytes(text.encode())
         print(f"wrote {args.write}")
         return 0
-    current = args.check.read_text(encoding="utf-8") if args.check.is_file() else ""
-    if current != text:
-        print(f"{args.check} is stale: run `make schema`", file=sys.stderr)
-        return 1
-    return 0
+    if args.check.is_file() and args.check.read_text(encoding="utf-8") == text:
+        return 0
+    print(f"{args.check} is stale: run `make schema`", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

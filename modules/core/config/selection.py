@@ -127,7 +127,7 @@ def write_record(outdir: Path, config_path: Path) -> Path:
     text = json.dumps({"config": stored}, indent=2) + "\n"
     path = record_path(outdir)
     tmp = path.with_name(f".{RECORD_NAME}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(text.encode())  # ASCII: json.dumps escapes anything else
     tmp.replace(path)
     return path
 

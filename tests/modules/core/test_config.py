@@ -302,3 +302,15 @@ def test_fails_when_the_plan_writes_the_token_but_nobody_may_read_it_back() -> N
     # naming a reader instead is enough
     platform["token_secret"]["readers"] = ["arn:aws:iam::111111111111:role/ci/terraform"]
     parse_config(data)
+
+
+def test_connection_parts_are_none_for_a_connection_to_create() -> None:
+    dev = load_config(EXAMPLE_CONFIG).environments[0]
+    created, existing = dev.projects[0], dev.projects[1]
+    assert created.code_connection == "create"
+    assert created.connection_region is None
+    assert created.connection_account is None
+    assert created.connection_unique_id is None
+    assert existing.connection_region == "eu-west-1"
+    assert existing.connection_account == "111111111111"
+    assert existing.connection_unique_id == "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"

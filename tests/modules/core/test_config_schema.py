@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
+from modules.core.config import schema
 from modules.core.config.schema import config_schema, main, render_schema
 from tests.conftest import EXAMPLE_CONFIG, ROOT
 
@@ -75,3 +77,29 @@ def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     missing = tmp_path / "missing.json"
     assert main(["--check", str(missing)]) == 1
     assert capsys.readouterr().err == f"{missing} is stale: run `make schema`\n"
+
+
+def test_the_schema_is_written_with_sorted_keys_and_unescaped_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(schema, "config_schema", lambda: {"title": "caf\u00e9", "$id": "x"})
+    assert render_schema() == '{\n  "$id": "x",\n  "title": "caf\u00e9"\n}\n'
+
+
+def test_the_schema_file_is_utf_8_whatever_the_locale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Files opened without an explicit encoding use the locale's; with a Latin-1 locale (as
+    on a machine with LANG=de_DE.ISO-8859-1) the file is still written and read as UTF-8."""
+    real = io.text_encoding
+
+    def text_encoding(encoding: str | None, stacklevel: int = 2) -> str:
+        return "latin-1" if encoding is None else real(encoding, stacklevel)
+
+    monkeypatch.setattr(io, "text_encoding", text_encoding)
+    monkeypatch.setattr(schema, "render_schema", lambda: "caf\u00e9\n")
+    written = tmp_path / "schema.json"
+    assert main(["--write", str(written)]) == 0
+    assert written.read_bytes() == b"caf\xc3\xa9\n"
+    assert main(["--check", str(written)]) == 0
+    assert capsys.readouterr().err == ""

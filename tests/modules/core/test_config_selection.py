@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 from modules.core.config import ConfigError, choose_config, write_record
 from modules.core.config.selection import (
     RECORD_NAME,
+    ConfigChoice,
     check_replaces,
+    display_path,
     read_record,
     same_file,
 )
@@ -231,3 +234,144 @@ def test_a_new_mlops_yaml_next_to_another_remembered_config_is_announced(
     )
     write_record(out, project / "mlops.yaml")
     assert choose(project).notice is None, "nothing to announce once mlops.yaml is remembered"
+
+
+# --- in-process checks of every message, source and record byte (the mutation run sees these;
+# the main.py subprocess tests elsewhere it cannot).
+
+
+def _as_if_the_locale_were_latin_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files opened without an explicit encoding use the locale's; make that Latin-1 (as on a
+    machine with LANG=de_DE.ISO-8859-1) so a missing ``encoding="utf-8"`` shows."""
+    real = io.text_encoding
+
+    def text_encoding(encoding: str | None, stacklevel: int = 2) -> str:
+        return "latin-1" if encoding is None else real(encoding, stacklevel)
+
+    monkeypatch.setattr(io, "text_encoding", text_encoding)
+
+
+def test_the_record_is_read_as_utf_8_whatever_the_locale(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    (out / RECORD_NAME).write_bytes('{"config": "../caf\u00e9.yaml"}\n'.encode())
+    _as_if_the_locale_were_latin_1(monkeypatch)
+    assert read_record(out) == project / "caf\u00e9.yaml"
+
+
+def test_the_record_file_is_two_space_indented_json(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    assert write_record(out, project / "a.yaml") == out / RECORD_NAME
+    assert (out / RECORD_NAME).read_bytes() == b'{\n  "config": "../a.yaml"\n}\n'
+    assert [p.name for p in out.iterdir()] == [RECORD_NAME], "no temporary file is left"
+
+
+def test_an_unreadable_record_names_the_file(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    (out / RECORD_NAME).write_text("{not json")
+    with pytest.raises(ConfigError) as e:
+        read_record(out)
+    assert e.value.source == str(out / RECORD_NAME)
+    assert e.value.problems == (
+        "cannot read the record of the last synth (Expecting property name enclosed in double "
+        "quotes: line 1 column 2 (char 1)); delete the file",
+    )
+
+
+@pytest.mark.parametrize("text", ["[]", '"../a.yaml"', "{}", '{"config": ""}', '{"config": 5}'])
+def test_a_record_without_a_config_path_names_the_file(project: Path, text: str) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    (out / RECORD_NAME).write_text(text)
+    with pytest.raises(ConfigError) as e:
+        read_record(out)
+    assert e.value.source == str(out / RECORD_NAME)
+    assert e.value.problems == ("'config' is missing; delete the file and synth again",)
+
+
+def test_no_record_and_an_outdir_that_is_a_file_read_as_none(project: Path) -> None:
+    assert read_record(project / "cdktf.out") is None
+    assert read_record(project / "a.yaml") is None
+
+
+def test_each_choice_keeps_what_the_output_was_made_from(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    from_env = choose(project, env={"MLOPS_CONFIG": str(project / "a.yaml")})
+    assert from_env == ConfigChoice(
+        path=project / "a.yaml", source="MLOPS_CONFIG", previous=project / "a.yaml"
+    )
+    assert choose(project) == ConfigChoice(
+        path=project / "a.yaml", source="recorded", previous=project / "a.yaml"
+    )
+    explicit = choose(project, explicit="b.yaml")
+    assert explicit == ConfigChoice(
+        path=Path("b.yaml"), source="--config", previous=project / "a.yaml"
+    )
+    assert choose(project, env={"MLOPS_CONFIG": "  "}).source == "recorded", "blank is unset"
+
+
+def test_a_recorded_config_that_is_gone_is_named(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "a.yaml")
+    (project / "a.yaml").unlink()
+    with pytest.raises(ConfigError) as e:
+        choose(project)
+    assert e.value.source == str(project / "a.yaml")
+    assert e.value.problems == (
+        f"{out}/ was synthesized from this file and it no longer exists; restore it, or choose "
+        "a config: `make synth CONFIG=path`",
+    )
+
+
+def test_outgrowing_the_example_names_mlops_yaml(project: Path) -> None:
+    out = project / "cdktf.out"
+    out.mkdir()
+    write_record(out, project / "config" / "example.yaml")
+    (project / "mlops.yaml").write_text("x")
+    with pytest.raises(ConfigError) as e:
+        choose(project)
+    assert e.value.source == str(project / "mlops.yaml")
+    assert e.value.problems == (
+        f"{out}/ was synthesized from the example ({project / 'config' / 'example.yaml'}); "
+        "to use mlops.yaml from now on, run `make synth CONFIG=mlops.yaml` once (or `make clean`)",
+    )
+
+
+def test_unrecorded_output_with_other_stacks_names_the_config_and_all_stacks(
+    project: Path,
+) -> None:
+    out = project / "cdktf.out"
+    for name in ("zeta", "alpha", "dev"):
+        (out / "stacks" / name).mkdir(parents=True)
+        (out / "stacks" / name / "cdk.tf.json").write_text("{}")
+    (out / "stacks" / "empty").mkdir()
+    with pytest.raises(ConfigError) as e:
+        check_replaces(choose(project), {"dev"}, out)
+    assert e.value.source == str(project / "config" / "example.yaml")
+    assert e.value.problems == (
+        f"{out}/ holds stack(s) alpha, zeta that this config (the example; add mlops.yaml or "
+        "pass CONFIG= to use your own) does not have, and no synthesized-from.json says which "
+        "config made them; run `make synth CONFIG=<the config you deploy>` once to choose",
+    )
+
+
+def test_a_remembered_config_outside_the_current_directory_is_shown_as_recorded(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    assert display_path(project / "a.yaml") == str(project / "a.yaml")
+    assert display_path(Path("x") / "y.yaml") == "x/y.yaml"
+    chosen = ConfigChoice(
+        path=project / "a.yaml", source="recorded", passed_over=project / "mlops.yaml"
+    )
+    assert chosen.notice == (
+        f"note: mlops.yaml is not used: the output remembers {project / 'a.yaml'}; to switch, "
+        "run `make synth CONFIG=mlops.yaml` once"
+    )

@@ -34,6 +34,7 @@ from modules.core.config.tokens import (
     NUMBER_TOKEN_BITS,
     is_token_number,
     js_parse_float,
+    number_reason,
     number_tokens,
     token_reason,
 )
@@ -385,3 +386,10 @@ def test_issue_cases_exit_2_with_one_line_in_a_fresh_process(
         "or the 'e' after them\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+def test_the_reason_a_number_is_refused() -> None:
+    reason = "is a number CDKTF uses to encode references; no setting takes it"
+    assert number_reason(-123456789) == reason
+    assert number_reason(token_double(7, 0xFDFF)) == reason
+    assert number_reason(-123456788) is None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from modules.core.hcl import literal
+import pytest
+
+from modules.core.hcl import NotLiteralError, literal
 from tests.conftest import Synth, resources
 
 
@@ -22,3 +24,13 @@ def test_no_unescaped_template_sequence_in_literal_contents(example_synth: Synth
     for content in contents:
         assert not re.search(r"(?<!\$)\$\{", content), "Terraform would interpolate this"
         assert not re.search(r"(?<!%)%\{", content)
+
+
+def test_text_with_the_token_marker_is_refused_and_shown_cut_to_80_characters() -> None:
+    text = "a" * 90 + "{TfToken[TOKEN.1]}"
+    with pytest.raises(NotLiteralError) as e:
+        literal(text)
+    assert str(e.value) == (
+        "'" + "a" * 80 + "' holds '{TfToken[', CDKTF's token marker; it would be replaced by a "
+        "reference, so it cannot be written literally"
+    )

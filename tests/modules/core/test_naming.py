@@ -127,3 +127,9 @@ def test_version_text_names_each_pinned_package(monkeypatch: pytest.MonkeyPatch)
         f"sagemaker-github-mlops {version.VERSION} (cdktf 0.21.0, cdktf-cdktf-provider-aws "
         "20.1.0, cdktf-cdktf-provider-github not installed)"
     )
+
+
+def test_slug_joins_the_runs_of_lowercase_letters_and_digits_with_single_hyphens() -> None:
+    assert naming.slug("--Fraud--Model 2--") == "fraud-model-2"
+    assert naming.slug("-_- !") == ""
+    assert naming.slug("r\u00e9sum\u00e9") == "r-sum"
