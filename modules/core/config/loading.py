@@ -264,7 +264,7 @@ def parse_config(data: Any, source: str = "config") -> ToolkitConfig:
         known = _KnownKeys()
         problems = [
             line
-            for err in e.errors(include_url=False)
+            for err in e.errors()  # (each one's url is not used)
             if not _follows_from_items(err)
             for line in _describe(err, known)
         ]

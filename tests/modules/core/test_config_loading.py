@@ -212,3 +212,38 @@ def test_a_yaml_error_without_a_position_says_what_was_found() -> None:
     # PyYAML's own errors carry a position; the line is still one line without it.
     error = yaml.MarkedYAMLError(context="while parsing", problem="found\n  x")
     assert _yaml_problem(error) == "not valid YAML: while parsing found x"
+
+
+# --- the whole message of parse_config -------------------------------------------------------
+
+
+def test_an_empty_mapping_where_one_entry_is_required(example: dict[str, Any]) -> None:
+    # too_short of a mapping is pydantic's own line; only an empty list says "the list"
+    example["environments"][0]["platform"]["github_app"] = {"id": "123", "installation_ids": {}}
+    with pytest.raises(ConfigError) as info:
+        parse_config(example)
+    assert str(info.value) == (
+        "config: 1 problem in the configuration:\n"
+        "  - environments[0].platform.github_app.installation_ids: Dictionary should have at "
+        "least 1 item after validation, not 0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            b"x",
+            "(top level): a value is a YAML bytes (e.g. !!binary or !!set); no setting takes "
+            "one: write plain text, numbers, lists and mappings",
+        ),
+        (
+            float("nan"),
+            "(top level): a value is .nan, .inf or a number too large; no setting takes one",
+        ),
+    ],
+)
+def test_a_value_json_cannot_hold_names_the_source(value: object, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"environments": value}, "t.yaml")
+    assert str(info.value) == f"t.yaml: 1 problem in the configuration:\n  - {problem}"
