@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import (
@@ -68,28 +68,31 @@ def _describe(error: Mapping[str, Any], known: _KnownKeys) -> list[str]:
     # s3 backend's keys are those of the s3 backend.
     names = [str(part) for part in error["loc"] if isinstance(part, str)]
     if kind == "extra_forbidden":
-        hint = known.allowed.get(".".join(names[:-1]) or "(top level)", [])
+        # Every model path is registered (_KnownKeys), and every model has fields.
+        hint = known.allowed[".".join(names[:-1]) or "(top level)"]
         typo = did_you_mean(str(error["loc"][-1]), hint)
-        keys = f"; allowed keys here: {', '.join(hint)}" if hint else ""
-        return [f"{where}: unknown key{typo}; remove it or fix its spelling{keys}"]
+        return [
+            f"{where}: unknown key{typo}; remove it or fix its spelling; "
+            f"allowed keys here: {', '.join(hint)}"
+        ]
     if kind == "missing":
-        about = known.descriptions.get(".".join(names), "")
+        about = known.descriptions.get(".".join(names))
         return [f"{where}: required but missing; add it" + (f" ({about})" if about else "")]
-    if kind in {"literal_error", "enum"}:
-        expected = str(ctx.get("expected", ""))
+    if kind == "literal_error":  # the models use Literal, no Enum
+        expected = str(ctx["expected"])
         choices = re.findall(r"'([^']*)'", expected)
         typo = did_you_mean(given, choices) if isinstance(given, str) else ""
         return [f"{where}: {show(given)} is not allowed{typo}; use one of {expected}"]
     if kind == "union_tag_invalid":
-        expected = str(ctx.get("expected_tags", ""))
-        tag = ctx.get("tag", given)
+        expected = str(ctx["expected_tags"])
+        tag = ctx["tag"]
         typo = did_you_mean(str(tag), re.findall(r"'([^']*)'", expected))
         return [f"{where}.type: {show(tag)} is not a backend type{typo}; use one of {expected}"]
     if kind == "union_tag_not_found":
         return [f"{where}.type: required; use one of 'local', 's3', 'cloud'"]
     if kind in _HINTS:
         return [f"{where}: {_HINTS[kind]}, got {show(given)} ({type(given).__name__})"]
-    if kind in {"too_short"} and isinstance(given, list | tuple) and not given:
+    if kind == "too_short" and given == []:  # JSON input: a sequence is a list
         return [f"{where}: the list is empty; give at least one entry"]
     head = f"{where}." if where != "(top level)" else ""
     if kind == SEVERAL:
@@ -97,17 +100,10 @@ def _describe(error: Mapping[str, Any], known: _KnownKeys) -> list[str]:
         found = ctx.get("problems") or (str(error["msg"]),)
         return [_shorten(f"{head}{problem}", given) for problem in found]
     msg = str(error["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    # Cross-field checks name their own sub-path first.
-    if kind in {
-        "duplicate_project",
-        "connection_region",
-        "connection_account",
-        "no_reviewers",
-    } or msg.startswith(("projects[", "platform.", "environments[", "production_reviewers")):
-        return [_shorten(f"{head}{msg}", given)]
-    return [_shorten(f"{where}: {msg}", given)]
+    # A model check that names its own sub-path first (the checks that find several problems
+    # are SEVERAL, above); the validators raise PydanticCustomError, never ValueError.
+    lead = head if msg.startswith(("platform.", "production_reviewers")) else f"{where}: "
+    return [_shorten(f"{lead}{msg}", given)]
 
 
 def _shorten(message: str, given: Any) -> str:
@@ -154,19 +150,20 @@ class _KnownKeys:
                 self.descriptions[sub] = field.description
             candidates = _models_in(field.annotation)
             for candidate in candidates:
-                tag = candidate.model_fields.get("type")
-                tags = getattr(tag.annotation, "__args__", ()) if tag is not None else ()
-                if len(candidates) > 1 and tags:
-                    self._walk(candidate, f"{sub}.{tags[0]}")
-                else:
-                    self._walk(candidate, sub)
+                # The members of a union of models (the backends) are tagged by ``type``.
+                self._walk(candidate, sub if len(candidates) == 1 else f"{sub}.{_tag(candidate)}")
+
+
+def _tag(model: type[BaseModel]) -> str:
+    """The tag of a member of a discriminated union: its ``type`` field's one literal value."""
+    return str(get_args(model.model_fields["type"].annotation)[0])
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     found: list[type[BaseModel]] = []
-    for arg in getattr(annotation, "__args__", ()) or ():
+    for arg in getattr(annotation, "__args__", ()):
         found.extend(_models_in(arg))
     return found
 
@@ -184,7 +181,8 @@ def _check_events(text: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         mark = event.start_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
+        assert mark is not None  # the parser marks every event it reads from a text
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
         if isinstance(event, yaml.AliasEvent):
             raise _LoadError(
                 f"{where}: alias '*{event.anchor}': anchors and aliases are not supported "
@@ -266,7 +264,7 @@ def parse_config(data: Any, source: str = "config") -> ToolkitConfig:
         known = _KnownKeys()
         problems = [
             line
-            for err in e.errors(include_url=False)
+            for err in e.errors()  # (each one's url is not used)
             if not _follows_from_items(err)
             for line in _describe(err, known)
         ]
@@ -290,18 +288,20 @@ def _plain(value: Any) -> str:
 
 def _token_markers(node: Any, where: str) -> Iterator[str]:
     """Every key or value CDKTF would read as a token (``modules.core.config.tokens``): CDKTF
-    would swap it for a reference or fail, whatever the field, so it is refused everywhere."""
+    would swap it for a reference or fail, whatever the field, so it is refused everywhere.
+    ``node`` is the top-level mapping or sits under a key, so ``where`` of a value is never
+    empty."""
     if isinstance(node, str):
         reason = token_reason(node)
         if reason is not None:
-            yield f"{where or '(top level)'}: {show(node)} {reason}"
+            yield f"{where}: {show(node)} {reason}"
     elif isinstance(node, float | int) and not isinstance(node, bool):
         try:
             reason = number_reason(float(node))
         except OverflowError:
             reason = None  # an integer beyond any double; the models refuse it
         if reason is not None:
-            yield f"{where or '(top level)'}: {show(node)} {reason}"
+            yield f"{where}: {show(node)} {reason}"
     elif isinstance(node, dict):
         for key, value in node.items():
             name = _key_text(key) if isinstance(key, str) else f"[{show(key)}]"
