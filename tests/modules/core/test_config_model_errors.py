@@ -1,6 +1,7 @@
 """What a program validating with the models directly (not through parse_config) gets: one
 pydantic error per refusal, whose type says which check refused, and a cross-field check's
-problems in one error (loading.py turns them into the lines of a ConfigError)."""
+problems in one error (loading.py turns them into the lines of a ConfigError); and the text of
+a ConfigError listing several problems."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pydantic
 import pytest
 
+from modules.core.config import ConfigError
 from modules.core.config.backends import S3Backend
 from modules.core.config.environments import Environment
 from tests.conftest import example_data
@@ -78,4 +80,11 @@ def test_a_template_sequence_in_a_backend_value_is_a_template_sequence_error() -
     assert error["msg"] == (
         "'mlops/${var.x}.tfstate' contains '${' or '%{', which Terraform would try to "
         "evaluate; backend settings cannot hold expressions: remove it"
+    )
+
+
+def test_a_config_error_lists_each_problem_on_its_own_line() -> None:
+    error = ConfigError("c.yaml", ["first: bad", "second: worse"])
+    assert str(error) == (
+        "c.yaml: 2 problems in the configuration:\n  - first: bad\n  - second: worse"
     )
