@@ -306,7 +306,7 @@ class Environment(_Model):
         topic = self.platform.alarms.sns_topic_arn
         if topic is None:
             return []
-        _, _, _, region, account, _ = topic.split(":", 5)
+        region, account = topic.split(":")[3:5]  # arn:<partition>:sns:<region>:<account>:<name>
         if region == self.region and account == self.account_id:
             return []
         return [
