@@ -88,3 +88,18 @@ def test_a_config_error_lists_each_problem_on_its_own_line() -> None:
     assert str(error) == (
         "c.yaml: 2 problems in the configuration:\n  - first: bad\n  - second: worse"
     )
+
+
+def test_a_problem_of_1000_characters_is_listed_whole() -> None:
+    error = ConfigError("c.yaml", ["x" * 1000])
+    assert str(error) == "c.yaml: 1 problem in the configuration:\n  - " + "x" * 1000
+
+
+def test_a_longer_problem_is_cut_to_980_characters_and_its_length() -> None:
+    error = ConfigError("c.yaml", ["x" * 1001, "y" * 5000])
+    assert str(error) == (
+        "c.yaml: 2 problems in the configuration:\n"
+        "  - " + "x" * 980 + "... (1001 characters)\n"
+        "  - " + "y" * 980 + "... (5000 characters)"
+    )
+    assert error.problems == ("x" * 1001, "y" * 5000)  # kept whole for callers
