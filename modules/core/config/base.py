@@ -204,14 +204,15 @@ def edit_distance(a: str, b: str) -> int:
     prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
+        row = [i]
         for j in range(1, len(b) + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
-            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            best = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], prev2[j - 2] + 1)
+                best = min(best, prev2[j - 2] + 1)
+            row.append(best)
         prev2, prev = prev, row
-    return prev[len(b)]
+    return prev[-1]
 
 
 def closest(word: str, candidates: Iterable[str]) -> list[str]:
@@ -221,7 +222,7 @@ def closest(word: str, candidates: Iterable[str]) -> list[str]:
         return []
     limit = max(1, min(3, len(word) // 3))
     scored = sorted((edit_distance(word.lower(), c.lower()), c) for c in set(candidates))
-    best = [c for d, c in scored if d <= limit and d == scored[0][0]] if scored else []
+    best = [c for d, c in scored if d <= limit and d == scored[0][0]]
     return best[:3]
 
 

@@ -203,7 +203,9 @@ class Environment(_Model):
 
     def _boundary_account(self) -> list[str]:
         boundary = self.platform.permissions_boundary_arn
-        m = IAM_POLICY_ARN_RE.fullmatch(boundary or "")
+        if boundary is None:
+            return []
+        m = IAM_POLICY_ARN_RE.fullmatch(boundary)
         if m and m.group(1) not in ("aws", self.account_id):
             return [
                 f"platform.permissions_boundary_arn: {boundary!r} belongs to account "
@@ -304,7 +306,7 @@ class Environment(_Model):
         topic = self.platform.alarms.sns_topic_arn
         if topic is None:
             return []
-        _, _, _, region, account, _ = topic.split(":", 5)
+        region, account = topic.split(":")[3:5]  # arn:<partition>:sns:<region>:<account>:<name>
         if region == self.region and account == self.account_id:
             return []
         return [
@@ -319,7 +321,7 @@ class Environment(_Model):
         """Every ARN anywhere in the environment is of the region's partition
         (base.arn_partition_problem): found generically, so a field added later is covered."""
         found = []
-        for where, text in _strings(self.model_dump(by_alias=True), ""):
+        for where, text in _strings(self.model_dump(by_alias=True)):
             problem = arn_partition_problem(text, self.region)
             if problem is not None:
                 found.append(f"{where}: {problem}")
@@ -511,7 +513,7 @@ class ToolkitConfig(_Model):
         return found
 
 
-def _strings(node: Any, where: str) -> Iterator[tuple[str, str]]:
+def _strings(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
     """Every text in dumped config data, with its path (keys as in the YAML)."""
     if isinstance(node, str):
         yield where, node

@@ -313,3 +313,73 @@ def test_free_text_that_mentions_an_arn_is_not_an_arn() -> None:
     data = example_data()
     dev(data)["platform"]["product"] = {"description": "uses arn:aws-cn:iam::1:role/x, see docs"}
     assert problems(data) == []
+
+
+# --- whole messages of the environment's account checks ---------------------------------------
+
+
+def test_fails_on_a_permissions_boundary_of_another_account() -> None:
+    data = example_data()
+    dev(data)["platform"]["permissions_boundary_arn"] = "arn:aws:iam::999999999999:policy/boundary"
+    assert problems(data) == [
+        "environments[0].platform.permissions_boundary_arn: "
+        "'arn:aws:iam::999999999999:policy/boundary' belongs to account 999999999999, not "
+        "111111111111; a permissions boundary is a managed policy of this account (or an AWS "
+        "managed policy)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "boundary",
+    ["arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::111111111111:policy/boundary"],
+)
+def test_a_boundary_of_aws_or_of_the_account_is_accepted(boundary: str) -> None:
+    data = example_data()
+    dev(data)["platform"]["permissions_boundary_arn"] = boundary
+    assert problems(data) == []
+
+
+def test_topic_of_another_place_gets_the_whole_message() -> None:
+    data = example_data()
+    dev(data)["platform"]["alarms"] = {"sns_topic_arn": "arn:aws:sns:us-east-1:999999999999:alarms"}
+    assert problems(data) == [
+        "environments[0].platform.alarms.sns_topic_arn: "
+        "'arn:aws:sns:us-east-1:999999999999:alarms' is in region us-east-1, account "
+        "999999999999, but this environment is region eu-west-1, account 111111111111; "
+        "CloudWatch alarms notify a topic of their own region and the toolkit grants nothing "
+        "on another account's topic: give a topic of this account and region, or list emails "
+        "instead"
+    ]
+
+
+def _dev_and_dev_x(mine: str, theirs: str) -> dict[str, Any]:
+    """'dev' (account 111111111111) with a project ``mine`` first, and 'dev-x' in the same
+    account (another region) with one project ``theirs``."""
+    data = example_data()
+    other = copy.deepcopy(dev(data))
+    other.update(name="dev-x", region="eu-west-2")
+    other["platform"]["auth_mode"] = "access_keys"
+    project = other["projects"][0]
+    project.update(name=theirs, code_connection="create")
+    project["github"]["repository"] = theirs
+    other["projects"] = [project]
+    dev(data)["projects"][0]["name"] = mine
+    data["environments"].append(other)
+    return data
+
+
+def test_iam_names_of_two_environments_meet() -> None:
+    """'dev' + 'x-model' and 'dev-x' + 'model' both name roles mlops-dev-x-model-..."""
+    assert problems(_dev_and_dev_x("x-model", "model")) == [
+        "environments[0].projects[0].name: 'x-model' in environment 'dev' and "
+        "environments[3].projects[0] ('model') in environment 'dev-x' give the same IAM role "
+        "names (mlops-dev-x-model-...) in account 111111111111; rename one project or "
+        "environment"
+    ]
+
+
+def test_iam_names_apart_when_the_project_lacks_the_environment_suffix() -> None:
+    """'churn-model' in 'dev' is not 'x-' + 'urn-model': mlops-dev-churn-model-... and
+    mlops-dev-x-urn-model-... differ, though 'urn-model' is 'churn-model' cut after
+    len('x-') characters."""
+    assert problems(_dev_and_dev_x("churn-model", "urn-model")) == []

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 
 from modules.core.config import ConfigError, parse_config
-from modules.core.config.base import closest, edit_distance
+from modules.core.config.base import closest, did_you_mean, edit_distance
 from modules.core.config.schema import config_schema
 from tests.conftest import example_data
 
@@ -38,6 +38,90 @@ def test_edit_distance() -> None:
     assert edit_distance("runtmie", "runtime") == 1  # two neighbours swapped
     assert edit_distance("", "abc") == 3
     assert edit_distance("kitten", "sitting") == 3
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("ab", "a", 1),  # one deletion
+        ("a", "ab", 1),  # one insertion
+        ("abcd", "abd", 1),
+        ("xxab", "ab", 2),  # two deletions at the start
+        ("abc", "", 3),
+        ("aaa", "a", 2),
+        ("ba", "ab", 1),  # the first two characters swapped
+        ("ue-west-1", "eu-west-1", 1),
+        ("eu-west-1", "eu-west-1", 0),
+        ("euwest1", "eu-west-1", 2),
+        ("europe-west-1", "eu-west-1", 4),
+    ],
+)
+def test_edit_distance_of_known_pairs(a: str, b: str, distance: int) -> None:
+    assert edit_distance(a, b) == distance
+
+
+@pytest.mark.parametrize(
+    ("word", "candidates", "expected"),
+    [
+        # up to 5 characters: 1 edit (at least 1 even for a 2-character word)
+        ("s4", ["local", "s3", "cloud"], ["s3"]),
+        ("lcal", ["local", "s3", "cloud"], ["local"]),
+        ("lcl", ["local", "s3", "cloud"], []),  # 2 edits from 'local'
+        # 6-8 characters: 2 edits
+        ("euwest1", ["eu-west-1", "eu-west-2", "us-west-2"], ["eu-west-1"]),
+        ("eu-w-1", ["eu-west-1", "eu-west-2"], []),  # 3 edits
+        # 9 characters and more: 3 edits, never more
+        ("eu-centralll-1x", ["eu-central-1", "eu-central-2"], ["eu-central-1"]),
+        ("europe-west-1", ["eu-west-1", "us-west-1"], []),  # 4 edits, 13 characters
+        # ties: every nearest candidate, at most 3, in order
+        ("ue-west-1", ["us-west-2", "us-west-1", "eu-west-1"], ["eu-west-1", "us-west-1"]),
+        (
+            "ap-southeast-9",
+            ["ap-southeast-4", "ap-southeast-3", "ap-southeast-2", "ap-southeast-1"],
+            ["ap-southeast-1", "ap-southeast-2", "ap-southeast-3"],
+        ),
+        # case is ignored, the candidate is given as spelled
+        ("OIDC", ["oidc", "access_keys"], ["oidc"]),
+    ],
+)
+def test_closest_at_and_beyond_its_limit(
+    word: str, candidates: list[str], expected: list[str]
+) -> None:
+    assert closest(word, candidates) == expected
+
+
+def test_closest_takes_words_of_up_to_100_characters() -> None:
+    near = "a" * 100
+    assert closest("a" * 99 + "b", [near]) == [near]
+    assert closest(near, [near]) == [near]
+    assert closest("a" * 101, ["a" * 101]) == []
+
+
+def test_did_you_mean_lists_every_nearest_candidate_with_or() -> None:
+    assert did_you_mean("ue-west-1", ["eu-west-1", "us-west-1", "us-west-2"]) == (
+        " (did you mean 'eu-west-1' or 'us-west-1'?)"
+    )
+    assert did_you_mean("lcl", ["local"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("region", "hint"),
+    [
+        (
+            "ap-southeast-9",
+            " (did you mean 'ap-southeast-1' or 'ap-southeast-2' or 'ap-southeast-3'?)",
+        ),
+        ("euwest1", " (did you mean 'eu-west-1'?)"),
+        ("europe-west-1", "; e.g. 'eu-west-1'"),
+    ],
+)
+def test_a_region_typo_names_the_nearest_regions(region: str, hint: str) -> None:
+    data = example_data()
+    data["environments"][0]["region"] = region
+    assert problems(data) == [
+        f"environments[0].region: {region!r} is not an AWS region of the aws, aws-cn or "
+        f"aws-us-gov partitions{hint}"
+    ]
 
 
 def test_the_issues_region_typo_suggests_the_nearest_region() -> None:

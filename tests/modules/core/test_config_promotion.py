@@ -122,6 +122,27 @@ def test_fails_on_an_unquoted_account() -> None:
     assert "promotion.production.account_id" in msg and "quote the account id" in msg
 
 
+def test_a_stage_that_reuses_its_provider_does_not_hide_the_next_stage() -> None:
+    """environments[1] reuses staging's provider but would create production's again: one
+    problem, naming environments[0] (whose production stage creates it) and the ARN to use."""
+    data = config()
+    other = copy.deepcopy(data["environments"][0])
+    other.update(name="other", account_id="444444444444")
+    other["platform"]["studio_execution_role_arns"] = ["arn:aws:iam::444444444444:role/studio"]
+    other["platform"]["deployer_principal_arn"] = "arn:aws:iam::444444444444:role/terraform-apply"
+    other["projects"][0]["github"]["branch"] = "release"
+    other["promotion"]["staging"]["oidc_provider_arn"] = (
+        f"arn:aws:iam::{STAGING}:oidc-provider/token.actions.githubusercontent.com"
+    )
+    data["environments"].append(other)
+    assert one_problem(data) == (
+        "environments[1].promotion.production.oidc_provider_arn: environments[0] already "
+        "creates the GitHub OIDC provider of account 333333333333 (an account holds only one); "
+        "set oidc_provider_arn here to "
+        "'arn:aws:iam::333333333333:oidc-provider/token.actions.githubusercontent.com' to reuse it"
+    )
+
+
 def test_fails_on_an_oidc_provider_created_twice_in_one_account() -> None:
     data = config()
     other = copy.deepcopy(data["environments"][0])
