@@ -453,8 +453,8 @@ class ToolkitConfig(_Model):
                         f"environments[{i}].platform.oidc_provider_arn: environments"
                         f"[{oidc_creators[env.account_id]}] already creates the GitHub OIDC "
                         f"provider of account {env.account_id} (an account holds only one); set "
-                        f"oidc_provider_arn here to '{oidc_provider_arn_template('aws')}' to "
-                        "reuse it",
+                        "oidc_provider_arn here to "
+                        f"'{oidc_provider_arn_template('aws', env.account_id)}' to reuse it",
                     )
                 oidc_creators.setdefault(env.account_id, i)
             found += _stage_oidc_creators(i, env, oidc_creators)

@@ -383,3 +383,21 @@ def test_iam_names_apart_when_the_project_lacks_the_environment_suffix() -> None
     mlops-dev-x-urn-model-... differ, though 'urn-model' is 'churn-model' cut after
     len('x-') characters."""
     assert problems(_dev_and_dev_x("churn-model", "urn-model")) == []
+
+
+def test_a_second_oidc_provider_in_one_account_names_the_arn_to_reuse() -> None:
+    """Two environments of one account may not both create GitHub's OIDC provider: the message
+    gives the ARN of the one already created (its account filled in)."""
+    data = example_data()
+    second = copy.deepcopy(dev(data))
+    second["name"] = "dev2"
+    for project in second["projects"]:
+        project["name"] += "-b"
+        project["github"]["branch"] = "dev2"
+    data["environments"].append(second)
+    assert (
+        "environments[3].platform.oidc_provider_arn: environments[0] already creates the GitHub "
+        "OIDC provider of account 111111111111 (an account holds only one); set "
+        "oidc_provider_arn here to 'arn:aws:iam::111111111111:oidc-provider/"
+        "token.actions.githubusercontent.com' to reuse it"
+    ) in problems(data)
