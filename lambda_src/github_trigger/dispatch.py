@@ -308,7 +308,7 @@ def _accepted(response: requests.Response, status: int, token: str = "") -> Disp
     )
 
 
-def _url_or_none(value: object, token: str = "") -> str | None:
+def _url_or_none(value: object, token: str) -> str | None:
     if not isinstance(value, str) or not value.startswith("https://") or len(value) > 2048:
         return None
     return scrub(redact_url(value), token)
