@@ -304,3 +304,19 @@ def test_a_retry_after_header_marks_a_403_as_rate_limited() -> None:
 def test_a_location_that_is_not_text_is_reported_as_missing() -> None:
     with pytest.raises(GitHubRequestRejectedError, match=r"moved to no Location header;"):
         _dispatch(_answer(307, {"Location": 7}))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-ratelimit-remaining": "0"}, {"retry-after": "60"}],
+    ids=["primary limit", "secondary limit"],
+)
+def test_rate_limit_headers_are_read_by_their_documented_lowercase_names(
+    headers: dict[str, str],
+) -> None:
+    # GitHub documents the names in lowercase (as HTTP/2 sends them); they are looked up by
+    # those names even when the answer's headers are a plain mapping, not a case-insensitive one.
+    response = _answer(403, {})
+    response.headers = headers  # type: ignore[assignment]
+    with pytest.raises(GitHubRateLimitedError, match="rate limited; Lambda will retry"):
+        _dispatch(response)
