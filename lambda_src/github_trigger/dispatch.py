@@ -259,7 +259,7 @@ def scrub(text: str, token: str) -> str:
     return text
 
 
-def _interpret(response: requests.Response, path: str, token: str = "") -> DispatchResult:
+def _interpret(response: requests.Response, path: str, token: str) -> DispatchResult:
     status = response.status_code
     if not isinstance(status, int):
         raise GitHubOutcomeUnknownError(f"POST {path}: GitHub's answer has no usable status")
@@ -289,7 +289,7 @@ def _interpret(response: requests.Response, path: str, token: str = "") -> Dispa
     raise GitHubOutcomeUnknownError(f"{message} (not an HTTP status GitHub documents)")
 
 
-def _accepted(response: requests.Response, status: int, token: str = "") -> DispatchResult:
+def _accepted(response: requests.Response, status: int, token: str) -> DispatchResult:
     """The dispatch was accepted: nothing in the answer's body may raise from here."""
     try:
         data = response.json() if response.content else None

@@ -320,3 +320,49 @@ def test_rate_limit_headers_are_read_by_their_documented_lowercase_names(
     response.headers = headers  # type: ignore[assignment]
     with pytest.raises(GitHubRateLimitedError, match="rate limited; Lambda will retry"):
         _dispatch(response)
+
+
+# --- GitHub's error text in the raised message ------------------------------------------------
+
+PATH = "/repos/acme/churn-model/actions/workflows/deploy.yml/dispatches"
+NOT_FOUND_HINT = (
+    "the repository or workflow file does not exist, or the token cannot see the repository"
+)
+
+
+def _rejected(body: bytes, status: int = 404) -> str:
+    response = _answer(status, {})
+    response._content = body
+    with pytest.raises(GitHubRequestRejectedError) as raised:
+        _dispatch(response)
+    return str(raised.value)
+
+
+def test_a_json_error_answer_is_quoted_by_its_message() -> None:
+    assert _rejected(b'{"message": "Not Found", "documentation_url": "https://x"}') == (
+        f"GitHub answered 404 to POST {PATH}: Not Found ({NOT_FOUND_HINT})"
+    )
+
+
+def test_a_message_that_is_not_text_is_left_out() -> None:
+    body = b'{"message": 42, "errors": ["ref does not exist", {"message": "bad input"}]}'
+    assert _rejected(body) == (
+        f"GitHub answered 404 to POST {PATH}: ref does not exist; bad input ({NOT_FOUND_HINT})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("filler", "limited"),
+    [("XXXX " * 52, True), ("XXXX " * 60, False)],
+    ids=["phrase inside the first 300 characters", "phrase past them"],
+)
+def test_the_secondary_limit_phrase_is_looked_for_in_the_first_300_characters(
+    filler: str, limited: bool
+) -> None:
+    # 52 * 5 + 40 = 300 characters; with 60 the phrase starts at character 300 and is cut off
+    message = filler + "You have exceeded a secondary rate limit"
+    response = _answer(403, {})
+    response._content = json.dumps({"message": message}).encode()
+    expected = GitHubRateLimitedError if limited else GitHubRequestRejectedError
+    with pytest.raises(expected):
+        _dispatch(response)
