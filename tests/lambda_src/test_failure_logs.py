@@ -366,3 +366,49 @@ def test_the_secondary_limit_phrase_is_looked_for_in_the_first_300_characters(
     expected = GitHubRateLimitedError if limited else GitHubRequestRejectedError
     with pytest.raises(expected):
         _dispatch(response)
+
+
+def test_only_the_first_five_text_errors_are_quoted() -> None:
+    errors = [7, "", {"message": 8}, "one", "two", "three", "four", "five", "six"]
+    body = json.dumps({"message": "Validation Failed", "errors": errors}).encode()
+    assert _rejected(body, status=422).startswith(
+        f"GitHub answered 422 to POST {PATH}: Validation Failed; one; two ("
+    )
+    six = ["one", "two", "three", "four", "five", "six"]
+    body = json.dumps({"errors": six}).encode()
+    assert _rejected(body) == (
+        f"GitHub answered 404 to POST {PATH}: one; two; three; four; five ({NOT_FOUND_HINT})"
+    )
+
+
+def test_a_body_that_is_not_json_is_quoted_scrubbed_and_cut_to_100_characters() -> None:
+    token = "ghp_UnitTestToken0000000000000000000000"
+    assert _rejected(b"<" + b"a" * 99 + b"bc>") == (
+        f"GitHub answered 404 to POST {PATH}: non-JSON body: '<{'a' * 99}' ({NOT_FOUND_HINT})"
+    )
+    # the token is replaced before the cut: no prefix of it is left behind
+    assert _rejected(b"<" + b"a" * 89 + token.encode() + b">") == (
+        f"GitHub answered 404 to POST {PATH}: non-JSON body: '<{'a' * 89}***>' ({NOT_FOUND_HINT})"
+    )
+
+
+class _Unreadable:
+    """An answer whose body can be read neither as JSON nor as text."""
+
+    status_code = 404
+    headers = CaseInsensitiveDict({"Content-Type": "text/plain"})
+
+    def json(self) -> Any:
+        raise ValueError("no JSON")
+
+    @property
+    def text(self) -> str:
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+
+def test_an_unreadable_body_is_no_message() -> None:
+    with pytest.raises(GitHubRequestRejectedError) as raised:
+        _dispatch(_Unreadable())  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"GitHub answered 404 to POST {PATH}: no message ({NOT_FOUND_HINT})"
+    )
