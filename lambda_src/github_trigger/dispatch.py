@@ -259,7 +259,7 @@ def scrub(text: str, token: str) -> str:
     return text
 
 
-def _interpret(response: requests.Response, path: str, token: str) -> DispatchResult:
+def _interpret(response: requests.Response, path: str, token: str = "") -> DispatchResult:
     status = response.status_code
     if not isinstance(status, int):
         raise GitHubOutcomeUnknownError(f"POST {path}: GitHub's answer has no usable status")
@@ -289,7 +289,7 @@ def _interpret(response: requests.Response, path: str, token: str) -> DispatchRe
     raise GitHubOutcomeUnknownError(f"{message} (not an HTTP status GitHub documents)")
 
 
-def _accepted(response: requests.Response, status: int, token: str) -> DispatchResult:
+def _accepted(response: requests.Response, status: int, token: str = "") -> DispatchResult:
     """The dispatch was accepted: nothing in the answer's body may raise from here."""
     try:
         data = response.json() if response.content else None
@@ -308,7 +308,7 @@ def _accepted(response: requests.Response, status: int, token: str) -> DispatchR
     )
 
 
-def _url_or_none(value: object, token: str) -> str | None:
+def _url_or_none(value: object, token: str = "") -> str | None:
     if not isinstance(value, str) or not value.startswith("https://") or len(value) > 2048:
         return None
     return scrub(redact_url(value), token)

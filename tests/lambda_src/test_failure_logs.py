@@ -15,6 +15,7 @@ import handler
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from github_trigger import dispatch
 from github_trigger.config import GitHubTarget, load_settings
 from github_trigger.dispatch import RequestCounter, WorkflowDispatcher
 from github_trigger.errors import (
@@ -412,3 +413,20 @@ def test_an_unreadable_body_is_no_message() -> None:
     assert str(raised.value) == (
         f"GitHub answered 404 to POST {PATH}: no message ({NOT_FOUND_HINT})"
     )
+
+
+# --- Helpers called without a token scrub nothing -----------------------------------------------
+
+
+def test_without_a_token_nothing_is_replaced() -> None:
+    # `XXXX` stands for any text that a default token would wrongly match
+    response = _answer(404, {})
+    response._content = b'{"message": "XXXX not found"}'
+    assert dispatch._github_message(response) == "XXXX not found"
+    assert dispatch._url_or_none("https://x.example/XXXX") == "https://x.example/XXXX"
+    with pytest.raises(GitHubRequestRejectedError) as raised:
+        dispatch._interpret(response, "/p")
+    assert str(raised.value) == f"GitHub answered 404 to POST /p: XXXX not found ({NOT_FOUND_HINT})"
+    accepted = _answer(200, {})
+    accepted._content = b'{"run_url": "https://x.example/XXXX"}'
+    assert dispatch._accepted(accepted, 200).run_url == "https://x.example/XXXX"
