@@ -463,3 +463,74 @@ def test_a_dispatch_whose_answer_was_lost_is_recorded_as_unknown(
             "recorded": True,
         }
     ]
+
+
+# --- Refused or ignored before any claim --------------------------------------------------------
+
+
+def _handle_payload(
+    payload: Any, capsys: pytest.CaptureFixture[str], allowed: str = ALLOWED_TARGETS
+) -> tuple[Any, list[dict[str, Any]]]:
+    settings = load_settings({"IDEMPOTENCY_TABLE_NAME": "ledger", "ALLOWED_TARGETS": allowed})
+    dynamodb = _DynamoDB(errors={"put_item": AssertionError("nothing is claimed")})
+    runtime = handler.build_runtime(
+        settings, secrets_client=_Secrets, dynamodb_client=lambda: dynamodb
+    )
+    capsys.readouterr()
+    try:
+        outcome: Any = handler.handle(runtime, payload, LambdaContext())
+    except Exception as e:
+        outcome = e
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    for line in lines:
+        line.pop("timestamp")
+    return outcome, lines
+
+
+def test_an_invalid_payload_is_logged_and_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    raised, lines = _handle_payload(["not", "an", "object"], capsys)
+
+    assert (type(raised).__name__, str(raised)) == (
+        "InvalidEventError",
+        "payload must be a JSON object, got list",
+    )
+    assert lines == [
+        {
+            **ERROR,
+            "message": "invalid invocation payload, nothing dispatched",
+            "outcome": "failed",
+            "reason": "invalid-event",
+            "error": "payload must be a JSON object, got list",
+            "aws_request_id": CONTEXT["aws_request_id"],
+        }
+    ]
+
+
+def test_a_target_the_plan_did_not_configure_is_ignored_with_its_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reason = "deploy.yml on main in acme-user/churn-model is not a target this plan configured"
+
+    result, lines = _handle_payload(load_fixture("model_package_approved"), capsys, allowed="")
+
+    assert result == {
+        "outcome": "ignored",
+        "reason": reason,
+        "reason_code": "not-configured",
+        "model_package_arn": ARN,
+        "repository": "acme-user/churn-model",
+    }
+    assert lines == [
+        {
+            **INFO,
+            "message": f"ignored: {reason}",
+            "outcome": "ignored",
+            "reason": "not-configured",
+            "detail": reason,
+            "model_package_arn": ARN,
+            "repository": "acme-user/churn-model",
+            "workflow": "deploy.yml",
+            "ref": "main",
+            "aws_request_id": CONTEXT["aws_request_id"],
+        }
+    ]
