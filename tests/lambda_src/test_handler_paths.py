@@ -534,3 +534,34 @@ def test_a_target_the_plan_did_not_configure_is_ignored_with_its_name(
             "aws_request_id": CONTEXT["aws_request_id"],
         }
     ]
+
+
+class _BrokenLogger:
+    """A logger whose every call raises (a full disk, a closed stream...)."""
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_: Any, **__: Any) -> None:
+            raise OSError("log stream closed")
+
+        return fail
+
+
+def test_logging_that_fails_never_turns_a_dispatch_into_a_retry(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(handler, "logger", _BrokenLogger())
+    dynamodb = _DynamoDB(errors={"update_item": RuntimeError("connection reset")})
+
+    result, lines = _run(dynamodb, _GitHub(204), capsys)
+
+    assert (result["outcome"], result["recorded"]) == ("dispatched", False)
+    assert lines == []
+
+
+def test_the_api_run_url_is_scrubbed_of_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    body = {"run_url": f"https://api.github.com/{TOKEN}/runs/7"}
+
+    result, lines = _run(_DynamoDB(), _GitHub(200, body), capsys)
+
+    assert result["run_url"] == "https://api.github.com/***/runs/7"
+    assert lines[0]["run_api_url"] == "https://api.github.com/***/runs/7"
