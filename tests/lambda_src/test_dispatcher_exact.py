@@ -317,3 +317,25 @@ def test_run_details_are_kept_and_scrubbed() -> None:
 def test_run_ids_that_are_not_integers_are_dropped(run_id: Any, kept: int | None) -> None:
     result = _World(_answer(200, {"workflow_run_id": run_id})).dispatch()
     assert result.workflow_run_id == kept
+
+
+def test_the_edges_of_the_redirect_range() -> None:
+    moved = {"Location": "https://api.github.com/repositories/42"}
+    raised = _raised(_answer(300, NOT_FOUND, moved))
+    assert type(raised) is GitHubRequestRejectedError
+    assert str(raised) == (
+        f"GitHub answered 300 to POST {PATH}: Not Found (the repository or workflow moved to "
+        "https://api.github.com/repositories/42; nothing was dispatched: update the config's "
+        "owner/repository and re-approve)"
+    )
+    raised = _raised(_answer(400, NOT_FOUND, moved))
+    assert type(raised) is GitHubRequestRejectedError
+    assert str(raised) == (
+        f"GitHub answered 400 to POST {PATH}: Not Found (GitHub could not parse the request)"
+    )
+
+
+def test_the_location_is_read_by_its_lowercase_name_in_a_plain_mapping() -> None:
+    answer = _answer(301, NOT_FOUND)
+    answer.headers = {"location": "https://api.github.com/repositories/42"}
+    assert "moved to https://api.github.com/repositories/42;" in str(_raised(answer))
