@@ -261,6 +261,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+def check_account_id(value: object) -> object:
+    """An account id as YAML gives it (before validation): a quoted 12-digit string. A number
+    is refused by name, since YAML drops its leading zeros."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise _fail(
+            "account_not_string",
+            f'{value} is a number; quote the account id (e.g. "012345678901") so YAML '
+            "keeps its leading zeros",
+        )
+    if isinstance(value, str) and not ACCOUNT_RE.fullmatch(value):
+        raise _fail("bad_account", f"{value!r} is not a 12-digit AWS account id")
+    return value
+
+
 def check_region(value: str) -> str:
     if value not in AWS_REGIONS:
         hint = did_you_mean(value, AWS_REGIONS) or "; e.g. 'eu-west-1'"

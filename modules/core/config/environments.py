@@ -14,7 +14,6 @@ from pydantic import (
 
 from modules.core.config.backends import Backend, LocalBackend
 from modules.core.config.base import (
-    ACCOUNT_RE,
     AWS_TAG_LIMIT,
     ENV_NAME_RE,
     IAM_POLICY_ARN_RE,
@@ -28,6 +27,7 @@ from modules.core.config.base import (
     _fail,
     _Model,
     arn_partition_problem,
+    check_account_id,
     check_region,
     fail_all,
 )
@@ -89,15 +89,7 @@ class Environment(_Model):
     @field_validator("account_id", mode="before")
     @classmethod
     def _account(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise _fail(
-                "account_not_string",
-                f'{value} is a number; quote the account id (e.g. "012345678901") so YAML '
-                "keeps its leading zeros",
-            )
-        if isinstance(value, str) and not ACCOUNT_RE.fullmatch(value):
-            raise _fail("bad_account", f"{value!r} is not a 12-digit AWS account id")
-        return value
+        return check_account_id(value)
 
     @field_validator("region")
     @classmethod

@@ -21,11 +21,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from modules.core.config.base import (
-    ACCOUNT_RE,
     IAM_ROLE_ARN_RE,
     OIDC_PROVIDER_ARN_RE,
     _fail,
     _Model,
+    check_account_id,
 )
 from modules.core.github_facts import oidc_provider_arn_template
 
@@ -204,15 +204,7 @@ class StageAccount(_Model):
     @field_validator("account_id", mode="before")
     @classmethod
     def _account(cls, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise _fail(
-                "account_not_string",
-                f'{value} is a number; quote the account id (e.g. "012345678901") so YAML '
-                "keeps its leading zeros",
-            )
-        if isinstance(value, str) and not ACCOUNT_RE.fullmatch(value):
-            raise _fail("bad_account", f"{value!r} is not a 12-digit AWS account id")
-        return value
+        return check_account_id(value)
 
     @field_validator("deployer_role_arn")
     @classmethod
